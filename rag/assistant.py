@@ -1,0 +1,102 @@
+"""The public entry point: ``Assistant`` ties settings, index, retrieval and answering together."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Iterator
+
+from .answer import Answer, AnswerEngine, Prompts
+from .conversation import History
+from .embedding import DIMENSION, MODEL_NAME, MiniLMOnnxEmbedding
+from .ingest import IngestReport, ProgressCallback, ingest
+from .llm import load_generator
+from .retrieval import HybridRetriever, LexicalIndex
+from .settings import Settings
+from .store import ChunkStore
+
+
+class Assistant:
+    """Answers questions about a corpus with verified, cited quotes.
+
+    >>> a = Assistant()                      # offline defaults; builds the index on first use
+    >>> r = a.ask("Did China deny the freeze?")
+    >>> r.text, r.citations, r.abstained
+    """
+
+    def __init__(self, settings: Settings | None = None, **overrides):
+        self.settings = settings.replace(**overrides) if settings else Settings.from_env(**overrides)
+        self.embedder = MiniLMOnnxEmbedding()
+        self.store = ChunkStore(self.settings, MODEL_NAME, DIMENSION)
+        self._engine: AnswerEngine | None = None
+        self._generator = None
+        self._lock = threading.RLock()
+
+    # --- index -------------------------------------------------------------------------------
+
+    def index(self, corpus_dir: str | Path | None = None, rebuild: bool = False,
+              progress: bool | ProgressCallback = False) -> IngestReport:
+        """Bring the index in line with a corpus folder (incremental unless ``rebuild``)."""
+        with self._lock:
+            report = ingest(self.settings, self.store, self._embed_texts,
+                            Path(corpus_dir) if corpus_dir else None, progress=progress, rebuild=rebuild)
+            self._engine = None  # the lexical index is rebuilt from the new chunks on next use
+            return report
+
+    def documents(self) -> list[dict]:
+        """Indexed documents: doc_id, title, date and chunk count."""
+        docs: dict[str, dict] = {}
+        for chunk in self.store.all_chunks():
+            entry = docs.setdefault(chunk.doc_id, {"doc_id": chunk.doc_id, "title": chunk.doc_title,
+                                                   "date": chunk.date, "chunks": 0})
+            entry["chunks"] += 1
+        return sorted(docs.values(), key=lambda d: d["doc_id"])
+
+    def remove_document(self, doc_id: str) -> None:
+        with self._lock:
+            self.store.delete_document(doc_id)
+            self._engine = None
+
+    # --- answers -----------------------------------------------------------------------------
+
+    def ask(self, question: str, history: History | None = None) -> Answer:
+        """Answer one question; ``history`` is the chat so far as [{"role", "content"}, ...]."""
+        return self.engine().answer(question, history)
+
+    def stream(self, question: str, history: History | None = None) -> Iterator[str]:
+        """The answer text in pieces, each piece made of sentences that already passed the guard."""
+        shown = ""
+        for partial in self.stream_answers(question, history):
+            if partial.text.startswith(shown):
+                piece = partial.text[len(shown):]
+            else:  # e.g. an abstention replacing nothing shown yet
+                piece = partial.text
+            if piece:
+                yield piece
+            shown = partial.text
+
+    def stream_answers(self, question: str, history: History | None = None) -> Iterator[Answer]:
+        """Partial ``Answer`` objects (text and citations so far); the last one is complete."""
+        return self.engine().answer_stream(question, history)
+
+    def engine(self) -> AnswerEngine:
+        with self._lock:
+            if self._engine is None:
+                if self.store.count() == 0 or not self.store.is_complete():
+                    self.index(progress=False)
+                lexical = LexicalIndex(self.store.all_chunks())
+                retriever = HybridRetriever(self.settings, self.store, self._embed_query, lexical)
+                self._engine = AnswerEngine(self.settings, retriever, lexical, self.embedder.embed,
+                                            self._load_generator, Prompts())
+            return self._engine
+
+    def _load_generator(self):
+        if self._generator is None:
+            self._generator = load_generator(self.settings)
+        return self._generator
+
+    def _embed_texts(self, texts: list[str]) -> list[list[float]]:
+        return self.embedder.embed(texts).tolist()
+
+    def _embed_query(self, text: str) -> list[float]:
+        return self.embedder.embed([text])[0].tolist()

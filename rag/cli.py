@@ -1,0 +1,82 @@
+"""Command line: ``python -m rag ask "..."`` and ``python -m rag index --corpus DIR``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+from . import Assistant, QuestionError, Settings, SettingsError
+from .llm import GeneratorUnavailable
+from .store import IndexMismatch, StoreUnavailable
+
+
+def _settings_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--corpus", help="corpus folder (default: RAG_CORPUS_DIR or ./corpus)")
+    parser.add_argument("--index-dir", help="index folder (default: RAG_INDEX_DIR or ./index)")
+    parser.add_argument("--chroma-url", help="use a Chroma server, e.g. http://127.0.0.1:8000")
+    parser.add_argument("--backend", choices=["local", "openai", "openai-compatible"])
+    parser.add_argument("--model", help="model name for the openai / openai-compatible backends")
+    parser.add_argument("--base-url", help="OpenAI-compatible server URL, e.g. http://127.0.0.1:8080/v1")
+    parser.add_argument("--top-k", type=int)
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(
+        corpus_dir=args.corpus, index_dir=args.index_dir, chroma_url=args.chroma_url, backend=args.backend,
+        model=args.model, base_url=args.base_url, top_k=args.top_k,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m rag", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ask = sub.add_parser("ask", help="answer a question with cited quotes")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help='print {"text", "citations", "abstained"} as JSON')
+    ask.add_argument("--doc", action="append", dest="docs", help="only search this document id (repeatable)")
+    ask.add_argument("--since", help="only documents dated on or after YYYY-MM-DD")
+    ask.add_argument("--until", help="only documents dated on or before YYYY-MM-DD")
+    _settings_args(ask)
+
+    index = sub.add_parser("index", help="build or update the index from a corpus folder")
+    index.add_argument("--rebuild", action="store_true", help="drop the index and build it again")
+    _settings_args(index)
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = _settings(args)
+        if args.command == "ask":
+            settings = settings.replace(filter_doc_ids=tuple(args.docs or ()), date_from=args.since,
+                                        date_to=args.until)
+            return _ask(Assistant(settings), args)
+        report = Assistant(settings).index(rebuild=args.rebuild, progress=sys.stderr.isatty())
+        print(report.summary())
+        return 0
+    except (SettingsError, QuestionError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (IndexMismatch, StoreUnavailable, GeneratorUnavailable) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _ask(assistant: Assistant, args: argparse.Namespace) -> int:
+    if not assistant.store.count() or not assistant.store.is_complete():
+        print("building the index (first run) ...", file=sys.stderr)
+        print(assistant.index(progress=sys.stderr.isatty()).summary(), file=sys.stderr)
+    answer = assistant.ask(args.question)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    print(answer.text)
+    for c in answer.citations:
+        date = f", {c.date}" if c.date else ""
+        print(f"\n[{c.marker}] {c.title} ({c.doc_id}{date})\n    “{c.quote}”")
+    for _, why in answer.removed:
+        if why.startswith("truncated"):
+            print(f"\nnote: the question was {why}", file=sys.stderr)
+    return 0

@@ -1,0 +1,68 @@
+"""Follow-up questions: rewrite a question that leans on the chat history into a standalone one.
+
+"What did he say about energy?" after a turn about Gusev Vladimirovich becomes "What did Gusev
+Vladimirovich say about energy?". The rewrite is deterministic (pronoun -> the most recent name in
+the history) so a small model cannot derail retrieval; when no name is found, the previous
+question's topic words are appended instead.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .text import STOPWORDS
+
+History = list[dict[str, str]]
+
+_PERSON_PRONOUNS = r"he|she|him|his|her|hers"
+_THING_PRONOUNS = r"it|its|they|them|their|this|that|these|those|there"
+_ORG_WORDS = {
+    "academy", "ministry", "university", "institute", "association", "agency", "news", "foreign", "state",
+    "center", "centre", "organization", "organisation", "forum", "year", "conference", "expo", "china",
+    "russia", "chinese", "russian", "western", "west", "beijing", "moscow", "ukraine", "tass", "sciences",
+    "engineering", "department", "council", "committee", "government", "the", "of", "and", "president",
+}
+_NAME = re.compile(r"\b[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?(?:\s+(?:[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?))*")
+
+
+def needs_context(question: str) -> bool:
+    return bool(re.search(rf"\b({_PERSON_PRONOUNS}|{_THING_PRONOUNS})\b", question, re.IGNORECASE))
+
+
+def person_names(text: str) -> list[str]:
+    """Capitalised word runs that look like people's names (no organisation or country words)."""
+    names = []
+    for m in _NAME.finditer(text):
+        parts = m.group().split()
+        if len(parts) >= 2 and not any(p.lower() in _ORG_WORDS for p in parts):
+            names.append(m.group())
+        elif len(parts) == 1 and m.start() > 0 and parts[0].lower() not in _ORG_WORDS | STOPWORDS and len(parts[0]) > 3:
+            names.append(parts[0])
+    return names
+
+
+def standalone_question(question: str, history: History | None) -> str:
+    """The question with its references to earlier turns resolved (unchanged without history)."""
+    question = question.strip()
+    if not history or not needs_context(question):
+        return question
+    users = [t["content"] for t in history if t.get("role") == "user" and t.get("content")]
+    assistants = [t["content"] for t in history if t.get("role") == "assistant" and t.get("content")]
+    last_user = users[-1] if users else ""
+    last_answer = re.sub(r"\[\d+\]", "", assistants[-1]) if assistants else ""
+
+    if re.search(rf"\b({_PERSON_PRONOUNS})\b", question, re.IGNORECASE):
+        names = person_names(last_user) + person_names(last_answer)
+        if names:
+            name = names[0]
+            rewritten = re.sub(rf"\b(his|her|hers)\b", f"{name}'s", question, count=1, flags=re.IGNORECASE)
+            if rewritten == question:
+                rewritten = re.sub(rf"\b({_PERSON_PRONOUNS})\b", name, question, count=1, flags=re.IGNORECASE)
+            return rewritten
+    topic = _topic(last_user) or _topic(last_answer)
+    return f"{question} ({topic})" if topic else question
+
+
+def _topic(text: str) -> str:
+    words = [w for w in re.findall(r"[A-Za-z][A-Za-z'\-]*", text) if w.lower() not in STOPWORDS and len(w) > 2]
+    return " ".join(words[:12])

@@ -1,0 +1,259 @@
+"""Reading a corpus folder into documents: ids, titles, dates, and the stories inside tag pages.
+
+A document's ``text`` is the file's text with a leading `` date YYYY-MM-DD`` line removed; every
+offset in the pipeline (stories, chunks, quotes) points into that text, so a quote can always be
+checked against it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import html.parser
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .text import sentence_spans
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+
+_DATE_LINE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\b[ \t]*\n?")
+_PAGE_HEADER = re.compile(r"^(tag|tags|category|topic|archive)\s*:.*$", re.IGNORECASE)
+_STORY_BREAK = re.compile(r"\n[ \t]*\n[ \t]*\n+")  # two or more blank lines
+_MAX_TITLE_CHARS = 120
+_MAX_HEADLINE_CHARS = 200
+
+
+@dataclass(frozen=True)
+class Story:
+    """A span of a document with its own title (a whole article, or one story of a tag page)."""
+
+    title: str
+    start: int
+    end: int
+
+
+@dataclass
+class SourceDocument:
+    """One corpus file, cleaned: ``doc_id`` is the file stem."""
+
+    doc_id: str
+    title: str
+    date: str | None
+    text: str
+    path: Path
+    stories: list[Story] = field(default_factory=list)
+
+    @property
+    def content_hash(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass
+class LoadReport:
+    documents: list[SourceDocument]
+    skipped: list[tuple[Path, str]]  # (file, reason) for files that could not be read
+
+
+def load_corpus(folder: Path) -> LoadReport:
+    """Read every supported file under ``folder``; unreadable ones are reported in ``skipped``, not raised."""
+    folder = Path(folder).expanduser()
+    if not folder.is_dir():
+        raise FileNotFoundError(f"corpus folder not found: {folder}")
+    documents: list[SourceDocument] = []
+    skipped: list[tuple[Path, str]] = []
+    seen: dict[str, Path] = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            skipped.append((path, f"unsupported file type {path.suffix or '(none)'}"))
+            continue
+        try:
+            doc = load_document(path)
+        except (OSError, ValueError) as exc:
+            skipped.append((path, str(exc)))
+            log.warning("skipped %s: %s", path, exc)
+            continue
+        if doc.doc_id in seen:
+            skipped.append((path, f"duplicate document id {doc.doc_id!r} (also {seen[doc.doc_id].name})"))
+            continue
+        seen[doc.doc_id] = path
+        documents.append(doc)
+    return LoadReport(documents, skipped)
+
+
+def load_document(path: Path) -> SourceDocument:
+    """Read one file. Raises ValueError for binary, undecodable or empty files."""
+    suffix = path.suffix.lower()
+    html_title = None
+    if suffix == ".pdf":
+        raw_text = _read_pdf(path)
+    else:
+        raw_text = _read_text(path)
+        if suffix in (".html", ".htm"):
+            html_title, raw_text = _html_to_text(raw_text)
+    raw_text = raw_text.replace("\r\n", "\n").replace("\r", "\n")
+
+    date = None
+    match = _DATE_LINE.match(raw_text)
+    if match:
+        date = match.group(1)
+        raw_text = raw_text[match.end():]
+    text = raw_text.strip()
+    if not text:
+        raise ValueError("file holds no text")
+
+    stories = split_stories(text)
+    if suffix in (".md", ".markdown"):
+        title = _markdown_title(text) or stories[0].title
+    else:
+        title = html_title or stories[0].title
+    if len(stories) > 1 and _PAGE_HEADER.match(text.split("\n", 1)[0].strip()):
+        title = text.split("\n", 1)[0].strip()  # the tag page's own name, e.g. "Tag: Cooperation"
+    return SourceDocument(doc_id=path.stem, title=title, date=date, text=text, path=path, stories=stories)
+
+
+def split_stories(text: str) -> list[Story]:
+    """Split a page that holds several unrelated stories; an ordinary article is one story.
+
+    A page is split when it opens with a "Tag:/Category:" header, or when it has at least three
+    blocks separated by two blank lines that each open with a headline line.
+    """
+    blocks: list[tuple[int, int]] = []
+    pos = 0
+    for m in _STORY_BREAK.finditer(text):
+        blocks.append((pos, m.start()))
+        pos = m.end()
+    blocks.append((pos, len(text)))
+    blocks = [(s, e) for s, e in blocks if text[s:e].strip()]
+
+    first_line = text.split("\n", 1)[0].strip()
+    has_header = bool(_PAGE_HEADER.match(first_line))
+    headlined = sum(1 for s, e in blocks if _headline(text[s:e]) is not None)
+    if len(blocks) < 2 or not (has_header or (len(blocks) >= 3 and headlined >= len(blocks) - 1)):
+        return [Story(title=_title_of(text), start=0, end=len(text))]
+
+    stories = []
+    for start, end in blocks:
+        if start == 0 and has_header:  # the page header belongs to no story
+            start = text.index("\n", 0) + 1 if "\n" in text[:end] else end
+            while start < end and text[start].isspace():
+                start += 1
+        if start < end:
+            stories.append(Story(title=_title_of(text[start:end]), start=start, end=end))
+    return stories
+
+
+def _headline(block: str) -> str | None:
+    """The block's first line if it reads like a headline (short, not a finished paragraph)."""
+    first, _, rest = block.strip().partition("\n")
+    first = first.strip()
+    if rest.strip() and 0 < len(first) <= 200 and len(first.split()) <= 30:
+        return first
+    return None
+
+
+def _title_of(text: str) -> str:
+    """The first heading line, else the first sentence, shortened at a word boundary."""
+    headline = _headline(text)
+    if headline and len(headline) <= _MAX_HEADLINE_CHARS and not headline.endswith("."):
+        return headline.lstrip("#").strip().rstrip("–—-:").strip()
+    first_line = text.strip().split("\n", 1)[0].lstrip("#").strip()
+    spans = sentence_spans(first_line)
+    sentence = first_line[spans[0][0]:spans[0][1]] if spans else first_line
+    if len(sentence) > _MAX_TITLE_CHARS:
+        sentence = sentence[:_MAX_TITLE_CHARS].rsplit(" ", 1)[0] + " …"
+    return sentence
+
+
+def _markdown_title(text: str) -> str | None:
+    for line in text.split("\n"):
+        if line.startswith("#"):
+            return line.lstrip("#").strip() or None
+    return None
+
+
+def _read_text(path: Path) -> str:
+    data = path.read_bytes()
+    if b"\x00" in data[:8192]:
+        raise ValueError("binary file (NUL bytes), not text")
+    for encoding in ("utf-8-sig",):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError as exc:
+            raise ValueError(f"not valid UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    raise AssertionError("unreachable")
+
+
+def _read_pdf(path: Path) -> str:
+    try:
+        from pypdf import PdfReader
+        from pypdf.errors import PdfReadError
+    except ImportError:
+        raise ValueError("reading PDF needs the 'pypdf' package (pip install pypdf)") from None
+    try:
+        reader = PdfReader(str(path))
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except (PdfReadError, KeyError, TypeError) as exc:
+        raise ValueError(f"unreadable PDF: {exc}") from None
+    return "\n\n".join(p.strip() for p in pages if p.strip())
+
+
+class _TextExtractor(html.parser.HTMLParser):
+    """Visible text of an HTML page; script and style contents are dropped, block tags become breaks."""
+
+    _BLOCKS = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "article", "section", "tr", "title"}
+    _SKIP = {"script", "style", "noscript", "template", "head"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.title: str | None = None
+        self._skip_depth = 0
+        self._in_title = False
+        self._in_h1 = False
+        self._h1: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self._SKIP:
+            self._skip_depth += 1
+        if tag == "title":
+            self._in_title = True
+        if tag == "h1":
+            self._in_h1 = True
+        if tag in self._BLOCKS:
+            self.parts.append("\n\n")
+
+    def handle_endtag(self, tag):
+        if tag in self._SKIP and self._skip_depth:
+            self._skip_depth -= 1
+        if tag == "title":
+            self._in_title = False
+        if tag == "h1":
+            self._in_h1 = False
+        if tag in self._BLOCKS:
+            self.parts.append("\n\n")
+
+    def handle_data(self, data):
+        if self._in_title and self.title is None and data.strip():
+            self.title = data.strip()
+        if self._skip_depth:
+            return
+        if self._in_h1:
+            self._h1.append(data)
+        self.parts.append(data)
+
+
+def _html_to_text(markup: str) -> tuple[str | None, str]:
+    parser = _TextExtractor()
+    parser.feed(markup)
+    parser.close()
+    text = "".join(parser.parts)
+    text = re.sub(r"[ \t]+", " ", text)
+    text = re.sub(r"\n[ \t]+", "\n", text)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    title = "".join(parser._h1).strip() or parser.title
+    return (html.unescape(title) if title else None), text

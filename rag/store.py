@@ -1,0 +1,180 @@
+"""The chunk store: one Chroma collection, embedded (``PersistentClient`` in ``index/``) or a Chroma server.
+
+The collection's metadata records the embedding model and its dimension; opening it with another
+model is refused, so vectors of two models never mix in one index.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+
+class IndexMismatch(RuntimeError):
+    """The index on disk was built with another embedding model (or schema)."""
+
+
+class StoreUnavailable(RuntimeError):
+    """The Chroma server cannot be reached."""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A piece of a document with its exact character span in the document's text."""
+
+    id: str
+    doc_id: str
+    text: str
+    title: str  # the story's title (the article's, or one story of a tag page)
+    doc_title: str
+    date: str | None
+    story: int
+    start: int
+    end: int
+    content_hash: str  # hash of the whole document, for incremental re-indexing
+
+    def to_metadata(self) -> dict[str, Any]:
+        meta = {k: v for k, v in asdict(self).items() if k not in ("id", "text") and v is not None}
+        if self.date:
+            meta["date_int"] = int(self.date.replace("-", ""))
+        return meta
+
+    @classmethod
+    def from_record(cls, chunk_id: str, text: str, meta: dict[str, Any]) -> "Chunk":
+        return cls(
+            id=chunk_id, doc_id=meta["doc_id"], text=text, title=meta.get("title", ""),
+            doc_title=meta.get("doc_title", ""), date=meta.get("date"), story=int(meta.get("story", 0)),
+            start=int(meta["start"]), end=int(meta["end"]), content_hash=meta.get("content_hash", ""),
+        )
+
+
+def chroma_client(settings: Settings):
+    """A Chroma client for the settings: a server when ``chroma_url`` is set, else embedded on disk."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url if "//" in settings.chroma_url else "http://" + settings.chroma_url)
+        try:
+            return chromadb.HttpClient(
+                host=url.hostname or "127.0.0.1", port=url.port or 8000, ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+        except Exception as exc:  # chromadb raises plain ValueError/ConnectionError here
+            raise StoreUnavailable(
+                f"cannot reach the Chroma server at {settings.chroma_url} ({exc}); "
+                "check RAG_CHROMA_URL or unset it to use the embedded index"
+            ) from exc
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.index_dir), settings=chroma_settings)
+
+
+class ChunkStore:
+    """Chunks, their vectors and their metadata in one Chroma collection."""
+
+    def __init__(self, settings: Settings, embed_model: str, dimension: int):
+        self.settings = settings
+        self.embed_model = embed_model
+        self.dimension = dimension
+        self.client = chroma_client(settings)
+        self.collection = self._open_collection()
+
+    def _open_collection(self):
+        expected = {"embed_model": self.embed_model, "embed_dim": self.dimension, "schema": SCHEMA_VERSION}
+        existing = {c.name if hasattr(c, "name") else c for c in self.client.list_collections()}
+        if self.settings.collection in existing:
+            collection = self.client.get_collection(self.settings.collection, embedding_function=None)
+            meta = collection.metadata or {}
+            for key, want in expected.items():
+                if meta.get(key) != want:
+                    where = self.settings.chroma_url or self.settings.index_dir
+                    raise IndexMismatch(
+                        f"the index at {where} (collection {self.settings.collection!r}) was built with "
+                        f"{key}={meta.get(key)!r}, but this setup uses {key}={want!r}. Vectors of different "
+                        "models cannot be mixed: rebuild it with `python -m rag index --rebuild` "
+                        "(or choose another RAG_INDEX_DIR / RAG_COLLECTION)."
+                    )
+            return collection
+        return self.client.create_collection(
+            self.settings.collection,
+            embedding_function=None,
+            metadata={**expected, "hnsw:space": "cosine", "complete": False},
+        )
+
+    # --- state -------------------------------------------------------------------------------
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    def is_complete(self) -> bool:
+        """False while an ingest is running or after one was interrupted."""
+        return bool((self.collection.metadata or {}).get("complete", False))
+
+    def mark_complete(self, complete: bool) -> None:
+        meta = {k: v for k, v in (self.collection.metadata or {}).items() if not k.startswith("hnsw:")}
+        meta["complete"] = complete
+        self.collection.modify(metadata=meta)
+
+    def document_hashes(self) -> dict[str, str]:
+        """doc_id -> content hash of every indexed document."""
+        records = self.collection.get(include=["metadatas"])
+        return {m["doc_id"]: m.get("content_hash", "") for m in records["metadatas"] or []}
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def replace_document(self, doc_id: str, chunks: list[Chunk], embeddings: list[list[float]]) -> None:
+        """Swap a document's chunks: new ones are written first, then the stale ones removed."""
+        old_ids = set(self.collection.get(where={"doc_id": doc_id}, include=[])["ids"])
+        if chunks:
+            self.collection.upsert(
+                ids=[c.id for c in chunks],
+                documents=[c.text for c in chunks],
+                metadatas=[c.to_metadata() for c in chunks],
+                embeddings=embeddings,
+            )
+        stale = old_ids - {c.id for c in chunks}
+        if stale:
+            self.collection.delete(ids=sorted(stale))
+
+    def delete_document(self, doc_id: str) -> None:
+        self.collection.delete(where={"doc_id": doc_id})
+
+    def reset(self) -> None:
+        """Drop the collection and start an empty one (a rebuild)."""
+        self.client.delete_collection(self.settings.collection)
+        self.collection = self._open_collection()
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def all_chunks(self) -> list[Chunk]:
+        records = self.collection.get(include=["documents", "metadatas"])
+        chunks = [
+            Chunk.from_record(i, d, m)
+            for i, d, m in zip(records["ids"], records["documents"], records["metadatas"])
+        ]
+        return sorted(chunks, key=lambda c: (c.doc_id, c.start))
+
+    def query(self, embedding: list[float], k: int, where: dict | None = None) -> list[tuple[Chunk, float]]:
+        """The k nearest chunks with their cosine similarity."""
+        n = self.count()
+        if n == 0:
+            return []
+        result = self.collection.query(
+            query_embeddings=[embedding], n_results=min(k, n), where=where or None,
+            include=["documents", "metadatas", "distances"],
+        )
+        return [
+            (Chunk.from_record(i, d, m), 1.0 - float(dist))
+            for i, d, m, dist in zip(
+                result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0]
+            )
+        ]

@@ -1,0 +1,166 @@
+"""Text utilities shared by every stage: offline tokenizers, sentence spans, normalisation, content words.
+
+Both tokenizer data sets come from files llama-index-core ships (``_static/``), so nothing is
+downloaded: tiktoken's encodings and NLTK's punkt sentence model.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import unicodedata
+from pathlib import Path
+
+TIKTOKEN_ENCODING = "cl100k_base"
+
+
+def llama_index_static_dir() -> Path:
+    import llama_index.core
+
+    return Path(llama_index.core.__file__).resolve().parent / "_static"
+
+
+def use_bundled_tokenizer_data() -> None:
+    """Point tiktoken and NLTK at the copies inside llama-index-core (idempotent, no network)."""
+    static = llama_index_static_dir()
+    os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(static / "tiktoken_cache"))
+    nltk_dir = str(static / "nltk_cache")
+    os.environ.setdefault("NLTK_DATA", nltk_dir)
+    import nltk.data
+
+    if nltk_dir not in nltk.data.path:
+        nltk.data.path.append(nltk_dir)
+
+
+@functools.lru_cache(maxsize=1)
+def tiktoken_encoding():
+    use_bundled_tokenizer_data()
+    import tiktoken
+
+    return tiktoken.get_encoding(TIKTOKEN_ENCODING)
+
+
+def count_tokens(text: str) -> int:
+    return len(tiktoken_encoding().encode(text, disallowed_special=()))
+
+
+def tiktoken_tokenizer():
+    """A ``str -> list[int]`` callable for LlamaIndex node parsers."""
+    encoding = tiktoken_encoding()
+    return functools.partial(encoding.encode, disallowed_special=())
+
+
+@functools.lru_cache(maxsize=1)
+def _punkt():
+    use_bundled_tokenizer_data()
+    from nltk.tokenize import PunktTokenizer
+
+    return PunktTokenizer("english")
+
+
+# Run-in sentences without a space after the full stop ("on Wednesday.The national-level ...").
+_GLUED_SENTENCE = re.compile(r"(?<=[a-z0-9\"”'’)])[.!?](?=[A-Z“\"][a-z])")
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """(start, end) offsets of the sentences of ``text[start:end]``, in ``text`` coordinates.
+
+    Paragraph breaks always end a sentence; inside a paragraph NLTK's punkt model splits, and
+    sentences glued together without a space (common in scraped news) are split as well.
+    """
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    for para in re.finditer(r"[^\n]+", text[start:end]):
+        p_start = start + para.start()
+        chunk = para.group()
+        for s, e in _punkt().span_tokenize(chunk):
+            pieces, last = [], s
+            for m in _GLUED_SENTENCE.finditer(chunk, s, e):
+                pieces.append((last, m.end()))
+                last = m.end()
+            pieces.append((last, e))
+            for ps, pe in pieces:
+                seg = chunk[ps:pe]
+                lead = len(seg) - len(seg.lstrip())
+                trail = len(seg) - len(seg.rstrip())
+                if pe - trail > ps + lead:
+                    spans.append((p_start + ps + lead, p_start + pe - trail))
+    return spans
+
+
+_QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "–": "-", "—": "-", "\u00a0": " "})
+
+
+def normalize(text: str) -> str:
+    """Whitespace collapsed, typographic quotes and dashes made plain, NFKC; case kept."""
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def find_normalized(haystack: str, needle: str) -> int:
+    """Index of ``needle`` in ``haystack`` after both are normalised, or -1."""
+    return normalize(haystack).find(normalize(needle))
+
+
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are aren't as at be because been before
+    being below between both but by can could did didn't do does doesn't doing don't down during each
+    few for from further had has have having he her here hers herself him himself his how i if in into
+    is isn't it it's its itself just let me more most my myself no nor not of off on once only or other
+    our ours ourselves out over own same she should so some such than that that's the their theirs them
+    themselves then there these they this those through to too under until up very was wasn't we were
+    what when where which while who whom why will with would you your yours yourself said says say
+    according one two also told tell there's what's who's whose many much""".split()
+)
+# Negations carry meaning for support checks; they are kept apart from stopwords.
+NEGATIONS = frozenset("not no never neither nor none nothing without didn't doesn't don't isn't wasn't weren't hasn't haven't cannot can't won't".split())
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]*[A-Za-z]|[A-Za-z]|\d[\d,.]*\d|\d")
+
+
+def words(text: str) -> list[str]:
+    return [w.lower().replace("’", "'") for w in _WORD.findall(normalize(text))]
+
+
+# A question says "China", the article "Chinese": both are the same content word here.
+_DEMONYMS = {"chinese": "china", "russian": "russia", "russians": "russia", "ukrainian": "ukraine", "sino": "china"}
+
+
+def stem(word: str) -> str:
+    """A light suffix stripper: enough to match deny/denied/denies, freeze/freezing, talks/talk."""
+    w = word.lower().strip("'").replace("'s", "")
+    if w in _DEMONYMS:
+        return _DEMONYMS[w]
+    if w.replace(",", "").replace(".", "").isdigit():
+        return w.replace(",", "")
+    if "-" in w:
+        return "-".join(stem(p) for p in w.split("-") if p)
+    for suffix, repl in (
+        ("ational", "ate"), ("ization", "ize"), ("iveness", "ive"), ("fulness", "ful"),
+        ("ousness", "ous"), ("ements", ""), ("ement", ""), ("ments", ""), ("ment", ""),
+        ("ities", "ity"), ("ations", "at"), ("ation", "at"), ("ingly", ""), ("edly", ""), ("ing", ""), ("ied", "y"), ("ies", "y"),
+        ("ed", ""), ("es", ""), ("s", ""), ("ly", ""),
+    ):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+            w = w[: len(w) - len(suffix)] + repl
+            break
+    if w.endswith("e") and len(w) > 4:
+        w = w[:-1]
+    if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "ls":  # stopp -> stop
+        w = w[:-1]
+    return w
+
+
+def content_stems(text: str) -> list[str]:
+    """Stems of the words that carry content (no stopwords, no negations)."""
+    return [stem(w) for w in words(text) if w not in STOPWORDS and w not in NEGATIONS and len(w) > 1]
+
+
+def numbers(text: str) -> set[str]:
+    """Numbers written in digits, without separators ("1,000" -> "1000")."""
+    return {n.replace(",", "").rstrip(".") for n in re.findall(r"\d[\d,.]*", normalize(text))}
+
+
+def has_negation(text: str) -> bool:
+    return any(w in NEGATIONS for w in words(text))
