@@ -31,14 +31,30 @@ from .llm import Generator
 from .retrieval import HybridRetriever, LexicalIndex, ScoredChunk
 from .settings import PROJECT_ROOT, Settings
 from .store import Chunk
-from .text import content_stems, normalize, sentence_spans, stem, words
+from .text import content_stems, normalize, sentence_spans, stem, stem_in, words
 
 MAX_EVIDENCE = 3
 # Abstain when the best evidence covers less than this share of the question's (rarity-weighted) words.
 MIN_COVERAGE = 0.5
 # Words that ask about the corpus itself rather than its content.
-_QUESTION_NOISE = {stem(w) for w in "article articles report reported mention mentioned passage passages source sources text document happen".split()}
+_QUESTION_NOISE = {stem(w) for w in (
+    "article articles report reported mention mentioned passage passages source sources text document happen "
+    "publish published done make made"
+).split()}
+# What kind of answer a wh-question wants, and a pattern that marks a sentence offering one.
+_ANSWER_TYPES = [
+    (re.compile(r"^\s*when\b|\bwhat (date|day|year|month)\b", re.I),
+     re.compile(r"\b(January|February|March|April|May|June|July|August|September|October|November|December|"
+                r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|\d{4})\b")),
+    (re.compile(r"^\s*where\b|\bin which (city|country|place)\b", re.I),
+     re.compile(r"\b(at|in|held|opened in)\s+(the\s+)?[A-Z]")),
+    (re.compile(r"^\s*(who|whom)\b", re.I),
+     re.compile(r"\b(president|spokes(man|woman|person)|professor|minister|ambassador|representative|official|"
+                r"director|researcher|[A-Z][a-z]+ [A-Z][a-z]+,)", re.I)),
+    (re.compile(r"^\s*how (many|much)\b", re.I), re.compile(r"\d")),
+]
 _YES_NO = re.compile(r"^\s*(did|does|do|is|are|was|were|has|have|had|can|could|will|would|should)\b", re.IGNORECASE)
+_PUBLISHED_WHEN = re.compile(r"\bwhen\b.*\b(published|written|dated|posted|appear)|\bwhat is the date of\b", re.I)
 
 
 @dataclass
@@ -139,7 +155,7 @@ class AnswerEngine:
             base.removed.append(("(question)", f"truncated to {self.settings.max_question_chars} characters"))
 
         evidence = self.select_evidence(standalone, hits)
-        if not evidence or evidence[0].coverage < MIN_COVERAGE or self._unknown_names(standalone, evidence):
+        if not evidence or max(e.coverage for e in evidence) < MIN_COVERAGE or self._unknown_names(standalone, evidence):
             yield self._abstain(base, started)
             return
 
@@ -173,54 +189,69 @@ class AnswerEngine:
             return 0.0
         found = set(content_stems(text))
         total = sum(self.lexical.idf(s) for s in q_stems)
-        return sum(self.lexical.idf(s) for s in q_stems if s in found) / total if total else 0.0
+        return sum(self.lexical.idf(s) for s in q_stems if stem_in(s, found)) / total if total else 0.0
 
     def select_evidence(self, question: str, hits: list[ScoredChunk]) -> list[Evidence]:
-        """The best evidence sentences of the retrieved chunks, best first, without near-duplicates."""
+        """The best evidence sentences of the retrieved chunks, best first, without near-duplicates.
+
+        A sentence scores by the share of the (rarity-weighted) question words it contains, its
+        embedding similarity to the question, and whether it offers the kind of answer asked for
+        (a date for "when", a number for "how many" ...). ``coverage`` counts the sentence with its
+        neighbours, so an attribution in the next sentence ("..., he said") still counts.
+        """
         q_stems = self.question_stems(question)
-        candidates: list[tuple[int, str]] = []
+        wanted = [pattern for asks, pattern in _ANSWER_TYPES if asks.search(question)]
+        candidates: list[tuple[int, str, str]] = []  # (passage, sentence, sentence with neighbours)
         seen: set[str] = set()
         for i, hit in enumerate(hits, 1):
-            for s, e in sentence_spans(hit.chunk.text):
+            spans = sentence_spans(hit.chunk.text)
+            for j, (s, e) in enumerate(spans):
                 text = hit.chunk.text[s:e]
                 key = normalize(text)
-                if key in seen or len(words(text)) < 4:
+                if key in seen or len(words(text)) < 3:
                     continue
                 seen.add(key)
-                candidates.append((i, text))
+                window = hit.chunk.text[spans[max(j - 1, 0)][0] : spans[min(j + 1, len(spans) - 1)][1]]
+                candidates.append((i, text, window))
         if not candidates:
             return []
         q_vec = self.embed([question])[0]
-        vectors = self._vectors([t for _, t in candidates])
+        vectors = self._vectors([t for _, t, _ in candidates])
         scored = []
-        for (passage, text), vec in zip(candidates, vectors):
+        for (passage, text, window), vec in zip(candidates, vectors):
             cov = self.coverage(q_stems, text)
+            window_cov = self.coverage(q_stems, window)
             similarity = float(vec @ q_vec)
-            rank_bonus = 0.05 * (len(hits) - passage) / max(len(hits), 1)
-            scored.append(Evidence(passage, text, 0.55 * cov + 0.45 * similarity + rank_bonus, cov))
+            bonus = 0.05 * (len(hits) - passage) / max(len(hits), 1)
+            if wanted and any(p.search(text) for p in wanted):
+                bonus += 0.08
+            score = 0.4 * cov + 0.15 * window_cov + 0.45 * similarity + bonus
+            scored.append(Evidence(passage, text, score, max(cov, window_cov)))
         scored.sort(key=lambda e: -e.score)
 
         chosen = [scored[0]]
-        covered = set(content_stems(scored[0].text)) & set(q_stems)
+        covered = {s for s in q_stems if stem_in(s, set(content_stems(scored[0].text)))}
+        total = sum(self.lexical.idf(s) for s in q_stems) or 1.0
         for ev in scored[1:]:
-            if len(chosen) >= MAX_EVIDENCE or ev.score < 0.8 * scored[0].score:
+            if len(chosen) >= MAX_EVIDENCE or ev.score < 0.6 * scored[0].score:
                 break
             stems = set(content_stems(ev.text))
             if any(_jaccard(stems, set(content_stems(c.text))) > 0.45 for c in chosen):
                 continue
-            adds_words = bool((stems & set(q_stems)) - covered)
-            if adds_words or ev.score >= 0.9 * scored[0].score:
+            adds = {s for s in q_stems if stem_in(s, stems)} - covered
+            adds_weight = sum(self.lexical.idf(s) for s in adds) / total
+            if ev.score >= 0.85 * scored[0].score or adds_weight >= 0.2:
                 chosen.append(ev)
-                covered |= stems & set(q_stems)
+                covered |= adds
         return chosen
 
     def _unknown_names(self, question: str, evidence: list[Evidence]) -> bool:
         """A name in the question that neither the evidence nor the corpus knows (e.g. "Nobel")."""
-        known = set()
+        known = set(self.lexical.vocabulary)
         for ev in evidence:
             known |= set(content_stems(ev.text))
-        names = proper_names(question) | {stem(w) for w in re.findall(r"\b[A-Z][a-z]+", question)[1:]}
-        return any(n not in known and self.lexical.doc_freq.get(n, 0) == 0 for n in names)
+        names = {stem(w) for w in re.findall(r"\b[A-Z][a-z]+", question)[1:]}
+        return any(n not in known and n not in _QUESTION_NOISE for n in names)
 
     def _vectors(self, texts: list[str]) -> list[np.ndarray]:
         missing = [t for t in texts if t not in self._sentence_vectors]
@@ -233,7 +264,7 @@ class AnswerEngine:
 
     def _compose_local(self, question: str, evidence: list[Evidence], passages: list[Chunk],
                        base: Answer) -> Iterator[CheckedSentence]:
-        if self.settings.use_llm_lead and _YES_NO.match(question):
+        if self.settings.use_llm_lead and _YES_NO.match(question) and not re.search(r"\bor\b", question):
             lead = self._yes_no_lead(question, evidence, passages, base)
             if lead is not None:
                 yield lead

@@ -39,6 +39,10 @@ class LexicalIndex:
         self.doc_freq: Counter[str] = Counter()
         for toks in self.tokens:
             self.doc_freq.update(set(toks))
+        # Every stem, and every part of a hyphenated one ("asia-pacific" -> asia, pacific).
+        self.vocabulary: set[str] = set(self.doc_freq)
+        for s in list(self.doc_freq):
+            self.vocabulary.update(p for p in s.split("-") if p)
 
     def idf(self, stem: str) -> float:
         """Smoothed IDF; a word the corpus never uses gets the highest weight."""

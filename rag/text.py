@@ -60,7 +60,7 @@ def _punkt():
 
 
 # Run-in sentences without a space after the full stop ("on Wednesday.The national-level ...").
-_GLUED_SENTENCE = re.compile(r"(?<=[a-z0-9\"”'’)])[.!?](?=[A-Z“\"][a-z])")
+_GLUED_SENTENCE = re.compile(r"(?<=[a-z0-9\"”'’)])[.!?](?=[\"“][A-Z]|[A-Z][a-z])")
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
@@ -155,6 +155,20 @@ def stem(word: str) -> str:
 def content_stems(text: str) -> list[str]:
     """Stems of the words that carry content (no stopwords, no negations)."""
     return [stem(w) for w in words(text) if w not in STOPWORDS and w not in NEGATIONS and len(w) > 1]
+
+
+def stem_matches(a: str, b: str) -> bool:
+    """Equal stems, or one inflection our light stemmer leaves apart (respond/response, explain/explanation)."""
+    if a == b:
+        return True
+    if len(a) < 5 or len(b) < 5 or a[:5] != b[:5]:
+        return False
+    prefix = len(os.path.commonprefix([a, b]))
+    return min(len(a), len(b)) - prefix <= 1 and max(len(a), len(b)) - prefix <= 3
+
+
+def stem_in(s: str, stems: set[str]) -> bool:
+    return s in stems or any(stem_matches(s, other) for other in stems)
 
 
 def numbers(text: str) -> set[str]:

@@ -1,0 +1,1 @@
+"""Faithfulness evaluation of the assistant against gold questions (``python -m eval``)."""
