@@ -26,7 +26,7 @@ from typing import Iterator
 import numpy as np
 
 from .conversation import History, standalone_question
-from .guard import CheckedSentence, GuardReport, check_answer, negated_stems, proper_names, split_cited_sentences
+from .guard import CheckedSentence, GuardReport, Support, check_answer, negated_stems, proper_names, split_cited_sentences
 from .llm import Generator
 from .retrieval import HybridRetriever, LexicalIndex, ScoredChunk
 from .settings import PROJECT_ROOT, Settings
@@ -262,8 +262,23 @@ class AnswerEngine:
 
     # --- drafting ----------------------------------------------------------------------------
 
+    def _date_lead(self, question: str, evidence: list[Evidence], passages: list[Chunk]) -> CheckedSentence | None:
+        """"When was the article ... published?": the date comes from the cited article's metadata."""
+        if not _PUBLISHED_WHEN.search(question):
+            return None
+        best = evidence[0]
+        chunk = passages[best.passage - 1]
+        if not chunk.date:
+            return None
+        start = chunk.start + chunk.text.find(best.text)
+        support = Support(best.passage, best.text, start, start + len(best.text), 1.0)
+        return CheckedSentence(f"The article “{chunk.doc_title}” is dated {chunk.date}.", [support])
+
     def _compose_local(self, question: str, evidence: list[Evidence], passages: list[Chunk],
                        base: Answer) -> Iterator[CheckedSentence]:
+        dated = self._date_lead(question, evidence, passages)
+        if dated is not None:
+            yield dated
         if self.settings.use_llm_lead and _YES_NO.match(question) and not re.search(r"\bor\b", question):
             lead = self._yes_no_lead(question, evidence, passages, base)
             if lead is not None:

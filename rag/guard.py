@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from .store import Chunk
-from .text import NEGATIONS, content_stems, normalize, numbers, sentence_spans, stem, words
+from .text import NEGATIONS, STOPWORDS, content_stems, normalize, numbers, sentence_spans, stem, words
 
 SUPPORT_THRESHOLD = 0.75
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
@@ -76,7 +76,7 @@ def negated_stems(text: str) -> set[str]:
             for nxt in tokens[i + 1 : i + 4]:
                 if nxt in NEGATIONS:
                     continue
-                if len(nxt) > 2 and nxt not in ("the", "any", "have", "has", "been", "be", "yet", "a", "an", "to"):
+                if len(nxt) > 2 and nxt not in STOPWORDS:
                     out.add(stem(nxt))
                     break
     return out
