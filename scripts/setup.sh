@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Creates .venv and installs the requirements (skipped when they have not changed since the last run).
+# Usage: scripts/setup.sh [requirements files...]   (default: requirements.txt)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+files=("${@:-requirements.txt}")
+python=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  echo "creating .venv ..."
+  "$python" -m venv .venv
+  .venv/bin/python -m pip install --quiet --upgrade pip
+fi
+stamp=".venv/.installed-$(cat "${files[@]}" | sha256sum | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  echo "installing ${files[*]} (llama-cpp-python compiles llama.cpp: about 8 minutes on 2 cores) ..."
+  start=$(date +%s)
+  args=(); for f in "${files[@]}"; do args+=(-r "$f"); done
+  .venv/bin/python -m pip install --quiet "${args[@]}"
+  echo "installed in $(( $(date +%s) - start ))s"
+  touch "$stamp"
+fi

@@ -1,0 +1,77 @@
+"""Shared, session-scoped fixtures: one real index (real Chroma, real ONNX embeddings) per test run.
+
+The bundled GGUF is assembled once into the project's .cache/ and reused, like a user's install.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from rag import Assistant, Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+
+
+@pytest.fixture(scope="session")
+def corpus_dir(tmp_path_factory) -> Path:
+    target = tmp_path_factory.mktemp("corpus")
+    for f in CORPUS.iterdir():
+        shutil.copy(f, target / f.name)
+    return target
+
+
+@pytest.fixture(scope="session")
+def settings(corpus_dir, tmp_path_factory) -> Settings:
+    return Settings(corpus_dir=corpus_dir, index_dir=tmp_path_factory.mktemp("index"), cache_dir=ROOT / ".cache")
+
+
+@pytest.fixture(scope="session")
+def assistant(settings) -> Assistant:
+    a = Assistant(settings)
+    a.engine()  # builds the index
+    return a
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, seconds: float = 120) -> None:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.3)
+    raise TimeoutError(f"nothing listened on port {port} within {seconds}s")
+
+
+@pytest.fixture(scope="session")
+def llama_server(assistant):
+    """llama.cpp's OpenAI-compatible server (llama-cpp-python[server]) with the bundled model, on loopback."""
+    from rag.llm import bundled_gguf_path
+
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(bundled_gguf_path(assistant.settings)),
+         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--model_alias", "bundled"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port, process)
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -1,0 +1,111 @@
+"""The public API: ``Assistant.ask`` / ``stream`` and the Answer/Citation shape, on the bundled corpus."""
+
+import re
+
+import pytest
+
+from rag import Answer, Citation, QuestionError
+from rag.corpus import load_corpus
+from rag.text import normalize
+
+
+@pytest.fixture(scope="module")
+def doc_texts(settings):
+    return {d.doc_id: normalize(d.text) for d in load_corpus(settings.corpus_dir).documents}
+
+
+def assert_trustworthy(answer: Answer, doc_texts):
+    """Every marker points to a citation, every citation quote is verbatim in its own document."""
+    markers = {int(m) for m in re.findall(r"\[(\d+)\]", answer.text)}
+    assert markers == {c.marker for c in answer.citations}
+    for c in answer.citations:
+        assert isinstance(c, Citation)
+        assert normalize(c.quote) in doc_texts[c.doc_id], c
+
+
+def test_did_china_deny_the_freeze(assistant, doc_texts):
+    answer = assistant.ask("Did China deny the freeze?", history=None)
+    assert not answer.abstained
+    assert_trustworthy(answer, doc_texts)
+    assert "did not deny" in answer.text and "played it down" in answer.text
+    quotes = [c for c in answer.citations if c.doc_id == "000_2561fe39030d5e94"]
+    assert any("did not deny the charge but played it down" in c.quote for c in quotes)
+
+
+def test_citation_fields(assistant):
+    answer = assistant.ask("What do China and Russia plan to build on the moon?")
+    c = answer.citations[0]
+    assert (c.marker, c.doc_id, c.date) == (1, "001_2082d504f351398b", "2022-04-16")
+    assert c.title.startswith("A leading Russian scientist")
+    assert "research station on the moon" in c.quote
+    assert 0 < c.score <= 1
+    assert answer.to_dict().keys() == {"text", "citations", "abstained"}
+    assert answer.to_dict()["citations"][0].keys() == {"marker", "doc_id", "title", "date", "quote", "score"}
+
+
+@pytest.mark.parametrize("question", [
+    "Who won the 2022 Nobel Prize in Physics?",
+    "What is the recipe for borscht?",
+    "Who is the CEO of Huawei?",
+])
+def test_out_of_corpus_questions_abstain_and_name_the_closest_sources(assistant, question):
+    answer = assistant.ask(question)
+    assert answer.abstained
+    assert answer.citations == []
+    assert answer.text.startswith("The articles don't say")
+    assert answer.sources and "closest sources" in answer.text
+
+
+def test_tag_page_story(assistant, doc_texts):
+    answer = assistant.ask("Where did the 2021 SCO national financial cooperation and capital market development forum open?")
+    assert "Jiaozhou" in answer.text
+    assert_trustworthy(answer, doc_texts)
+    assert answer.citations[0].title.startswith("2021 SCO") or answer.citations[0].doc_id == "002_4162cab4bec21213"
+
+
+def test_follow_up_is_rewritten_before_retrieval(assistant, doc_texts):
+    history = [
+        {"role": "user", "content": "Who is Li Xing?"},
+        {"role": "assistant", "content": "Li Xing is an international relations professor at Beijing Normal University [1]."},
+    ]
+    answer = assistant.ask("What did he say about the Asia-Pacific?", history=history)
+    assert answer.standalone_question == "What did Li Xing say about the Asia-Pacific?"
+    assert "stability and peace" in answer.text
+    assert_trustworthy(answer, doc_texts)
+
+
+def test_false_premise_gets_evidence_not_an_invented_reason(assistant, doc_texts):
+    answer = assistant.ask("Why did China sanction Russian scientists?")
+    assert_trustworthy(answer, doc_texts)
+    assert "China sanctioned" not in answer.text
+
+
+def test_stream_yields_the_same_answer_in_verified_pieces(assistant):
+    question = "In which areas did the two countries achieve results in recent years according to the Foreign Ministry?"
+    pieces = list(assistant.stream(question, history=None))
+    assert len(pieces) >= 2
+    assert "".join(pieces) == assistant.ask(question).text
+
+
+@pytest.mark.parametrize("question", ["", "   \n\t "])
+def test_empty_question_is_a_clear_error(assistant, question):
+    with pytest.raises(QuestionError, match="empty"):
+        assistant.ask(question)
+
+
+def test_huge_question_is_truncated_and_said_so(assistant):
+    answer = assistant.ask("Who is Alexander Sergeev? " + "please " * 20_000)
+    assert len(answer.question) <= assistant.settings.max_question_chars
+    assert any("truncated" in why for _, why in answer.removed)
+
+
+def test_document_and_date_filters(assistant):
+    only_003 = assistant.engine().retriever
+    from rag.retrieval import HybridRetriever
+
+    filtered = HybridRetriever(assistant.settings.replace(filter_doc_ids=("003_8e1d12b5a911970d",)),
+                               assistant.store, assistant._embed_query, only_003.lexical)
+    assert {h.chunk.doc_id for h in filtered.search("Sergeev freeze")} == {"003_8e1d12b5a911970d"}
+    dated = HybridRetriever(assistant.settings.replace(date_from="2020-01-01"), assistant.store,
+                            assistant._embed_query, only_003.lexical)
+    assert {h.chunk.doc_id for h in dated.search("cooperation")} == {"001_2082d504f351398b"}

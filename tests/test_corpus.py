@@ -1,0 +1,67 @@
+"""Loading a corpus folder: ids, titles, dates, tag-page stories, other formats, bad files."""
+
+from pathlib import Path
+
+from rag.corpus import load_corpus, load_document
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+
+def test_file_stem_is_the_document_id_and_date_line_becomes_metadata():
+    doc = load_document(CORPUS / "001_2082d504f351398b.txt")
+    assert doc.doc_id == "001_2082d504f351398b"
+    assert doc.date == "2022-04-16"
+    assert "date 2022" not in doc.text
+    assert doc.text.startswith("A leading Russian scientist")
+
+
+def test_undated_article_has_no_date_and_title_from_first_line():
+    doc = load_document(CORPUS / "003_8e1d12b5a911970d.txt")
+    assert doc.date is None
+    assert doc.title == "China-Russia scientific cooperation deepens"
+
+
+def test_tag_page_is_split_into_stories_with_their_own_titles():
+    doc = load_document(CORPUS / "002_4162cab4bec21213.txt")
+    titles = [s.title for s in doc.stories]
+    assert doc.title == "Tag: Cooperation"
+    assert len(doc.stories) == 6
+    assert titles[0].startswith("Russia says Sino Russian Academy of Sciences has suspended cooperation")
+    assert titles[4].startswith("Representatives of overseas institutions in China")
+    assert titles[5].startswith("2021 SCO national finance")
+    for story in doc.stories:  # stories are exact spans of the document text
+        assert doc.text[story.start:story.end].startswith(story.title.split(" …")[0][:20])
+
+
+def test_ordinary_articles_are_one_story():
+    for name in ("000_2561fe39030d5e94", "001_2082d504f351398b", "004_e05cac517c94737c"):
+        assert len(load_document(CORPUS / f"{name}.txt").stories) == 1
+
+
+def test_markdown_and_html_documents(tmp_path):
+    (tmp_path / "notes.md").write_text("# Lunar station plans\n\nThe station is planned for 2030.\n")
+    (tmp_path / "page.html").write_text(
+        "<html><head><title>T</title><script>alert('x')</script></head>"
+        "<body><h1>Fusion news</h1><p>Cooling devices &amp; cables.</p><img src=x onerror=alert(1)></body></html>"
+    )
+    report = load_corpus(tmp_path)
+    docs = {d.doc_id: d for d in report.documents}
+    assert docs["notes"].title == "Lunar station plans"
+    assert docs["page"].title == "Fusion news"
+    assert "Cooling devices & cables." in docs["page"].text
+    assert "alert" not in docs["page"].text and "<" not in docs["page"].text
+
+
+def test_unreadable_binary_and_empty_files_are_reported_and_skipped(tmp_path):
+    (tmp_path / "good.txt").write_text("A real article about science.")
+    (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02PNG" * 100)
+    (tmp_path / "latin1.txt").write_bytes("caf\xe9 cr\xe8me".encode("latin-1"))
+    (tmp_path / "empty.md").write_text("   \n")
+    (tmp_path / "image.png").write_bytes(b"\x89PNG")
+    report = load_corpus(tmp_path)
+    assert [d.doc_id for d in report.documents] == ["good"]
+    reasons = {p.name: why for p, why in report.skipped}
+    assert "binary" in reasons["binary.txt"]
+    assert "UTF-8" in reasons["latin1.txt"]
+    assert "no text" in reasons["empty.md"]
+    assert "unsupported" in reasons["image.png"]

@@ -1,0 +1,93 @@
+"""Chunking with exact offsets, incremental re-indexing, refusing mixed models, resuming a half-built index."""
+
+import shutil
+
+import pytest
+
+from rag import Assistant, Settings
+from rag.corpus import load_corpus
+from rag.embedding import DIMENSION
+from rag.ingest import chunk_document, make_splitter
+from rag.store import ChunkStore, IndexMismatch
+from rag.text import count_tokens
+
+from .conftest import CORPUS
+
+
+def test_chunks_are_exact_spans_within_the_token_budget(settings):
+    splitter = make_splitter(settings)
+    for doc in load_corpus(CORPUS).documents:
+        chunks = chunk_document(doc, splitter)
+        assert chunks
+        for chunk in chunks:
+            assert doc.text[chunk.start:chunk.end] == chunk.text
+            assert count_tokens(chunk.text) <= settings.chunk_tokens
+            assert chunk.doc_id == doc.doc_id
+
+
+def test_tag_page_chunks_keep_the_document_id_and_their_story_title(assistant):
+    chunks = [c for c in assistant.store.all_chunks() if c.doc_id == "002_4162cab4bec21213"]
+    titles = {c.title for c in chunks}
+    assert any(t.startswith("2021 SCO national finance") for t in titles)
+    assert all(c.doc_title == "Tag: Cooperation" for c in chunks)
+
+
+def test_collection_records_the_embedding_model(assistant):
+    meta = assistant.store.collection.metadata
+    assert meta["embed_model"] == "all-MiniLM-L6-v2-onnx-int8"
+    assert meta["embed_dim"] == DIMENSION == 384
+
+
+@pytest.fixture()
+def small_setup(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in ("000_2561fe39030d5e94.txt", "003_8e1d12b5a911970d.txt", "004_e05cac517c94737c.txt"):
+        shutil.copy(CORPUS / name, corpus / name)
+    return Settings(corpus_dir=corpus, index_dir=tmp_path / "index")
+
+
+def test_reindex_skips_unchanged_replaces_changed_removes_deleted(small_setup):
+    assistant = Assistant(small_setup)
+    first = assistant.index()
+    assert sorted(first.added) == ["000_2561fe39030d5e94", "003_8e1d12b5a911970d", "004_e05cac517c94737c"]
+
+    corpus = small_setup.corpus_dir
+    changed = corpus / "003_8e1d12b5a911970d.txt"
+    changed.write_text(changed.read_text() + "\nThe academy also admitted 7 honorary members from Harbin.\n")
+    (corpus / "004_e05cac517c94737c.txt").unlink()
+    second = assistant.index()
+    assert second.unchanged == ["000_2561fe39030d5e94"]
+    assert second.updated == ["003_8e1d12b5a911970d"]
+    assert second.removed == ["004_e05cac517c94737c"]
+    assert {d["doc_id"] for d in assistant.documents()} == {"000_2561fe39030d5e94", "003_8e1d12b5a911970d"}
+    texts = " ".join(c.text for c in assistant.store.all_chunks())
+    assert "7 honorary members from Harbin" in texts
+
+    third = assistant.index()
+    assert third.added == third.updated == third.removed == [] and third.chunks == 0
+
+
+def test_an_index_built_by_another_model_is_refused_with_rebuild_advice(small_setup):
+    Assistant(small_setup).index()
+    with pytest.raises(IndexMismatch, match="rebuild"):
+        ChunkStore(small_setup, "some-other-model", 768)
+
+
+def test_half_built_index_is_finished_on_next_start(small_setup):
+    assistant = Assistant(small_setup)
+    assistant.index()
+    assistant.store.delete_document("003_8e1d12b5a911970d")
+    assistant.store.mark_complete(False)  # as if an ingest died midway
+
+    reopened = Assistant(small_setup)
+    reopened.engine()
+    assert reopened.store.is_complete()
+    assert "003_8e1d12b5a911970d" in {d["doc_id"] for d in reopened.documents()}
+
+
+def test_a_bad_file_in_the_corpus_is_reported_and_the_rest_indexed(small_setup):
+    (small_setup.corpus_dir / "broken.txt").write_bytes(b"\x00\xff" * 50)
+    report = Assistant(small_setup).index()
+    assert len(report.added) == 3
+    assert any("broken.txt" in path and "binary" in why for path, why in report.skipped)

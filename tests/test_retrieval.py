@@ -1,0 +1,28 @@
+"""Hybrid retrieval ranks the article that holds the answer first."""
+
+import pytest
+
+
+@pytest.mark.parametrize("question, doc_id", [
+    ("Did China deny the freeze?", "000_2561fe39030d5e94"),
+    ("What did China supply for a particle accelerator?", "001_2082d504f351398b"),
+    ("What is the SCO national financial cooperation forum?", "002_4162cab4bec21213"),
+    ("How many Chinese engineers did the Russian Academy of Engineering welcome?", "003_8e1d12b5a911970d"),
+    ("What did Li Xing say the US aims to contain?", "004_e05cac517c94737c"),
+    ("What did Geng Shuang say about telecommunications and drones?", "004_e05cac517c94737c"),
+])
+def test_answer_document_ranks_first(assistant, question, doc_id):
+    hits = assistant.engine().retriever.search(question)
+    assert hits[0].chunk.doc_id == doc_id
+    assert len(hits) == assistant.settings.top_k
+
+
+def test_hybrid_beats_or_matches_dense_only_on_exact_names(assistant):
+    from rag.retrieval import HybridRetriever
+
+    engine = assistant.engine()
+    dense = HybridRetriever(assistant.settings.replace(hybrid=False), assistant.store, assistant._embed_query,
+                            engine.lexical)
+    question = "Who is Yao Weike?"
+    assert engine.retriever.search(question)[0].chunk.doc_id == "003_8e1d12b5a911970d"
+    assert dense.search(question)  # dense alone still answers something
