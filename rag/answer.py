@@ -26,7 +26,8 @@ from typing import Iterator
 import numpy as np
 
 from .conversation import History, standalone_question
-from .guard import CheckedSentence, GuardReport, Support, check_answer, negated_stems, proper_names, split_cited_sentences
+from .guard import (CheckedSentence, GuardReport, Support, best_support, check_answer, negation_scope, proper_names,
+                    split_cited_sentences)
 from .llm import Generator
 from .retrieval import HybridRetriever, LexicalIndex, ScoredChunk
 from .settings import PROJECT_ROOT, Settings
@@ -34,12 +35,14 @@ from .store import Chunk
 from .text import content_stems, normalize, sentence_spans, stem, stem_in, words
 
 MAX_EVIDENCE = 3
+_KEEP = 0.6  # a further sentence must score at least this share of the best one ...
+_KEEP_CONTINUATION = 0.5  # ... or this share when it continues the best one's paragraph
 # Abstain when the best evidence covers less than this share of the question's (rarity-weighted) words.
 MIN_COVERAGE = 0.5
 # Words that ask about the corpus itself rather than its content.
 _QUESTION_NOISE = {stem(w) for w in (
     "article articles report reported mention mentioned passage passages source sources text document happen "
-    "publish published done make made"
+    "publish published done make made call called"
 ).split()}
 # What kind of answer a wh-question wants, and a pattern that marks a sentence offering one.
 _ANSWER_TYPES = [
@@ -95,6 +98,7 @@ class Evidence:
     text: str
     score: float
     coverage: float
+    position: int = 0  # sentence number within its chunk
 
 
 class Prompts:
@@ -201,7 +205,7 @@ class AnswerEngine:
         """
         q_stems = self.question_stems(question)
         wanted = [pattern for asks, pattern in _ANSWER_TYPES if asks.search(question)]
-        candidates: list[tuple[int, str, str]] = []  # (passage, sentence, sentence with neighbours)
+        candidates: list[tuple[int, str, str, int]] = []  # (passage, sentence, with neighbours, position)
         seen: set[str] = set()
         for i, hit in enumerate(hits, 1):
             spans = sentence_spans(hit.chunk.text)
@@ -211,14 +215,15 @@ class AnswerEngine:
                 if key in seen or len(words(text)) < 3:
                     continue
                 seen.add(key)
-                window = hit.chunk.text[spans[max(j - 1, 0)][0] : spans[min(j + 1, len(spans) - 1)][1]]
-                candidates.append((i, text, window))
+                # Three sentences back: the speaker is often named a few sentences before the quote.
+                window = hit.chunk.text[spans[max(j - 3, 0)][0] : spans[min(j + 1, len(spans) - 1)][1]]
+                candidates.append((i, text, window, j))
         if not candidates:
             return []
         q_vec = self.embed([question])[0]
-        vectors = self._vectors([t for _, t, _ in candidates])
+        vectors = self._vectors([c[1] for c in candidates])
         scored = []
-        for (passage, text, window), vec in zip(candidates, vectors):
+        for (passage, text, window, position), vec in zip(candidates, vectors):
             cov = self.coverage(q_stems, text)
             window_cov = self.coverage(q_stems, window)
             similarity = float(vec @ q_vec)
@@ -226,21 +231,27 @@ class AnswerEngine:
             if wanted and any(p.search(text) for p in wanted):
                 bonus += 0.08
             score = 0.4 * cov + 0.15 * window_cov + 0.45 * similarity + bonus
-            scored.append(Evidence(passage, text, score, max(cov, window_cov)))
+            scored.append(Evidence(passage, text, score, max(cov, window_cov), position))
         scored.sort(key=lambda e: -e.score)
 
         chosen = [scored[0]]
         covered = {s for s in q_stems if stem_in(s, set(content_stems(scored[0].text)))}
         total = sum(self.lexical.idf(s) for s in q_stems) or 1.0
         for ev in scored[1:]:
-            if len(chosen) >= MAX_EVIDENCE or ev.score < 0.6 * scored[0].score:
+            if len(chosen) >= MAX_EVIDENCE:
                 break
+            if ev.score < _KEEP_CONTINUATION * scored[0].score:
+                continue
             stems = set(content_stems(ev.text))
             if any(_jaccard(stems, set(content_stems(c.text))) > 0.45 for c in chosen):
                 continue
             adds = {s for s in q_stems if stem_in(s, stems)} - covered
             adds_weight = sum(self.lexical.idf(s) for s in adds) / total
-            if ev.score >= 0.85 * scored[0].score or adds_weight >= 0.2:
+            # What the best sentence's speaker goes on to say ("..., he said") belongs to the answer.
+            continues = ev.coverage >= 0.8 and any(
+                c.passage == ev.passage and 0 < ev.position - c.position <= 3 for c in chosen)
+            if (ev.score >= 0.85 * scored[0].score or (adds_weight >= 0.2 and ev.score >= _KEEP * scored[0].score)
+                    or continues):
                 chosen.append(ev)
                 covered |= adds
         return chosen
@@ -311,10 +322,21 @@ class AnswerEngine:
         q_stems = set(self.question_stems(question))
         says_no = match.group(1).lower() == "no"
         claim = re.sub(r"^\s*(yes|no)\b[\s,.;:—–-]*", "", sentence, flags=re.IGNORECASE)
-        # The yes/no must agree with the evidence: "No" needs the evidence to negate a question word.
-        negated_in_evidence = set().union(*(negated_stems(passages[m - 1].text) for m in markers if 0 < m <= len(passages)))
-        if says_no != bool(negated_stems(claim) & q_stems) or says_no != bool(negated_in_evidence & q_stems):
+        cited = [passages[m - 1] for m in markers if 0 < m <= len(passages)]
+        if not cited:
+            return None
+        # The yes/no must agree with the evidence: "No" needs the cited evidence to negate a question
+        # word ("did not deny"), "Yes" needs it not to ("had not received an order to stop working").
+        evidence_says_no = any(negation_scope(ev.text) & q_stems for ev in shown)
+        claim_says_no = bool(negation_scope(claim) & q_stems)
+        if says_no != evidence_says_no or says_no != claim_says_no:
             base.removed.append((sentence, "yes/no lead disagrees with the evidence"))
+            return None
+        # Question words may be restated, but the lead must also stand on the evidence by itself.
+        on_its_own = max(best_support(claim, m, passages[m - 1], self.lexical.idf).score
+                         for m in markers if 0 < m <= len(passages))
+        if on_its_own < 0.5:
+            base.removed.append((sentence, "yes/no lead not supported by the cited passage"))
             return None
         report = check_answer(f"{sentence} " + "".join(f"[{m}]" for m in markers), passages,
                               self.lexical.idf, given=q_stems)

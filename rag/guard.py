@@ -82,6 +82,30 @@ def negated_stems(text: str) -> set[str]:
     return out
 
 
+# Verbs that negate what follows them ("declined to impose sanctions").
+_REFUSALS = frozenset("declined declines decline refused refuses refuse failed fails denied denies".split())
+
+
+def negation_scope(text: str, width: int = 6) -> set[str]:
+    """Stems of every content word within ``width`` words after a negation, up to the clause end.
+
+    "had not received an order to stop working" -> receiv, order, stop, work: wider than
+    ``negated_stems``, for deciding whether evidence says yes or no to a question.
+    """
+    out: set[str] = set()
+    for sentence in re.split(r"[.!?;]", normalize(text)):
+        tokens = words(sentence)
+        for i, w in enumerate(tokens):
+            if w in _REFUSALS:  # "declined to condemn the invasion ... or impose sanctions": to the end
+                out |= {stem(t) for t in tokens[i + 1 :] if t not in STOPWORDS and t not in NEGATIONS}
+        for clause in re.split(r"[,:]", sentence):
+            tokens = words(clause)
+            for i, w in enumerate(tokens):
+                if w in NEGATIONS:
+                    out |= {stem(t) for t in tokens[i + 1 : i + 1 + width] if t not in STOPWORDS and t not in NEGATIONS}
+    return out
+
+
 def proper_names(text: str) -> set[str]:
     """Stems of capitalised words that are not the first word of the sentence (names, places)."""
     tokens = re.findall(r"[A-Za-z][A-Za-z'’\-]+", normalize(text))

@@ -109,3 +109,17 @@ def test_document_and_date_filters(assistant):
     dated = HybridRetriever(assistant.settings.replace(date_from="2020-01-01"), assistant.store,
                             assistant._embed_query, only_003.lexical)
     assert {h.chunk.doc_id for h in dated.search("cooperation")} == {"001_2082d504f351398b"}
+
+
+@pytest.mark.parametrize("question, wrong_start", [
+    ("Did Chinese scientists stop working with Russia on the lunar programme?", "Yes"),
+    ("Did China impose sanctions on Russia?", "Yes"),
+])
+def test_optional_model_lead_cannot_contradict_the_evidence(assistant, question, wrong_start):
+    """With the bundled model writing yes/no leads, the ones that contradict the quotes are dropped."""
+    from rag import Assistant
+
+    with_lead = Assistant(assistant.settings.replace(use_llm_lead=True))
+    answer = with_lead.ask(question)
+    assert not answer.text.startswith(wrong_start), answer.text
+    assert not answer.abstained
