@@ -26,8 +26,7 @@ from typing import Iterator
 import numpy as np
 
 from .conversation import History, standalone_question
-from .guard import (CheckedSentence, GuardReport, Support, best_support, check_answer, negation_scope, proper_names,
-                    split_cited_sentences)
+from .guard import (CheckedSentence, GuardReport, Support, best_support, check_answer, negation_scope, split_cited_sentences)
 from .llm import Generator
 from .retrieval import HybridRetriever, LexicalIndex, ScoredChunk
 from .settings import PROJECT_ROOT, Settings

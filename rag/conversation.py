@@ -55,7 +55,7 @@ def standalone_question(question: str, history: History | None) -> str:
         names = person_names(last_user) + person_names(last_answer)
         if names:
             name = names[0]
-            rewritten = re.sub(rf"\b(his|her|hers)\b", f"{name}'s", question, count=1, flags=re.IGNORECASE)
+            rewritten = re.sub(r"\b(his|her|hers)\b", f"{name}'s", question, count=1, flags=re.IGNORECASE)
             if rewritten == question:
                 rewritten = re.sub(rf"\b({_PERSON_PRONOUNS})\b", name, question, count=1, flags=re.IGNORECASE)
             return rewritten

@@ -12,7 +12,6 @@ Both remote backends use the official ``openai`` client.
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import logging
 import os
@@ -168,10 +167,3 @@ def load_generator(settings: Settings) -> Generator:
         return LocalLlama(settings)
     return OpenAIChat(settings)
 
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 22):
-            digest.update(block)
-    return digest.hexdigest()
