@@ -52,8 +52,7 @@ def run_item(assistant: Assistant, item: GoldItem, doc_texts: dict[str, str]) ->
     started = time.perf_counter()
     answer = assistant.ask(item.question, history=item.history or None)
     seconds = time.perf_counter() - started
-    hits = assistant.engine().retriever.search(answer.standalone_question or item.question)
-    retrieved = [h.chunk.doc_id for h in hits]
+    retrieved = [s["doc_id"] for s in answer.sources]  # documents in retrieval order, as the answer saw them
     # The answer text plus the dates of the cited articles (metadata is part of what is shown).
     shown = answer.text + " " + " ".join(c.date or "" for c in answer.citations)
     missing = [f[0] for f in item.key_facts if not fact_found(f, shown)]

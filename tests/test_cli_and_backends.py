@@ -71,9 +71,11 @@ def test_dead_model_server_names_the_setting_to_fix(settings):
 def test_openai_compatible_backend_against_a_real_llama_cpp_server(settings, llama_server):
     remote = Assistant(settings.replace(backend="openai-compatible", base_url=llama_server, model="bundled"))
     answer = remote.ask("What did China supply to Russia for a particle accelerator?")
-    # Whatever the model wrote, only guarded sentences reach the user.
-    if not answer.abstained:
-        assert answer.citations
-        for c in answer.citations:
-            assert c.doc_id.startswith("00")
-        assert all(c.score >= 0.75 for c in answer.citations)
+    # Whatever the model wrote, only guarded sentences reach the user: either cited, checked sentences
+    # or an abstention; never uncited text.
+    if answer.abstained:
+        assert answer.citations == [] and answer.text.startswith("The articles don't say")
+    else:
+        markers = {int(m) for m in __import__("re").findall(r"\[(\d+)\]", answer.text)}
+        assert markers == {c.marker for c in answer.citations} and markers
+        assert all(c.score >= 0.75 and c.quote for c in answer.citations)
