@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from rag import Assistant, Settings
 
-from .gold import TYPES, load_gold
+from .gold import GOLD_FILE, TYPES, load_gold
 from .run import format_table, run, shorten, summarize
 
 
@@ -17,11 +18,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", choices=["local", "openai", "openai-compatible"])
     parser.add_argument("--limit", type=int, help="only the first N questions")
     parser.add_argument("--only", choices=TYPES, help="only questions of this type")
+    parser.add_argument("--gold", type=Path, default=GOLD_FILE, help="the gold set (default: eval/gold.jsonl)")
     parser.add_argument("--json", action="store_true", help="print the per-question results as JSON")
     parser.add_argument("--verbose", "-v", action="store_true", help="print every answer")
     args = parser.parse_args(argv)
 
-    items = load_gold()
+    items = load_gold(args.gold)
     if args.only:
         items = [i for i in items if i.type == args.only]
     if args.limit:

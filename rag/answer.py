@@ -55,6 +55,16 @@ _ANSWER_TYPES = [
                 r"director|researcher|[A-Z][a-z]+ [A-Z][a-z]+,)", re.I)),
     (re.compile(r"^\s*how (many|much)\b", re.I), re.compile(r"\d")),
 ]
+# Answer types a sentence must offer to answer at all: a "where" question is not answered by a
+# sentence that names no place (the "who" pattern above is too loose to demand).
+_STRICT_TYPES = 3
+# "What did X say / call / claim ...?": the sentence should be one where X speaks.
+_ASKS_SPEECH = re.compile(r"\b(say|said|says|tell|told|call|called|claim\w*|describ\w*|think|believ\w*|respond\w*|"
+                          r"react\w*|remark\w*|comment\w*|warn\w*|stress\w*|mean|argu\w*|add|added)\b", re.I)
+_REPORTING = re.compile(r"\b(said|says|say|told|tells|added|stressed|noted|warned|claimed|argued|explained|"
+                        r"according to|remarks?|statement)\b", re.I)
+_PRONOUN_REPORTING = re.compile(r"\b(he|she|they)\s+(said|says|told|added|stressed|noted|warned|explained)\b", re.I)
+_WHY = re.compile(r"^\s*why\b", re.I)
 _YES_NO = re.compile(r"^\s*(did|does|do|is|are|was|were|has|have|had|can|could|will|would|should)\b", re.IGNORECASE)
 _PUBLISHED_WHEN = re.compile(r"\bwhen\b.*\b(published|written|dated|posted|appear)|\bwhat is the date of\b", re.I)
 
@@ -98,6 +108,7 @@ class Evidence:
     score: float
     coverage: float
     position: int = 0  # sentence number within its chunk
+    corrects: bool = False  # negates a word the question takes for granted ("did not deny")
 
 
 class Prompts:
@@ -195,7 +206,11 @@ class AnswerEngine:
         return sum(self.lexical.idf(s) for s in q_stems if stem_in(s, found)) / total if total else 0.0
 
     def select_evidence(self, question: str, hits: list[ScoredChunk]) -> list[Evidence]:
-        """The best evidence sentences of the retrieved chunks, best first, without near-duplicates.
+        """The best evidence sentences of the retrieved chunks, best first, without near-duplicates."""
+        return self.choose_evidence(question, self.score_sentences(question, hits))
+
+    def score_sentences(self, question: str, hits: list[ScoredChunk]) -> list[Evidence]:
+        """Every sentence of the retrieved chunks scored against the question, best first.
 
         A sentence scores by the share of the (rarity-weighted) question words it contains, its
         embedding similarity to the question, and whether it offers the kind of answer asked for
@@ -203,7 +218,9 @@ class AnswerEngine:
         neighbours, so an attribution in the next sentence ("..., he said") still counts.
         """
         q_stems = self.question_stems(question)
-        wanted = [pattern for asks, pattern in _ANSWER_TYPES if asks.search(question)]
+        wanted = [(n < _STRICT_TYPES, pattern) for n, (asks, pattern) in enumerate(_ANSWER_TYPES) if asks.search(question)]
+        speakers = self._asked_speakers(question)
+        premise = set(q_stems) if (_WHY.match(question) or _YES_NO.match(question)) else set()
         candidates: list[tuple[int, str, str, int]] = []  # (passage, sentence, with neighbours, position)
         seen: set[str] = set()
         for i, hit in enumerate(hits, 1):
@@ -227,12 +244,30 @@ class AnswerEngine:
             window_cov = self.coverage(q_stems, window)
             similarity = float(vec @ q_vec)
             bonus = 0.05 * (len(hits) - passage) / max(len(hits), 1)
-            if wanted and any(p.search(text) for p in wanted):
+            offers = [p.search(text) is not None for _, p in wanted]
+            if any(offers):
+                bonus += 0.08
+            if speakers and _speaks(speakers, text, window):
+                bonus += 0.12
+            elif speakers and _continues_speech(speakers, text, window):
+                bonus += 0.06
+            # A sentence that negates what a why- or yes/no question takes for granted ("declined to ...
+            # impose sanctions", "did not deny") is the correction the reader needs.
+            corrects = bool(premise) and any(stem_in(s, premise) for s in negation_scope(text))
+            if corrects:
                 bonus += 0.08
             score = 0.4 * cov + 0.15 * window_cov + 0.45 * similarity + bonus
-            scored.append(Evidence(passage, text, score, max(cov, window_cov), position))
+            if any(strict for strict, _ in wanted) and not any(offers):
+                score *= 0.75
+            scored.append(Evidence(passage, text, score, max(cov, window_cov), position, corrects))
         scored.sort(key=lambda e: -e.score)
+        return scored
 
+    def choose_evidence(self, question: str, scored: list[Evidence]) -> list[Evidence]:
+        """Up to ``MAX_EVIDENCE`` of the scored sentences: the best, and those that add to it."""
+        if not scored:
+            return []
+        q_stems = self.question_stems(question)
         chosen = [scored[0]]
         covered = {s for s in q_stems if stem_in(s, set(content_stems(scored[0].text)))}
         total = sum(self.lexical.idf(s) for s in q_stems) or 1.0
@@ -249,11 +284,20 @@ class AnswerEngine:
             # What the best sentence's speaker goes on to say ("..., he said") belongs to the answer.
             continues = ev.coverage >= 0.8 and any(
                 c.passage == ev.passage and 0 < ev.position - c.position <= 3 for c in chosen)
-            if (ev.score >= 0.85 * scored[0].score or (adds_weight >= 0.2 and ev.score >= _KEEP * scored[0].score)
-                    or continues):
+            if (ev.score >= 0.85 * scored[0].score or continues
+                    or ((adds_weight >= 0.2 or ev.corrects) and ev.score >= _KEEP * scored[0].score)):
                 chosen.append(ev)
                 covered |= adds
         return chosen
+
+    def _asked_speakers(self, question: str) -> set[str]:
+        """Stems of the rare capitalised words of a "what did X say"-style question (X's name)."""
+        if not _ASKS_SPEECH.search(question):
+            return set()
+        n = max(len(self.lexical.chunks), 1)
+        names = {stem(w) for w in re.findall(r"\b[A-Z][a-z]+", question)[1:]}
+        # Countries and demonyms are capitalised too, but occur in most chunks: a name is rare.
+        return {s for s in names if self.lexical.doc_freq.get(s, 0) / n < 0.3 and s not in _QUESTION_NOISE}
 
     def _unknown_names(self, question: str, evidence: list[Evidence]) -> bool:
         """A name in the question that neither the evidence nor the corpus knows (e.g. "Nobel")."""
@@ -403,6 +447,26 @@ class AnswerEngine:
             text += f" The closest sources are: {closest}."
         return Answer(text, [], True, base.question, base.standalone_question, base.sources,
                       list(base.removed), time.perf_counter() - started)
+
+
+def _speaks(names: set[str], sentence: str, window: str) -> bool:
+    """Whether one of ``names`` is the speaker of ``sentence`` ("X said", "said X", "..., he said")."""
+    tokens = words(sentence)
+    stems = [stem(t) for t in tokens]
+    for i, s in enumerate(stems):
+        if s in names:
+            nearby = " ".join(tokens[max(i - 8, 0): i + 9])
+            if _REPORTING.search(nearby):
+                return True
+    return bool(_PRONOUN_REPORTING.search(sentence)) and bool(names & set(content_stems(window)))
+
+
+def _continues_speech(names: set[str], sentence: str, window: str) -> bool:
+    """A sentence with no speaker of its own, right after one of ``names`` spoke (reported speech goes on)."""
+    if _REPORTING.search(sentence) or _PRONOUN_REPORTING.search(sentence):
+        return False
+    before = window[: window.find(sentence)] if sentence in window else ""
+    return bool(before) and _speaks(names, before, before)
 
 
 def _sources(hits: list[ScoredChunk]) -> list[dict]:

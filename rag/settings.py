@@ -36,7 +36,7 @@ class Settings:
     chunk_overlap: int = 32
 
     # Retrieval.
-    top_k: int = 4
+    top_k: int = 6
     hybrid: bool = True
     filter_doc_ids: tuple[str, ...] = ()
     date_from: str | None = None  # YYYY-MM-DD, inclusive

@@ -111,7 +111,8 @@ STOPWORDS = frozenset(
     our ours ourselves out over own same she should so some such than that that's the their theirs them
     themselves then there these they this those through to too under until up very was wasn't we were
     what when where which while who whom why will with would you your yours yourself said says say
-    according one two also told tell there's what's who's whose many much""".split()
+    according one two also told tell there's what's who's whose many much else anything something ever
+    ones""".split()
 )
 # Negations carry meaning for support checks; they are kept apart from stopwords.
 NEGATIONS = frozenset("not no never neither nor none nothing without didn't doesn't don't isn't wasn't weren't hasn't haven't cannot can't won't".split())
@@ -127,11 +128,24 @@ def words(text: str) -> list[str]:
 _DEMONYMS = {"chinese": "china", "russian": "russia", "russians": "russia", "ukrainian": "ukraine", "sino": "china"}
 
 
+# Irregular verb forms a suffix stripper cannot join to their base ("driven" -> "drive").
+_IRREGULAR = {
+    "drove": "drive", "driven": "drive", "took": "take", "taken": "take", "gave": "give", "given": "give",
+    "made": "make", "held": "hold", "began": "begin", "begun": "begin", "met": "meet", "sent": "send",
+    "built": "build", "brought": "bring", "sought": "seek", "thought": "think", "spoke": "speak",
+    "spoken": "speak", "wrote": "write", "written": "write", "chose": "choose", "chosen": "choose",
+    "froze": "freeze", "frozen": "freeze", "grew": "grow", "grown": "grow", "went": "go", "gone": "go",
+    "saw": "see", "seen": "see", "paid": "pay", "won": "win", "fought": "fight", "bought": "buy",
+    "sold": "sell", "understood": "understand", "withheld": "withhold", "undertook": "undertake",
+}
+
+
 def stem(word: str) -> str:
     """A light suffix stripper: enough to match deny/denied/denies, freeze/freezing, talks/talk."""
     w = word.lower().strip("'").replace("'s", "")
     if w in _DEMONYMS:
         return _DEMONYMS[w]
+    w = _IRREGULAR.get(w, w)
     if w.replace(",", "").replace(".", "").isdigit():
         return w.replace(",", "")
     if "-" in w:
