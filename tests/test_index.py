@@ -91,3 +91,29 @@ def test_a_bad_file_in_the_corpus_is_reported_and_the_rest_indexed(small_setup):
     report = Assistant(small_setup).index()
     assert len(report.added) == 3
     assert any("broken.txt" in path and "binary" in why for path, why in report.skipped)
+
+
+def test_a_folder_of_pdf_html_and_markdown_is_a_corpus(tmp_path):
+    from .pdf_fixture import write_text_pdf
+
+    corpus = tmp_path / "mixed"
+    corpus.mkdir()
+    write_text_pdf(corpus / "harbin_note.pdf", [
+        "Harbin hosts a China-Russia carbon materials conference.",
+        "The conference on carbon materials opens in Harbin on May 12, 2022, organisers said.",
+    ])
+    (corpus / "lunar.html").write_text(
+        "<html><head><title>Lunar station plan</title><script>alert('x')</script></head>"
+        "<body><h1>Lunar station plan</h1><p>China and Russia plan an international research station "
+        "on the moon.</p></body></html>", encoding="utf-8")
+    (corpus / "fusion.md").write_text("# Fusion parts\n\nRussia provided cooling devices to a fusion project.\n",
+                                      encoding="utf-8")
+    assistant = Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"))
+    assert sorted(assistant.index().added) == ["fusion", "harbin_note", "lunar"]
+    assert {d["doc_id"]: d["title"] for d in assistant.documents()}["lunar"] == "Lunar station plan"
+
+    answer = assistant.ask("When does the carbon materials conference open in Harbin?")
+    assert not answer.abstained
+    assert answer.citations[0].doc_id == "harbin_note"
+    assert "May 12, 2022" in answer.citations[0].quote
+    assert all("alert" not in c.quote for c in assistant.ask("What is planned on the moon?").citations)
