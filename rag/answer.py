@@ -95,6 +95,7 @@ class Answer:
     question: str = ""
     standalone_question: str = ""
     sources: list[dict] = field(default_factory=list)  # closest documents, also when abstaining
+    passages: list[dict] = field(default_factory=list)  # the retrieved chunks the answer drew on
     removed: list[tuple[str, str]] = field(default_factory=list)  # what the guard dropped, and why
     seconds: float = 0.0
 
@@ -171,7 +172,7 @@ class AnswerEngine:
         hits = self.retriever.search(standalone)
         passages = [h.chunk for h in hits]
         sources = _sources(hits)
-        base = Answer("", [], False, question, standalone, sources)
+        base = Answer("", [], False, question, standalone, sources, _passages(hits))
         if truncated:
             base.removed.append(("(question)", f"truncated to {self.settings.max_question_chars} characters"))
 
@@ -340,16 +341,22 @@ class AnswerEngine:
     # --- drafting ----------------------------------------------------------------------------
 
     def _date_lead(self, question: str, evidence: list[Evidence], passages: list[Chunk]) -> CheckedSentence | None:
-        """"When was the article ... published?": the date comes from the cited article's metadata."""
+        """"When was the article ... published?": the date comes from the cited article's metadata.
+
+        The best evidence sentence from a dated article decides (undated pages have nothing to say).
+        """
         if not _PUBLISHED_WHEN.search(question):
             return None
-        best = evidence[0]
-        chunk = passages[best.passage - 1]
-        if not chunk.date:
+        dated = [ev for ev in evidence if passages[ev.passage - 1].date]
+        if not dated:
             return None
+        best = dated[0]
+        chunk = passages[best.passage - 1]
         start = chunk.start + chunk.text.find(best.text)
         support = Support(best.passage, best.text, start, start + len(best.text), 1.0)
-        return CheckedSentence(f"The article “{chunk.doc_title}” is dated {chunk.date}.", [support])
+        # The title goes in without its own full stop, so the lead stays one sentence.
+        title = chunk.doc_title.rstrip(" .")
+        return CheckedSentence(f"The article “{title}” is dated {chunk.date}.", [support])
 
     def _compose_local(self, question: str, evidence: list[Evidence], passages: list[Chunk],
                        base: Answer) -> Iterator[CheckedSentence]:
@@ -459,7 +466,8 @@ class AnswerEngine:
                     markers.append(by_span[key])
             sentences.append(_with_markers(checked.text, markers))
         return Answer(" ".join(sentences), citations, False, base.question, base.standalone_question,
-                      base.sources, list(base.removed), time.perf_counter() - started if final else 0.0)
+                      base.sources, base.passages, list(base.removed),
+                      time.perf_counter() - started if final else 0.0)
 
     def _abstain(self, base: Answer, started: float) -> Answer:
         closest = "; ".join(
@@ -468,7 +476,7 @@ class AnswerEngine:
         text = "The articles don't say."
         if closest:
             text += f" The closest sources are: {closest}."
-        return Answer(text, [], True, base.question, base.standalone_question, base.sources,
+        return Answer(text, [], True, base.question, base.standalone_question, base.sources, base.passages,
                       list(base.removed), time.perf_counter() - started)
 
 
@@ -500,6 +508,11 @@ def _sources(hits: list[ScoredChunk]) -> list[dict]:
             out.append({"doc_id": h.chunk.doc_id, "title": h.chunk.title, "date": h.chunk.date,
                         "score": round(h.score, 4)})
     return out
+
+
+def _passages(hits: list[ScoredChunk]) -> list[dict]:
+    return [{"doc_id": h.chunk.doc_id, "title": h.chunk.title, "date": h.chunk.date, "text": h.chunk.text,
+             "start": h.chunk.start, "end": h.chunk.end} for h in hits]
 
 
 def _as_sentence(text: str) -> str:

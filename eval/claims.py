@@ -1,0 +1,57 @@
+"""Splitting an answer into statements (sentences with their markers) and atomic claims.
+
+ALCE (Gao et al. 2023) scores citations per *statement*: a sentence and the markers it carries.
+Faithfulness (the RAGAS idea) scores *atomic claims*: a sentence cut at the joints where it makes a
+second assertion ("...; ...", "..., and ...", "..., but ...", "..., saying ..."), each part long enough
+to assert something on its own.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.text import sentence_spans, words
+
+MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+_JOINTS = re.compile(r";\s+|,\s+(?:and|but|while|whereas|saying|although)\s+|\s+but\s+")
+MIN_CLAIM_WORDS = 4
+
+
+@dataclass
+class Statement:
+    text: str  # the sentence without its markers
+    markers: list[int]  # markers in the order they appear, without repeats
+
+    @property
+    def claims(self) -> list[str]:
+        return atomic_claims(self.text)
+
+
+def split_statements(answer_text: str) -> list[Statement]:
+    """The answer's sentences with the markers each carries (a marker before or after the full stop)."""
+    # Move markers that follow a full stop in front of it, so the sentence splitter keeps them.
+    text = re.sub(r"([.!?][\"”’']?)((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)", r"\2\1", answer_text.strip())
+    out = []
+    for s, e in sentence_spans(text):
+        sentence = text[s:e]
+        markers = [int(n) for group in MARKER.findall(sentence) for n in group.split(",")]
+        clean = re.sub(r"\s+([.!?,;:])", r"\1", MARKER.sub("", sentence)).strip()
+        if words(clean):
+            out.append(Statement(clean, list(dict.fromkeys(markers))))
+    return out
+
+
+def atomic_claims(sentence: str) -> list[str]:
+    """The sentence cut where it makes a further assertion; parts too short to assert stay joined."""
+    parts = [p.strip(" ,.;") for p in _JOINTS.split(sentence)]
+    claims: list[str] = []
+    for part in parts:
+        if claims and len(words(part)) < MIN_CLAIM_WORDS:
+            claims[-1] = f"{claims[-1]}, {part}"
+        elif part:
+            claims.append(part)
+    if len(claims) > 1 and len(words(claims[0])) < MIN_CLAIM_WORDS:
+        claims[1] = f"{claims[0]}, {claims[1]}"
+        claims.pop(0)
+    return claims or [sentence]

@@ -1,0 +1,161 @@
+"""The faithfulness eval: a validated gold set, a judge that can fail, planted unfaithful answers caught,
+reports written, the thresholds gate, the baseline and the LLM judge against real components."""
+
+import json
+
+import pytest
+
+from eval.__main__ import main as eval_main
+from eval.gold import TYPES, GoldError, load_gold
+from eval.judge import LABELS, LLMJudge, judge_accuracy, load_judge_set
+from eval.metrics import score_answer, summarize
+from eval.report import compare
+from eval.run import corpus_text, default_judge
+from rag import Answer, Citation
+
+from .conftest import CORPUS
+
+CABLES = ("In return, China supplied high-quality superconducting cables for a large particle accelerator in "
+          "Russia that is expected to start work this year.")
+ZHAO = ("Asked for his reaction at a media briefing here on Friday, Chinese Foreign Ministry spokesman Zhao did "
+        "not deny the charge but played it down, saying there is immense potential and broad prospects.")
+DOC_000, DOC_001 = "000_2561fe39030d5e94", "001_2082d504f351398b"
+
+
+@pytest.fixture(scope="session")
+def judge(assistant):
+    return default_judge(assistant)
+
+
+@pytest.fixture(scope="session")
+def corpus(assistant):
+    return corpus_text(assistant)
+
+
+@pytest.fixture(scope="session")
+def gold():
+    return {item.id: item for item in load_gold(corpus_dir=CORPUS)}
+
+
+def planted(text: str, *citations: Citation) -> Answer:
+    return Answer(text, list(citations), False, sources=[{"doc_id": c.doc_id} for c in citations],
+                  passages=[{"doc_id": c.doc_id, "text": c.quote} for c in citations])
+
+
+def test_the_gold_set_validates_and_covers_every_type(gold):
+    items = list(gold.values())
+    assert len(items) >= 40
+    assert {i.type for i in items} == set(TYPES)
+    assert sum(not i.answerable for i in items) >= 6
+    assert any(i.question == "Did China deny the freeze?" for i in items)
+    assert all(i.history for i in items if i.type == "follow_up")
+
+
+def test_a_gold_quote_that_is_not_in_its_document_is_rejected(tmp_path):
+    line = {"id": "x1", "type": "single_fact", "question": "Q?", "answer": "A.", "key_facts": [["a"]],
+            "doc_ids": [DOC_000], "quotes": ["Zhao confirmed the freeze"]}
+    bad = tmp_path / "gold.jsonl"
+    bad.write_text(json.dumps(line) + "\n" + json.dumps(line) + "\n")
+    with pytest.raises(GoldError, match="duplicate id x1.*quote not found"):
+        load_gold(bad, CORPUS)
+
+
+def test_the_offline_judge_is_measured_on_labelled_pairs_and_can_say_no(judge):
+    cases = load_judge_set()
+    assert len(cases) >= 30
+    assert {c.label for c in cases} == {"supported", "contradicted", "unsupported", "wrong_number", "wrong_entity"}
+    report = judge_accuracy(judge, cases)
+    assert report["accuracy"] >= 0.8
+    assert report["per_label"]["wrong_number"] == 1.0
+    assert report["per_label"]["contradicted"] == 1.0
+
+
+def test_a_faithful_answer_passes_every_check(assistant, judge, corpus, gold):
+    item = gold["q01"]
+    result = score_answer(item, assistant.ask(item.question), corpus, judge)
+    assert result.correct
+    assert {c["class"] for c in result.citation_checks} == {"supported"}
+    assert all(c["by_cited"] for c in result.claims)
+
+
+def test_an_invented_fact_is_caught(judge, corpus, gold):
+    answer = planted("China supplied 500 fighter jets to Russia [1].",
+                     Citation(1, DOC_001, "t", "2022-04-16", CABLES, 1.0))
+    result = score_answer(gold["q09"], answer, corpus, judge)
+    assert not result.correct
+    assert result.claims[0]["by_cited"] is False
+    assert result.citation_checks[0]["class"] == "unsupporting"
+    assert summarize([result])["faithfulness_cited"] == 0.0
+
+
+def test_a_citation_to_the_wrong_article_is_caught(judge, corpus, gold):
+    answer = planted("Zhao did not deny the charge but played it down [1].", Citation(1, DOC_001, "t", None, ZHAO, 1.0))
+    result = score_answer(gold["q01"], answer, corpus, judge)
+    assert result.citation_checks[0]["class"] == "misattributed"
+    assert result.citation_checks[0]["found_in"] == [DOC_000]
+    assert not result.correct
+
+
+def test_a_dangling_marker_is_caught(judge, corpus, gold):
+    answer = planted("Zhao did not deny the charge but played it down [1]. He confirmed the freeze [2].",
+                     Citation(1, DOC_000, "t", None, ZHAO, 1.0))
+    result = score_answer(gold["q01"], answer, corpus, judge)
+    assert result.dangling_markers == [2]
+    assert result.statements[1]["supported"] is False
+    assert not result.correct
+
+
+def test_fabricated_and_stitched_quotes_are_told_apart(judge, corpus, gold):
+    stitched = "Zhao did not deny the charge but there is no such a problem for scientists"
+    fabricated = "Zhao confirmed that all cooperation with Russia has been frozen indefinitely"
+    answer = planted("Zhao did not deny the charge [1]. Zhao confirmed the freeze [2].",
+                     Citation(1, DOC_000, "t", None, stitched, 1.0), Citation(2, DOC_000, "t", None, fabricated, 1.0))
+    result = score_answer(gold["q01"], answer, corpus, judge)
+    assert [c["class"] for c in result.citation_checks] == ["stitched", "fabricated"]
+
+
+def test_an_answer_to_an_unanswerable_question_is_caught(judge, corpus, gold):
+    answer = planted("Andrei Sakharov won the 2022 Nobel Prize in Physics [1].", Citation(1, DOC_000, "t", None, ZHAO, 1.0))
+    result = score_answer(gold["q37"], answer, corpus, judge)
+    assert not result.abstention_correct and not result.correct
+    assert summarize([result])["abstained_when_unanswerable"] == 0.0
+
+
+def test_the_cli_writes_a_report_and_gates_on_thresholds(settings, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("RAG_CORPUS_DIR", str(settings.corpus_dir))
+    monkeypatch.setenv("RAG_INDEX_DIR", str(settings.index_dir))
+    strict = tmp_path / "strict.toml"
+    strict.write_text("[min]\nanswerable_correct = 1.01\n[max]\ncitations_fabricated = 0\n")
+    out = tmp_path / "reports"
+    assert eval_main(["--limit", "8", "--out", str(out), "--check", "--thresholds", str(strict)]) == 1
+    assert "answerable_correct" in capsys.readouterr().err
+
+    folder = next(out.iterdir())
+    for name in ("results.json", "report.md", "report.html", "metrics.png"):
+        assert (folder / name).stat().st_size > 0
+    payload = json.loads((folder / "results.json").read_text())
+    run = payload["runs"]["assistant"]
+    assert len(run["results"]) == 8 and run["summary"]["questions"] == 8
+    assert {"faithfulness_cited", "citation_recall", "citation_precision", "retrieval_mrr",
+            "latency_p95_s", "citations_misattributed"} <= set(run["summary"])
+    assert "<script" not in (folder / "report.html").read_text()
+    assert "| metric |" in compare([folder, folder])
+
+    lenient = tmp_path / "lenient.toml"
+    lenient.write_text("[min]\ncitation_recall = 0.5\n")
+    assert eval_main(["--limit", "3", "--no-report", "--check", "--thresholds", str(lenient)]) == 0
+
+
+def test_the_baseline_citation_query_engine_answers_through_the_same_index(assistant):
+    from eval.baseline import baseline_answerer
+
+    answer = baseline_answerer(assistant)("Did China deny the freeze?")
+    assert isinstance(answer, Answer)
+    assert answer.sources and all(s["doc_id"] for s in answer.sources)
+    assert all(c.quote and c.doc_id for c in answer.citations)
+
+
+def test_the_llm_judge_runs_through_the_openai_client(llama_server):
+    judge = LLMJudge(llama_server, "bundled")
+    verdicts = [judge.judge(c.claim, c.passage) for c in load_judge_set()[:3]]
+    assert all(v.label in LABELS for v in verdicts)
