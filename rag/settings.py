@@ -58,6 +58,9 @@ class Settings:
     # Input limits.
     max_question_chars: int = 2000
 
+    # The app's OpenAI-compatible HTTP API (/v1): a bearer token clients must send, if set.
+    server_api_key: str | None = field(default=None, repr=False)
+
     # Where derived files (the assembled GGUF) are cached.
     cache_dir: Path = PROJECT_ROOT / ".cache"
 

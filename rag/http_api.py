@@ -1,0 +1,116 @@
+"""An OpenAI-compatible HTTP API over the assistant: ``POST /v1/chat/completions`` (plain and streaming)
+and ``GET /v1/models``, so the official ``openai`` client and chat front ends can use it.
+
+The last user message is the question and the messages before it are the history. The answer text
+carries the markers ``[n]``; the citations travel in an extra top-level field, ``citations`` (a list of
+``{"marker", "doc_id", "title", "date", "quote", "score"}``), next to ``abstained``. In a stream they
+come with the final chunk. ``RAG_SERVER_API_KEY`` turns on bearer-token auth.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+import uuid
+from collections.abc import Iterator
+
+from fastapi import APIRouter, Depends, Header, HTTPException
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel
+
+from .answer import QuestionError
+from .assistant import Assistant
+from .llm import GeneratorUnavailable
+
+MODEL_ID = "rag-assistant"
+
+
+class Message(BaseModel):
+    role: str
+    content: str | list | None = None
+
+
+class ChatRequest(BaseModel):
+    model: str | None = None
+    messages: list[Message]
+    stream: bool = False
+
+
+def _text(content) -> str:
+    """Message content as text (a string, or OpenAI's list of {"type": "text", "text": ...} parts)."""
+    if isinstance(content, list):
+        return " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return content or ""
+
+
+def _error(status: int, message: str, kind: str) -> JSONResponse:
+    return JSONResponse({"error": {"message": message, "type": kind}}, status_code=status)
+
+
+def openai_router(assistant: Assistant) -> APIRouter:
+    """The /v1 routes for one assistant."""
+    token = assistant.settings.server_api_key
+
+    def authorize(authorization: str | None = Header(default=None)) -> None:
+        if token and not (authorization and secrets.compare_digest(authorization, f"Bearer {token}")):
+            raise HTTPException(401, detail={"error": {"message": "missing or wrong bearer token "
+                                                       "(RAG_SERVER_API_KEY)", "type": "invalid_api_key"}})
+
+    router = APIRouter(prefix="/v1", dependencies=[Depends(authorize)])
+
+    @router.get("/models")
+    def models() -> dict:
+        return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "rag"}]}
+
+    @router.post("/chat/completions")
+    def chat(request: ChatRequest):
+        messages = [{"role": m.role, "content": _text(m.content)} for m in request.messages if m.role != "system"]
+        if not messages or messages[-1]["role"] != "user":
+            return _error(400, "the last message must be the user's question", "invalid_request_error")
+        question, history = messages[-1]["content"], messages[:-1]
+        completion_id, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
+        if request.stream:
+            return StreamingResponse(_stream(assistant, question, history, completion_id, created),
+                                     media_type="text/event-stream")
+        try:
+            answer = assistant.ask(question, history)
+        except QuestionError as exc:
+            return _error(400, str(exc), "invalid_request_error")
+        except GeneratorUnavailable as exc:
+            return _error(503, str(exc), "service_unavailable")
+        payload = answer.to_dict()
+        return {
+            "id": completion_id, "object": "chat.completion", "created": created, "model": MODEL_ID,
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": payload["text"]}}],
+            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+            "citations": payload["citations"], "abstained": payload["abstained"],
+        }
+
+    return router
+
+
+def _stream(assistant: Assistant, question: str, history: list[dict], completion_id: str,
+            created: int) -> Iterator[str]:
+    def chunk(delta: dict, finish: str | None = None, **extra) -> str:
+        body = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": MODEL_ID,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
+        return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+
+    yield chunk({"role": "assistant", "content": ""})
+    shown, final = "", None
+    try:
+        for partial in assistant.stream_answers(question, history):
+            final = partial
+            piece = partial.text[len(shown):] if partial.text.startswith(shown) else partial.text
+            if piece:
+                yield chunk({"content": piece})
+                shown = partial.text
+    except (QuestionError, GeneratorUnavailable) as exc:
+        yield f"data: {json.dumps({'error': {'message': str(exc), 'type': 'invalid_request_error'}})}\n\n"
+        yield "data: [DONE]\n\n"
+        return
+    payload = final.to_dict() if final else {"citations": [], "abstained": True}
+    yield chunk({}, "stop", citations=payload["citations"], abstained=payload["abstained"])
+    yield "data: [DONE]\n\n"
