@@ -5,6 +5,7 @@
   article is listed with its passage and the quoted span highlighted.
 * Corpus: the indexed documents with metadata and chunk counts; upload, remove, rebuild.
 * Settings: backend, model server, top-k, hybrid retrieval, temperature (validated).
+* Eval: run the faithfulness eval (eval/) on the current settings, or open the latest report.
 * /v1/chat/completions and /v1/models next to the UI (see rag/http_api.py).
 
 Everything that comes from documents is escaped: it is shown as text, never run as HTML.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import json
 import os
 import re
 import shutil
@@ -30,6 +32,11 @@ from rag.http_api import openai_router  # noqa: E402
 from rag.llm import GeneratorUnavailable  # noqa: E402
 from rag.store import StoreUnavailable  # noqa: E402
 from rag.text import normalize  # noqa: E402
+
+from eval.gold import GoldError, load_gold  # noqa: E402
+from eval.metrics import failures  # noqa: E402
+from eval.report import fmt, latest_report, new_report_dir, write_report  # noqa: E402
+from eval.run import run as run_eval  # noqa: E402
 
 EXAMPLES = [
     "Did China deny the freeze?",
@@ -101,6 +108,23 @@ def sources_html(answer) -> str:
     return "".join(parts) or "<p>No sources.</p>"
 
 
+def eval_view(folder: Path | None):
+    """Summary rows, failures (escaped Markdown), chart image and a status line of one eval report."""
+    if folder is None:
+        return [], "", None, "No report yet: run the eval."
+    from PIL import Image
+
+    payload = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+    run = payload["runs"]["assistant"]
+    rows = [[key, fmt(value)] for key, value in run["summary"].items()]
+    lines = [f"- **{html.escape(f['id'])}** {html.escape(f['kind'])}: {html.escape(f['detail'])}"
+             for f in run["failures"]]
+    chart = Image.open(folder / "metrics.png") if (folder / "metrics.png").exists() else None
+    status = (f"Report {folder.name} ({payload['meta']['questions']} questions, {payload['meta']['settings']}). "
+              f"Full report: `{folder / 'report.html'}`")
+    return rows, "\n".join(lines) or "No failures.", chart, status
+
+
 class AppState:
     """The assistant behind the UI; replaced when the settings change."""
 
@@ -139,7 +163,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             shutil.copy(path, corpus / path.name)
             added.append(path.name)
         report = state.assistant.index(progress=lambda done, total, doc: progress((done, total), desc=f"indexing {doc}"))
-        return state.documents_table(), f"Added {', '.join(added) or 'nothing'}: {report}"
+        return state.documents_table(), f"Added {', '.join(added) or 'nothing'}. {html.escape(report.summary())}"
 
     def remove(doc_id: str):
         if not doc_id:
@@ -148,14 +172,19 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         if doc_id not in known:
             return state.documents_table(), f"No document {doc_id!r} in the index."
         state.assistant.remove_document(doc_id)
+        # The file leaves the corpus folder (or the next index run would add it back) but is kept.
+        keep = state.assistant.settings.index_dir / "removed-documents"
+        moved = []
         for f in state.assistant.settings.corpus_dir.glob(f"{doc_id}.*"):
-            f.unlink()
-        return state.documents_table(), f"Removed {doc_id}."
+            keep.mkdir(parents=True, exist_ok=True)
+            moved.append(str(shutil.move(str(f), keep / f.name)))
+        note = f" The file was moved to {html.escape(', '.join(moved))}." if moved else ""
+        return state.documents_table(), f"Removed {html.escape(doc_id)} from the index.{note}"
 
     def rebuild(progress=gr.Progress()):
         report = state.assistant.index(rebuild=True,
                                        progress=lambda done, total, doc: progress((done, total), desc=f"indexing {doc}"))
-        return state.documents_table(), f"Rebuilt: {report}"
+        return state.documents_table(), f"Rebuilt. {html.escape(report.summary())}"
 
     def apply_settings(backend, base_url, model, top_k, hybrid, temperature):
         try:
@@ -168,6 +197,19 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             return f"⚠️ {exc}"
         state.assistant = Assistant(new)
         return f"Settings applied: backend={new.backend}, top_k={new.top_k}, hybrid={new.hybrid}."
+
+    def evaluate(progress=gr.Progress()):
+        try:
+            items = load_gold(corpus_dir=state.assistant.settings.corpus_dir)
+        except GoldError as exc:
+            return [], "", None, f"⚠️ The gold set is written for the bundled corpus: {html.escape(str(exc)[:300])}"
+        results = run_eval(state.assistant, items, progress=lambda xs: progress.tqdm(xs, desc="questions"))
+        folder = new_report_dir()
+        s = state.assistant.settings
+        write_report(folder, {"assistant": results}, {
+            "started": folder.name, "gold": "gold.jsonl", "questions": len(items), "judge": "lexical",
+            "settings": f"backend={s.backend}, top_k={s.top_k}, hybrid={s.hybrid}"})
+        return eval_view(folder)
 
     s = assistant.settings
     with gr.Blocks(title="Cited answers") as demo:
@@ -193,7 +235,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 apply = gr.Button("Apply")
                 settings_status = gr.Markdown()
             box.submit(respond, [box, chat], [chat, sources, box], api_name="respond")
-            apply.click(apply_settings, [backend, base_url, model, top_k, hybrid, temperature], settings_status)
+            apply.click(apply_settings, [backend, base_url, model, top_k, hybrid, temperature], settings_status,
+                        api_name="apply_settings")
         with gr.Tab("Corpus"):
             table = gr.Dataframe(state.documents_table(), headers=["doc_id", "title", "date", "chunks"],
                                  interactive=False, wrap=True)
@@ -205,9 +248,23 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 drop = gr.Button("Remove")
                 rebuild_button = gr.Button("Rebuild the index")
             corpus_status = gr.Markdown()
-            add.click(upload, files, [table, corpus_status])
-            drop.click(remove, doc_id, [table, corpus_status])
-            rebuild_button.click(rebuild, None, [table, corpus_status])
+            add.click(upload, files, [table, corpus_status], api_name="upload")
+            drop.click(remove, doc_id, [table, corpus_status], api_name="remove_document")
+            rebuild_button.click(rebuild, None, [table, corpus_status], api_name="rebuild")
+        with gr.Tab("Eval"):
+            gr.Markdown("The faithfulness eval asks the gold questions (`eval/gold.jsonl`) with the current "
+                        "settings and checks every claim and citation. See the README for the metrics.")
+            with gr.Row():
+                run_button = gr.Button("Run the eval", variant="primary")
+                open_button = gr.Button("Open the latest report")
+            eval_status = gr.Markdown()
+            with gr.Row():
+                summary = gr.Dataframe(headers=["metric", "value"], interactive=False, elem_id="eval-summary")
+                chart = gr.Image(label="Metrics", type="pil", interactive=False)
+            failure_list = gr.Markdown()
+            run_button.click(evaluate, None, [summary, failure_list, chart, eval_status], api_name="run_eval")
+            open_button.click(lambda: eval_view(latest_report()), None, [summary, failure_list, chart, eval_status],
+                              api_name="latest_eval")
     return demo
 
 

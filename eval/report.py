@@ -178,6 +178,12 @@ def compare(folders: list[Path]) -> str:
     return "\n".join(out)
 
 
+def latest_report(root: Path = REPORTS) -> Path | None:
+    """The newest report folder that holds a results.json, or None."""
+    folders = sorted((f for f in root.glob("*") if (f / "results.json").exists()), key=lambda f: f.name)
+    return folders[-1] if folders else None
+
+
 def check_thresholds(summary: dict, path: Path = THRESHOLDS) -> list[str]:
     """The metrics that miss their threshold ([min] at least, [max] at most); empty when all pass."""
     limits = tomllib.loads(path.read_text(encoding="utf-8"))

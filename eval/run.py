@@ -26,14 +26,19 @@ def default_judge(assistant: Assistant) -> LexicalJudge:
 
 
 def run(assistant: Assistant, items: list[GoldItem], judge=None, answerer: Answerer | None = None,
-        progress: bool = False, label: str = "questions") -> list[QuestionResult]:
-    """Ask every item (``answerer`` defaults to ``assistant.ask``) and score it."""
+        progress: bool | Callable = False, label: str = "questions") -> list[QuestionResult]:
+    """Ask every item (``answerer`` defaults to ``assistant.ask``) and score it.
+
+    ``progress``: True for a terminal progress bar, or a function that wraps the items (a UI's tracker).
+    """
     corpus = corpus_text(assistant)
     assistant.engine()  # build or open the index before timing anything
     judge = judge or default_judge(assistant)
     ask = answerer or (lambda q, history: assistant.ask(q, history=history))
     iterator = items
-    if progress:
+    if callable(progress):
+        iterator = progress(items)
+    elif progress:
         from tqdm import tqdm
 
         iterator = tqdm(items, desc=label, unit="q")

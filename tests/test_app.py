@@ -73,6 +73,45 @@ def test_an_empty_question_is_a_readable_message_not_a_trace(app_url):
     assert "Traceback" not in text_of(history[-1])
 
 
+def test_corpus_tab_uploads_and_removes_a_document(app_url, tmp_path):
+    from gradio_client import Client, handle_file
+
+    client = Client(app_url, verbose=False)
+    note = tmp_path / "tianjin_note.md"
+    note.write_text("# Tianjin robotics lab\n\nA joint China-Russia robotics lab opened in Tianjin in 2021.\n")
+    table, status = client.predict([handle_file(str(note))], api_name="/upload")
+    assert "tianjin_note" in [row[0] for row in table["data"]] and "1 added" in status
+    history, _, _ = client.predict("Where did the joint robotics lab open?", [], api_name="/respond")
+    assert "Tianjin" in text_of(history[-1])
+
+    table, status = client.predict("tianjin_note", api_name="/remove_document")
+    assert "tianjin_note" not in [row[0] for row in table["data"]] and "Removed" in status
+    assert "removed-documents" in status  # the file is kept, out of the corpus folder
+    _, status = client.predict("no_such_doc", api_name="/remove_document")
+    assert "No document" in status
+
+
+def test_settings_are_validated_with_a_clear_message(app_url):
+    from gradio_client import Client
+
+    client = Client(app_url, verbose=False)
+    message = client.predict("openai-compatible", "", "", 6, True, 0.0, api_name="/apply_settings")
+    assert message.startswith("⚠️") and "RAG_BASE_URL" in message
+    message = client.predict("local", "", "", 6, True, 0.0, api_name="/apply_settings")
+    assert "Settings applied" in message
+
+
+def test_eval_tab_runs_the_eval_and_shows_the_report(app_url):
+    from gradio_client import Client
+
+    client = Client(app_url, verbose=False)
+    summary, failure_list, chart, status = client.predict(api_name="/run_eval")
+    metrics = {row[0]: row[1] for row in summary["data"]}
+    assert float(metrics["citation_recall"]) > 0.9 and int(metrics["questions"]) >= 40
+    assert chart and "report.html" in status
+    assert client.predict(api_name="/latest_eval")[3] == status
+
+
 def test_the_openai_client_uses_v1_plain_and_streaming(app_url):
     client = OpenAI(base_url=f"{app_url}/v1", api_key="unused")
     assert [m.id for m in client.models.list().data] == ["rag-assistant"]
