@@ -26,7 +26,7 @@ from typing import Iterator
 
 import numpy as np
 
-from .conversation import History, standalone_question
+from .conversation import History, model_standalone_question, standalone_question
 from .guard import (CheckedSentence, GuardReport, Support, best_support, check_answer, negation_scope, split_cited_sentences)
 from .llm import Generator
 from .retrieval import HybridRetriever, LexicalIndex, ScoredChunk
@@ -168,7 +168,7 @@ class AnswerEngine:
         """Partial answers as verified sentences arrive; the last one is complete."""
         started = time.perf_counter()
         question, truncated = clean_question(question, self.settings)
-        standalone = standalone_question(question, history)
+        standalone = self._standalone(question, history)
         hits = self.retriever.search(standalone)
         passages = [h.chunk for h in hits]
         sources = _sources(hits)
@@ -194,6 +194,14 @@ class AnswerEngine:
             yield self._abstain(base, started)
             return
         yield self._render(base, kept, passages, started, final=True)
+
+    def _standalone(self, question: str, history: History | None) -> str:
+        """The follow-up made standalone: by the remote model when there is one, else deterministically."""
+        if history and self.settings.backend != "local":
+            rewritten = model_standalone_question(question, history, self.generator, self.prompts["rewrite"])
+            if rewritten:
+                return rewritten
+        return standalone_question(question, history)
 
     def answer(self, question: str, history: History | None = None) -> Answer:
         final = None

@@ -13,6 +13,7 @@ import re
 from .text import STOPWORDS
 
 History = list[dict[str, str]]
+_MARKERS = re.compile(r"\[\d+\]")
 
 _PERSON_PRONOUNS = r"he|she|him|his|her|hers"
 _THING_PRONOUNS = r"it|its|they|them|their|this|that|these|those|there"
@@ -66,3 +67,21 @@ def standalone_question(question: str, history: History | None) -> str:
 def _topic(text: str) -> str:
     words = [w for w in re.findall(r"[A-Za-z][A-Za-z'\-]*", text) if w.lower() not in STOPWORDS and len(w) > 2]
     return " ".join(words[:12])
+
+
+def model_standalone_question(question: str, history: History, generator, instructions: str) -> str | None:
+    """A remote model's rewrite of a follow-up into a standalone question, or None if it is unusable.
+
+    Used for the remote backends (a capable model resolves "And the year before?" that the
+    deterministic rewrite cannot); the caller falls back to ``standalone_question``.
+    """
+    turns = "\n".join(f"{t.get('role', 'user')}: {_MARKERS.sub('', t.get('content', ''))[:600]}" for t in history[-4:])
+    messages = [{"role": "system", "content": instructions},
+                {"role": "user", "content": f"Conversation:\n{turns}\n\nFollow-up: {question}\n\nStandalone question:"}]
+    try:
+        rewritten = generator.complete(messages, max_tokens=60).strip().strip('"').splitlines()[0].strip()
+    except Exception:  # a dead or slow server: the deterministic rewrite still works
+        return None
+    if not rewritten or len(rewritten) > 300 or "NOT FOUND" in rewritten.upper():
+        return None
+    return rewritten

@@ -79,3 +79,13 @@ def test_openai_compatible_backend_against_a_real_llama_cpp_server(settings, lla
         markers = {int(m) for m in __import__("re").findall(r"\[(\d+)\]", answer.text)}
         assert markers == {c.marker for c in answer.citations} and markers
         assert all(c.score >= 0.75 and c.quote for c in answer.citations)
+
+
+def test_remote_backend_rewrites_a_follow_up_with_the_model(settings, llama_server):
+    remote = Assistant(settings.replace(backend="openai-compatible", base_url=llama_server, model="bundled"))
+    history = [{"role": "user", "content": "Who is the president of the Russian Academy of Engineering?"},
+               {"role": "assistant", "content": "Gusev Vladimirovich, president of the Russian Academy of "
+                                                "Engineering, spoke in a video call [1]."}]
+    answer = remote.ask("What did he say about energy?", history=history)
+    assert "Vladimirovich" in answer.standalone_question
+    assert answer.standalone_question != "What did he say about energy?"
