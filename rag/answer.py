@@ -70,6 +70,14 @@ _ASKS_SPEECH = re.compile(r"\b(say|said|says|tell|told|call|called|claim\w*|desc
 _REPORTING = re.compile(r"\b(said|says|say|told|tells|added|stressed|noted|warned|claimed|argued|explained|"
                         r"according to|remarks?|statement)\b", re.I)
 _PRONOUN_REPORTING = re.compile(r"\b(he|she|they)\s+(said|says|told|added|stressed|noted|warned|explained)\b", re.I)
+# Roles a question may ask to hear from, and the words that name someone in that role.
+_ROLES = {stem(role): {stem(w) for w in holders.split()} for role, holders in {
+    "officials": "official officials spokesman spokeswoman spokesperson ministry minister ambassador",
+    "official": "official officials spokesman spokeswoman spokesperson ministry minister ambassador",
+    "researchers": "researcher researchers scientist scientists academy professor",
+    "scientists": "researcher researchers scientist scientists academy professor",
+    "experts": "expert experts professor researcher analyst",
+}.items()}
 _WHY = re.compile(r"^\s*why\b", re.I)
 _YES_NO = re.compile(r"^\s*(did|does|do|is|are|was|were|has|have|had|can|could|will|would|should)\b", re.IGNORECASE)
 _PUBLISHED_WHEN = re.compile(r"\bwhen\b.*\b(published|written|dated|posted|appear)|\bwhat is the date of\b", re.I)
@@ -214,12 +222,14 @@ class AnswerEngine:
     def question_stems(self, question: str) -> list[str]:
         return [s for s in dict.fromkeys(content_stems(question)) if s not in _QUESTION_NOISE]
 
-    def coverage(self, q_stems: list[str], text: str) -> float:
+    def coverage(self, q_stems: list[str], text: str, roles: bool = False) -> float:
         if not q_stems:
             return 0.0
         found = set(content_stems(text))
         total = sum(self.lexical.idf(s) for s in q_stems)
-        return sum(self.lexical.idf(s) for s in q_stems if stem_in(s, found)) / total if total else 0.0
+        # A role word is found when someone holding the role is named ("officials" <- "spokesman").
+        hit = [s for s in q_stems if stem_in(s, found) or (roles and _ROLES.get(s, set()) & found)]
+        return sum(self.lexical.idf(s) for s in hit) / total if total else 0.0
 
     def select_evidence(self, question: str, hits: list[ScoredChunk]) -> list[Evidence]:
         """The best evidence sentences of the retrieved chunks, best first, without near-duplicates."""
@@ -257,8 +267,8 @@ class AnswerEngine:
         vectors = self._vectors([c[1] for c in candidates])
         scored = []
         for (passage, text, window, position), vec in zip(candidates, vectors):
-            cov = self.coverage(q_stems, text)
-            window_cov = self.coverage(q_stems, window)
+            cov = self.coverage(q_stems, text, roles=bool(speakers))
+            window_cov = self.coverage(q_stems, window, roles=bool(speakers))
             similarity = float(vec @ q_vec)
             bonus = 0.05 * (len(hits) - passage) / max(len(hits), 1)
             offers = [p.search(text) is not None for _, p in wanted]
@@ -321,9 +331,17 @@ class AnswerEngine:
         if not _ASKS_SPEECH.search(question):
             return set()
         n = max(len(self.lexical.chunks), 1)
+        # "How did officials respond to Sergeev's claim?": Sergeev is what they answer, not a speaker.
+        answered = re.search(r"\b(respond|react|repl(y|ied)|answer)\w*\s+to\b", question, re.IGNORECASE)
+        if answered:
+            question = question[: answered.start()]
         names = {stem(w) for w in re.findall(r"\b[A-Z][a-z]+", question)[1:]}
         # Countries and demonyms are capitalised too, but occur in most chunks: a name is rare.
-        return {s for s in names if self.lexical.doc_freq.get(s, 0) / n < 0.3 and s not in _QUESTION_NOISE}
+        speakers = {s for s in names if self.lexical.doc_freq.get(s, 0) / n < 0.3 and s not in _QUESTION_NOISE}
+        # "How did officials respond?": a role stands for everyone who holds it ("spokesman", "ministry").
+        for word in words(question):
+            speakers |= _ROLES.get(stem(word), set())
+        return speakers
 
     def _unknown_names(self, question: str, evidence: list[Evidence]) -> bool:
         """A name in the question that neither the evidence nor the corpus knows (e.g. "Nobel")."""
