@@ -151,6 +151,7 @@ def score_answer(item: GoldItem, answer: Answer, corpus: CorpusText, judge, seco
             result.citation_checks.append({
                 "marker": c.marker, "doc_id": c.doc_id, "quote": c.quote, "sentence": statement.text,
                 "class": kind, "found_in": docs, "precise": supported and not irrelevant,
+                "in_gold_doc": c.doc_id in item.doc_ids,
             })
     return result
 
@@ -178,6 +179,9 @@ def summarize(results: list[QuestionResult]) -> dict[str, float | int | None]:
         "citation_recall": _share(sum(s["supported"] for s in statements), len(statements)),
         "citation_precision": _share(sum(c["precise"] for c in checks), len(checks)),
         "citations": len(checks),
+        "citations_in_gold_docs": _share(sum(c["in_gold_doc"] for r in answered if r.answerable
+                                             for c in r.citation_checks),
+                                         sum(len(r.citation_checks) for r in answered if r.answerable)),
         "dangling_markers": sum(len(r.dangling_markers) for r in results),
         "retrieval_recall_at_k": statistics.mean(r.recall_at_k for r in ranked) if ranked else None,
         "retrieval_mrr": statistics.mean(r.reciprocal_rank for r in ranked) if ranked else None,

@@ -97,6 +97,12 @@ def test_settings_are_validated_with_a_clear_message(app_url):
     client = Client(app_url, verbose=False)
     message = client.predict("openai-compatible", "", "", 6, True, 0.0, api_name="/apply_settings")
     assert message.startswith("⚠️") and "RAG_BASE_URL" in message
+    # A dead model server: the chat says which setting to fix, no stack trace.
+    message = client.predict("openai-compatible", "http://127.0.0.1:9/v1", "any", 6, True, 0.0,
+                             api_name="/apply_settings")
+    assert "Settings applied" in message
+    history, _, _ = client.predict("Who is Alexander Sergeev?", [], api_name="/respond")
+    assert text_of(history[-1]).startswith("⚠️") and "RAG_BASE_URL" in text_of(history[-1])
     message = client.predict("local", "", "", 6, True, 0.0, api_name="/apply_settings")
     assert "Settings applied" in message
 
