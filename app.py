@@ -34,7 +34,6 @@ from rag.store import StoreUnavailable  # noqa: E402
 from rag.text import normalize  # noqa: E402
 
 from eval.gold import GoldError, load_gold  # noqa: E402
-from eval.metrics import failures  # noqa: E402
 from eval.report import fmt, latest_report, new_report_dir, write_report  # noqa: E402
 from eval.run import run as run_eval  # noqa: E402
 

@@ -19,6 +19,7 @@ from rag import Assistant, Settings, SettingsError
 
 from .gold import GOLD_FILE, TYPES, GoldError, load_gold
 from .judge import LLMJudge, judge_accuracy, load_judge_set
+from .metrics import failures, summarize
 from .report import REPORTS, check_thresholds, compare, new_report_dir, terminal_table, write_report
 from .run import default_judge, run
 
@@ -91,8 +92,6 @@ def main(argv: list[str] | None = None) -> int:
             "settings": f"backend={settings.backend}, top_k={settings.top_k}, hybrid={settings.hybrid}"}
     summaries = {}
     for name, results in runs.items():
-        from .metrics import summarize
-
         summaries[name] = summarize(results)
         if not args.json:
             print(f"\n== {name} ==")
@@ -104,8 +103,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(summaries, indent=2))
     if args.verbose:
-        from .metrics import failures
-
         for name, results in runs.items():
             print(f"\n== {name}: failures ==")
             for f in failures(results):
