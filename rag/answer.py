@@ -18,6 +18,7 @@ found nothing relevant, the answer abstains and names the closest sources.
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
@@ -163,6 +164,7 @@ class AnswerEngine:
         self._generator: Generator | None = None
         self.prompts = prompts or Prompts()
         self._sentence_vectors: OrderedDict[str, np.ndarray] = OrderedDict()  # LRU, SENTENCE_CACHE entries
+        self._cache_lock = threading.Lock()  # the app answers several users at once
 
     @property
     def generator(self) -> Generator:
@@ -353,15 +355,17 @@ class AnswerEngine:
 
     def _vectors(self, texts: list[str]) -> list[np.ndarray]:
         cache = self._sentence_vectors
-        missing = list(dict.fromkeys(t for t in texts if t not in cache))
-        found = dict(zip(missing, self.embed(missing))) if missing else {}
-        for t in texts:
-            if t in cache:
+        with self._cache_lock:
+            found = {t: cache[t] for t in texts if t in cache}
+            for t in found:
                 cache.move_to_end(t)
-                found[t] = cache[t]
-        cache.update(found)
-        while len(cache) > SENTENCE_CACHE:
-            cache.popitem(last=False)
+        missing = list(dict.fromkeys(t for t in texts if t not in found))
+        if missing:
+            found.update(zip(missing, self.embed(missing)))
+            with self._cache_lock:
+                cache.update((t, found[t]) for t in missing)
+                while len(cache) > SENTENCE_CACHE:
+                    cache.popitem(last=False)
         return [found[t] for t in texts]
 
     # --- drafting ----------------------------------------------------------------------------

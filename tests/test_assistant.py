@@ -123,3 +123,14 @@ def test_optional_model_lead_cannot_contradict_the_evidence(assistant, question,
     answer = with_lead.ask(question)
     assert not answer.text.startswith(wrong_start), answer.text
     assert not answer.abstained
+
+
+def test_concurrent_questions_get_the_answers_they_get_alone(assistant):
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = ["Did China deny the freeze?", "Who is Yao Weike?", "What do China and Russia plan to build on the moon?",
+                 "How many new Chinese engineers did the Russian Academy of Engineering welcome?"] * 3
+    alone = {q: assistant.ask(q).text for q in set(questions)}
+    with ThreadPoolExecutor(4) as pool:  # the app's queue serves 4 users at once
+        together = list(pool.map(lambda q: assistant.ask(q).text, questions))
+    assert together == [alone[q] for q in questions]
