@@ -35,6 +35,8 @@ from rag.text import normalize  # noqa: E402
 
 from eval.gold import GoldError, load_gold  # noqa: E402
 from eval.report import fmt, latest_report, new_report_dir, write_report  # noqa: E402
+from eval.judge import judge_accuracy, load_judge_set  # noqa: E402
+from eval.run import default_judge  # noqa: E402
 from eval.run import run as run_eval  # noqa: E402
 
 EXAMPLES = [
@@ -202,11 +204,14 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             items = load_gold(corpus_dir=state.assistant.settings.corpus_dir)
         except GoldError as exc:
             return [], "", None, f"⚠️ The gold set is written for the bundled corpus: {html.escape(str(exc)[:300])}"
-        results = run_eval(state.assistant, items, progress=lambda xs: progress.tqdm(xs, desc="questions"))
+        judge = default_judge(state.assistant)
+        results = run_eval(state.assistant, items, judge,
+                           progress=lambda xs: progress.tqdm(xs, desc="questions"))
         folder = new_report_dir()
         s = state.assistant.settings
         write_report(folder, {"assistant": results}, {
-            "started": folder.name, "gold": "gold.jsonl", "questions": len(items), "judge": "lexical",
+            "started": folder.name, "gold": "gold.jsonl", "questions": len(items),
+            "judge": f"lexical (accuracy {judge_accuracy(judge, load_judge_set())['accuracy']:.2f} on the judge set)",
             "settings": f"backend={s.backend}, top_k={s.top_k}, hybrid={s.hybrid}"})
         return eval_view(folder)
 

@@ -88,7 +88,9 @@ def main(argv: list[str] | None = None) -> int:
         runs["baseline"] = run(assistant, items, judge, answerer=baseline_answerer(assistant),
                                progress=progress, label="baseline")
 
-    meta = {"started": started, "gold": str(args.gold.name), "questions": len(items), "judge": args.judge,
+    accuracy = judge_accuracy(judge, load_judge_set())  # how far to trust this run's verdicts
+    meta = {"started": started, "gold": str(args.gold.name), "questions": len(items),
+            "judge": f"{args.judge} (accuracy {accuracy['accuracy']:.2f} on {accuracy['cases']} labelled pairs)",
             "settings": f"backend={settings.backend}, top_k={settings.top_k}, hybrid={settings.hybrid}"}
     summaries = {}
     for name, results in runs.items():
