@@ -40,7 +40,8 @@ _FUNCTION = set(
     which who whom whose what when where why how than then so such not no nor also very can could will
     would should may might must shall into over under about after before between during while since
     said says say told tell according added stressed noted
-    article articles story dated published""".split()  # words about the source, not claims
+    article articles story dated published date carries earliest latest oldest newest recent
+    """.split()  # words about the source and its metadata, not claims
 )
 _NEGATION = {"not", "no", "never", "none", "nothing", "neither", "nor", "without", "cannot", "didn't",
              "doesn't", "don't", "isn't", "wasn't", "weren't", "hasn't", "haven't", "won't", "can't",

@@ -17,6 +17,7 @@ found nothing relevant, the answer abstains and names the closest sources.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 import time
@@ -27,10 +28,11 @@ from typing import Iterator
 
 import numpy as np
 
+from .catalog import CatalogQuery, catalog_answer, catalog_query, opening_chunks, opening_sentence
 from .conversation import History, model_standalone_question, standalone_question
 from .guard import (CheckedSentence, GuardReport, Support, best_support, check_answer, negation_scope, split_cited_sentences)
 from .llm import Generator
-from .retrieval import HybridRetriever, LexicalIndex, ScoredChunk
+from .retrieval import HybridRetriever, LexicalIndex, ScoredChunk, passes_filters
 from .settings import PROJECT_ROOT, Settings
 from .store import Chunk
 from .text import content_stems, normalize, sentence_spans, stem, stem_in, words
@@ -179,6 +181,10 @@ class AnswerEngine:
         started = time.perf_counter()
         question, truncated = clean_question(question, self.settings)
         standalone = self._standalone(question, history)
+        catalog = catalog_query(standalone)
+        if catalog is not None:
+            yield self._catalog_answer(catalog, question, standalone, started)
+            return
         hits = self.retriever.search(standalone)
         passages = [h.chunk for h in hits]
         sources = _sources(hits)
@@ -204,6 +210,26 @@ class AnswerEngine:
             yield self._abstain(base, started)
             return
         yield self._render(base, kept, passages, started, final=True)
+
+    def _catalog_answer(self, query: CatalogQuery, question: str, standalone: str, started: float) -> Answer:
+        """A corpus-level date question, answered from the documents' metadata (see rag.catalog)."""
+        # Cited as whole articles: the citation carries the article's title, not its first story's.
+        chunks = [dataclasses.replace(c, title=c.doc_title)
+                  for c in opening_chunks(self.lexical.chunks) if passes_filters(c, self.settings)]
+        base = Answer("", [], False, question, standalone,
+                      [{"doc_id": c.doc_id, "title": c.doc_title, "date": c.date, "score": 1.0} for c in chunks],
+                      [{"doc_id": c.doc_id, "title": c.title, "date": c.date, "text": c.text, "start": c.start,
+                        "end": c.end} for c in chunks])
+        kept = []
+        for sentence, cited in catalog_answer(query, chunks):
+            supports = []
+            for i in cited:
+                quote, start, end = opening_sentence(chunks[i - 1])
+                supports.append(Support(i, quote, start, end, 1.0))
+            kept.append(CheckedSentence(sentence, supports))
+        if not kept:
+            return self._abstain(base, started)
+        return self._render(base, kept, chunks, started, final=True)
 
     def _standalone(self, question: str, history: History | None) -> str:
         """The follow-up made standalone: by the remote model when there is one, else deterministically."""

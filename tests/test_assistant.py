@@ -134,3 +134,17 @@ def test_concurrent_questions_get_the_answers_they_get_alone(assistant):
     with ThreadPoolExecutor(4) as pool:  # the app's queue serves 4 users at once
         together = list(pool.map(lambda q: assistant.ask(q).text, questions))
     assert together == [alone[q] for q in questions]
+
+
+def test_questions_about_the_corpus_dates_are_answered_from_metadata(assistant):
+    first = assistant.ask("Which article was published first?")
+    assert "2019-12-25" in first.text and first.citations[0].doc_id == "004_e05cac517c94737c"
+    assert "carries no date" in first.text  # undated articles are named, not silently ignored
+
+    of_2022 = assistant.ask("Which articles were published in 2022?")
+    assert of_2022.citations[0].doc_id == "001_2082d504f351398b" and "2022-04-16" in of_2022.text
+    assert "2019-12-25" not in of_2022.text
+
+    # A question about content that happens to say "first" still goes through retrieval.
+    content = assistant.ask("Which article about the moon was published first?")
+    assert "carries no date" not in content.text
