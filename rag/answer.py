@@ -221,7 +221,11 @@ class AnswerEngine:
                       [{"doc_id": c.doc_id, "title": c.title, "date": c.date, "text": c.text, "start": c.start,
                         "end": c.end} for c in chunks])
         kept = []
-        for sentence, cited in catalog_answer(query, chunks):
+        sentences = catalog_answer(query, chunks)
+        # Sources in the order the answer names them (the answer's article first).
+        order = list(dict.fromkeys(i for _, cited in sentences for i in cited))
+        base.sources = [base.sources[i - 1] for i in order]
+        for sentence, cited in sentences:
             supports = []
             for i in cited:
                 quote, start, end = opening_sentence(chunks[i - 1])
