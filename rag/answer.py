@@ -214,21 +214,22 @@ class AnswerEngine:
     def _catalog_answer(self, query: CatalogQuery, question: str, standalone: str, started: float) -> Answer:
         """A corpus-level date question, answered from the documents' metadata (see rag.catalog)."""
         # Cited as whole articles: the citation carries the article's title, not its first story's.
-        chunks = [dataclasses.replace(c, title=c.doc_title)
-                  for c in opening_chunks(self.lexical.chunks) if passes_filters(c, self.settings)]
+        openings = [c for c in opening_chunks(self.lexical.chunks, per_story=query.kind == "overview")
+                    if passes_filters(c, self.settings)]
+        chunks = [dataclasses.replace(c, title=c.doc_title) for c in openings]
         base = Answer("", [], False, question, standalone,
                       [{"doc_id": c.doc_id, "title": c.doc_title, "date": c.date, "score": 1.0} for c in chunks],
                       [{"doc_id": c.doc_id, "title": c.title, "date": c.date, "text": c.text, "start": c.start,
                         "end": c.end} for c in chunks])
         kept = []
-        sentences = catalog_answer(query, chunks)
+        sentences = catalog_answer(query, openings)
         # Sources in the order the answer names them (the answer's article first).
         order = list(dict.fromkeys(i for _, cited in sentences for i in cited))
         base.sources = [base.sources[i - 1] for i in order]
         for sentence, cited in sentences:
             supports = []
             for i in cited:
-                quote, start, end = opening_sentence(chunks[i - 1])
+                quote, start, end = opening_sentence(openings[i - 1])
                 supports.append(Support(i, quote, start, end, 1.0))
             kept.append(CheckedSentence(sentence, supports))
         if not kept:

@@ -9,10 +9,13 @@ import re
 from dataclasses import dataclass
 
 from .store import Chunk
-from .text import content_stems, sentence_spans, stem
+from .text import content_stems, normalize, sentence_spans, stem
 
 _ABOUT_ARTICLES = re.compile(r"^\s*(which|what|list|name)\b.*\b(articles?|stor(y|ies)|documents?|reports?|pieces?)\b",
                              re.IGNORECASE)
+_OVERVIEW = re.compile(r"\b(summar(y|ise|ize|izing)|overview)\b.*\b(articles?|documents?|corpus|stories)\b|"
+                       r"\bwhat (are|is) (the|these) (articles?|documents?|corpus|stories) about\b|"
+                       r"\bwhat (does|is in) the (corpus|collection)\b", re.IGNORECASE)
 _EARLIEST = re.compile(r"\b(first|earliest|oldest)\b", re.IGNORECASE)
 _LATEST = re.compile(r"\b(last|latest|newest|most recent|recent)\b", re.IGNORECASE)
 _YEAR = re.compile(r"\b((?:19|20)\d{2})\b")
@@ -27,12 +30,14 @@ _FRAME = {stem(w) for w in (
 
 @dataclass
 class CatalogQuery:
-    kind: str  # "earliest" | "latest" | "year" | "all"
+    kind: str  # "earliest" | "latest" | "year" | "all" | "overview"
     year: str | None = None
 
 
 def catalog_query(question: str) -> CatalogQuery | None:
-    """The corpus-level date question this is, or None for a question about the articles' content."""
+    """The corpus-level question this is, or None for a question about the articles' content."""
+    if _OVERVIEW.search(question):
+        return CatalogQuery("overview")
     if not _ABOUT_ARTICLES.search(question) or not (_DATES.search(question) or _EARLIEST.search(question)
                                                     or _LATEST.search(question)):
         return None
@@ -49,19 +54,31 @@ def catalog_query(question: str) -> CatalogQuery | None:
     return CatalogQuery("all")
 
 
-def opening_chunks(chunks: list[Chunk]) -> list[Chunk]:
-    """Each document's first chunk, documents in id order."""
-    first: dict[str, Chunk] = {}
+def opening_chunks(chunks: list[Chunk], per_story: bool = False) -> list[Chunk]:
+    """Each document's first chunk (or each story's, for pages holding several), in id order."""
+    first: dict[tuple[str, int], Chunk] = {}
     for c in chunks:
-        if c.doc_id not in first or c.start < first[c.doc_id].start:
-            first[c.doc_id] = c
-    return [first[d] for d in sorted(first)]
+        key = (c.doc_id, c.story if per_story else 0)
+        if key not in first or c.start < first[key].start:
+            first[key] = c
+    return [first[k] for k in sorted(first)]
 
 
 def opening_sentence(chunk: Chunk) -> tuple[str, int, int]:
-    """The chunk's first sentence and its span in the document."""
-    spans = sentence_spans(chunk.text)
-    s, e = spans[0] if spans else (0, len(chunk.text))
+    """The chunk's first statement and its span in the document. Skipped when a real sentence follows:
+    questions ("...?"), fragments under 8 words, a story's own headline, and a photo caption (the
+    sentences up to a "Photo: ..." credit near the top, as scraped news pages often begin)."""
+    spans = sentence_spans(chunk.text) or [(0, len(chunk.text))]
+    texts = [normalize(chunk.text[s:e]) for s, e in spans]
+    credit = next((n for n, t in enumerate(texts[:4]) if re.search(r"\bPhoto\s*:", t)), -1)
+    headline = normalize(chunk.title).lower() if chunk.title != chunk.doc_title else ""
+
+    def statement(n: int) -> bool:
+        text = texts[n]
+        return (n > credit and not text.endswith("?") and len(text.split()) >= 8
+                and not (headline and text.lower() in headline))
+
+    s, e = next((spans[n] for n in range(len(spans)) if statement(n)), spans[0])
     return chunk.text[s:e], chunk.start + s, chunk.start + e
 
 
@@ -70,6 +87,8 @@ def catalog_answer(query: CatalogQuery, chunks: list[Chunk]) -> list[tuple[str, 
     def title(c: Chunk) -> str:
         return c.doc_title.rstrip(" .")
 
+    if query.kind == "overview":  # each article in its own words: its opening statement
+        return [(opening_sentence(c)[0], [i]) for i, c in enumerate(chunks, 1)]
     dated = sorted((i for i, c in enumerate(chunks, 1) if c.date), key=lambda i: chunks[i - 1].date)
     undated = [i for i, c in enumerate(chunks, 1) if not c.date]
     out: list[tuple[str, list[int]]] = []

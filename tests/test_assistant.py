@@ -148,3 +148,15 @@ def test_questions_about_the_corpus_dates_are_answered_from_metadata(assistant):
     # A question about content that happens to say "first" still goes through retrieval.
     content = assistant.ask("Which article about the moon was published first?")
     assert "carries no date" not in content.text
+
+
+def test_an_overview_quotes_each_article_and_each_story_of_the_tag_page(assistant):
+    from eval.claims import split_statements
+
+    overview = assistant.ask("What are the articles about?")
+    docs = [c.doc_id for c in overview.citations]
+    assert set(docs) == {d["doc_id"] for d in assistant.documents()}
+    assert docs.count("002_4162cab4bec21213") >= 5  # the tag page's stories, each in its own words
+    by_marker = {c.marker: c for c in overview.citations}
+    for statement in split_statements(overview.text):  # every sentence is its citation's quote
+        assert statement.text.rstrip(".") in by_marker[statement.markers[0]].quote
