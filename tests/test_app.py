@@ -178,6 +178,12 @@ def test_browser_streams_an_answer_and_a_click_shows_the_quote(app_url):
         assert "did not deny the charge" in source.locator("mark").inner_text()
         page.screenshot(path=str(ARTIFACTS / "answer-with-source.png"), full_page=True)
 
+        # An abstention is shown as such, with the closest sources.
+        question.fill("Who won the 2022 Nobel Prize in Physics?")
+        question.press("Enter")
+        expect(page.locator("#chat .bot").last).to_contain_text("The articles don't say", timeout=60_000)
+        expect(page.locator("#sources")).to_contain_text("No supported answer")
+
         # A document with <script> and <img onerror> is shown as text and runs nothing.
         question.fill("When does the carbon materials conference in Harbin open?")
         question.press("Enter")
