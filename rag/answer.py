@@ -2,17 +2,19 @@
 
 Two ways to write the draft, one gate for both:
 
-* ``local`` backend (the bundled 0.5B model): the answer is composed from the evidence sentences
-  themselves, ranked against the question (rare question words found + embedding similarity),
-  near-duplicates removed, at most ``MAX_EVIDENCE`` of them. For a yes/no question the model writes
-  a one-sentence lead ("No, ..."), kept only if it passes the guard and its yes/no agrees with the
-  evidence. Measured on this corpus, the 0.5B model alone writes a faithful sentence too rarely to
-  be trusted with more.
+* ``local`` backend (the default): the answer is composed from the evidence sentences themselves,
+  ranked against the question (rare question words found, embedding similarity, the answer type a
+  "when / where / how many" question wants, whether the person asked about is the speaker, whether
+  the sentence corrects a false premise), near-duplicates removed, at most ``MAX_EVIDENCE`` of them.
+  Optionally (``use_llm_lead``, off by default) the bundled model writes a one-sentence yes/no lead,
+  kept only if it passes the guard and its yes/no agrees with the evidence. Measured on this corpus,
+  the 0.5B model alone writes a faithful sentence too rarely to be trusted with more.
 * remote backends (OpenAI / OpenAI-compatible): the model writes the whole draft from the numbered
   passages (``prompts/answer.txt``).
 
 Every draft sentence then passes the citation guard (``rag.guard``); if none survives, or retrieval
-found nothing relevant, the answer abstains and names the closest sources.
+found nothing relevant, the answer abstains and names the closest sources. Questions about the corpus
+as a whole (dates, overview) are answered from document metadata instead (``rag.catalog``).
 """
 
 from __future__ import annotations
