@@ -19,10 +19,10 @@ def corpus_text(assistant: Assistant) -> CorpusText:
     return CorpusText({d.doc_id: d.text for d in load_corpus(assistant.settings.corpus_dir).documents})
 
 
-def default_judge(assistant: Assistant) -> LexicalJudge:
+def default_judge(assistant: Assistant, corpus: CorpusText | None = None) -> LexicalJudge:
     """The offline judge, with the corpus's word statistics and the bundled embedding model."""
-    texts = [d.text for d in load_corpus(assistant.settings.corpus_dir).documents]
-    return LexicalJudge(texts, embed=assistant.engine().embed)
+    corpus = corpus or corpus_text(assistant)
+    return LexicalJudge(list(corpus.docs.values()), embed=assistant.engine().embed)
 
 
 def run(assistant: Assistant, items: list[GoldItem], judge=None, answerer: Answerer | None = None,
@@ -33,7 +33,7 @@ def run(assistant: Assistant, items: list[GoldItem], judge=None, answerer: Answe
     """
     corpus = corpus_text(assistant)
     assistant.engine()  # build or open the index before timing anything
-    judge = judge or default_judge(assistant)
+    judge = judge or default_judge(assistant, corpus)
     ask = answerer or (lambda q, history: assistant.ask(q, history=history))
     iterator = items
     if callable(progress):

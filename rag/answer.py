@@ -76,12 +76,12 @@ _REPORTING = re.compile(r"\b(said|says|say|told|tells|added|stressed|noted|warne
                         r"according to|remarks?|statement)\b", re.I)
 _PRONOUN_REPORTING = re.compile(r"\b(he|she|they)\s+(said|says|told|added|stressed|noted|warned|explained)\b", re.I)
 # Roles a question may ask to hear from, and the words that name someone in that role.
+# (Stems make "official" and "officials" one key; words naming the same role share a group.)
+_OFFICIALS = "official spokesman spokeswoman spokesperson ministry minister ambassador"
+_RESEARCHERS = "researcher scientist academy professor"
 _ROLES = {stem(role): {stem(w) for w in holders.split()} for role, holders in {
-    "officials": "official officials spokesman spokeswoman spokesperson ministry minister ambassador",
-    "official": "official officials spokesman spokeswoman spokesperson ministry minister ambassador",
-    "researchers": "researcher researchers scientist scientists academy professor",
-    "scientists": "researcher researchers scientist scientists academy professor",
-    "experts": "expert experts professor researcher analyst",
+    "official": _OFFICIALS, "researcher": _RESEARCHERS, "scientist": _RESEARCHERS,
+    "expert": "expert professor researcher analyst",
 }.items()}
 _WHY = re.compile(r"^\s*why\b", re.I)
 _YES_NO = re.compile(r"^\s*(did|does|do|is|are|was|were|has|have|had|can|could|will|would|should)\b", re.IGNORECASE)

@@ -65,15 +65,18 @@ class Assistant:
 
     def stream(self, question: str, history: History | None = None) -> Iterator[str]:
         """The answer text in pieces, each piece made of sentences that already passed the guard."""
-        shown = ""
-        for partial in self.stream_answers(question, history):
-            if partial.text.startswith(shown):
-                piece = partial.text[len(shown):]
-            else:  # e.g. an abstention replacing nothing shown yet
-                piece = partial.text
+        for piece, _ in self.stream_pieces(question, history):
             if piece:
                 yield piece
+
+    def stream_pieces(self, question: str, history: History | None = None) -> Iterator[tuple[str, Answer]]:
+        """(new text, partial ``Answer`` so far) as the answer grows; the last partial is complete."""
+        shown = ""
+        for partial in self.stream_answers(question, history):
+            # An abstention replaces nothing shown yet, so a non-extension is sent whole.
+            piece = partial.text[len(shown):] if partial.text.startswith(shown) else partial.text
             shown = partial.text
+            yield piece, partial
 
     def stream_answers(self, question: str, history: History | None = None) -> Iterator[Answer]:
         """Partial ``Answer`` objects (text and citations so far); the last one is complete."""

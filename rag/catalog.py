@@ -20,11 +20,10 @@ _EARLIEST = re.compile(r"\b(first|earliest|oldest)\b", re.IGNORECASE)
 _LATEST = re.compile(r"\b(last|latest|newest|most recent|recent)\b", re.IGNORECASE)
 _YEAR = re.compile(r"\b((?:19|20)\d{2})\b")
 _DATES = re.compile(r"\b(dates?|dated|published|publish|written|appeared|came out)\b", re.IGNORECASE)
-# Words of such a question that say nothing about the articles' content.
+# Words of such a question that say nothing about the articles' content (stopwords aside).
 _FRAME = {stem(w) for w in (
-    "which what list name article articles story stories document documents report reports piece pieces "
-    "published publish dated date dates written appeared came out first earliest oldest last latest newest most "
-    "recent corpus collection there in from year when the"
+    "list name article story document report piece published publish dated date written appeared came "
+    "first earliest oldest last latest newest recent corpus collection year"
 ).split()}
 
 

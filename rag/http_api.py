@@ -99,14 +99,11 @@ def _stream(assistant: Assistant, question: str, history: list[dict], completion
         return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
 
     yield chunk({"role": "assistant", "content": ""})
-    shown, final = "", None
+    final = None
     try:
-        for partial in assistant.stream_answers(question, history):
-            final = partial
-            piece = partial.text[len(shown):] if partial.text.startswith(shown) else partial.text
+        for piece, final in assistant.stream_pieces(question, history):
             if piece:
                 yield chunk({"content": piece})
-                shown = partial.text
     except (QuestionError, GeneratorUnavailable) as exc:
         yield f"data: {json.dumps({'error': {'message': str(exc), 'type': 'invalid_request_error'}})}\n\n"
         yield "data: [DONE]\n\n"

@@ -5,6 +5,7 @@ The bundled GGUF is assembled once into the project's .cache/ and reused, like a
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import subprocess
@@ -46,6 +47,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@contextlib.contextmanager
+def serving(command: list[str], port: int, seconds: float = 120, **popen_kwargs):
+    """Run a real server process, yield its loopback URL once it listens, stop it afterwards."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **popen_kwargs)
+    try:
+        wait_for_port(port, process, seconds)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
 def wait_for_port(port: int, process: subprocess.Popen, seconds: float = 120) -> None:
     deadline = time.time() + seconds
     while time.time() < deadline:
@@ -64,17 +77,10 @@ def llama_server(assistant):
     from rag.llm import bundled_gguf_path
 
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(bundled_gguf_path(assistant.settings)),
-         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--model_alias", "bundled"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port(port, process)
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with serving([sys.executable, "-m", "llama_cpp.server", "--model", str(bundled_gguf_path(assistant.settings)),
+                  "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--model_alias", "bundled"],
+                 port) as url:
+        yield f"{url}/v1"
 
 
 @pytest.fixture(scope="session")
@@ -82,14 +88,6 @@ def chroma_server(tmp_path_factory):
     """A real Chroma server (`chroma run`, the CLI chromadb installs) on loopback with its own data folder."""
     chroma = shutil.which("chroma") or str(Path(sys.executable).with_name("chroma"))
     port = free_port()
-    process = subprocess.Popen(
-        [chroma, "run", "--path", str(tmp_path_factory.mktemp("chroma-server")), "--host", "127.0.0.1",
-         "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port(port, process, seconds=60)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with serving([chroma, "run", "--path", str(tmp_path_factory.mktemp("chroma-server")), "--host", "127.0.0.1",
+                  "--port", str(port)], port, seconds=60) as url:
+        yield url

@@ -4,7 +4,6 @@ headless Chromium (Playwright)."""
 import json
 import os
 import shutil
-import subprocess
 import sys
 import time
 
@@ -16,7 +15,7 @@ from openai import OpenAI
 from rag import Assistant
 from rag.http_api import openai_router
 
-from .conftest import CORPUS, ROOT, free_port, wait_for_port
+from .conftest import CORPUS, ROOT, free_port, serving
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -34,14 +33,9 @@ def app_url(tmp_path_factory, settings):
     port = free_port()
     env = {**os.environ, "RAG_CORPUS_DIR": str(corpus), "RAG_INDEX_DIR": str(tmp_path_factory.mktemp("app-index")),
            "RAG_CACHE_DIR": str(settings.cache_dir)}
-    process = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port)], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(port, process, seconds=180)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with serving([sys.executable, str(ROOT / "app.py"), "--port", str(port)], port, seconds=180, cwd=ROOT,
+                 env=env) as url:
+        yield url
 
 
 def text_of(message: dict) -> str:
