@@ -29,8 +29,7 @@ from fastapi import FastAPI  # noqa: E402
 
 from rag import Assistant, QuestionError, Settings, SettingsError  # noqa: E402
 from rag.http_api import openai_router  # noqa: E402
-from rag.llm import GeneratorUnavailable  # noqa: E402
-from rag.store import StoreUnavailable  # noqa: E402
+from rag.errors import RagError  # noqa: E402
 from rag.text import normalize  # noqa: E402
 
 from eval.gold import GoldError, load_gold  # noqa: E402
@@ -145,9 +144,9 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         yield history, sources_html(None), ""
         try:
             for partial in state.assistant.stream_answers(message, turns):
-                history[-1]["content"] = link_markers(partial.text)
+                history[-1]["content"] = link_markers(partial.text) or f"_{html.escape(partial.status or '…')}_"
                 yield history, sources_html(partial), ""
-        except (QuestionError, GeneratorUnavailable, StoreUnavailable) as exc:
+        except RagError as exc:
             history[-1]["content"] = f"⚠️ {html.escape(str(exc), quote=False)}"
             yield history, sources_html(None), ""
 
@@ -289,7 +288,7 @@ def main() -> None:
         assistant = Assistant(Settings.from_env())
         print(f"index: {assistant.store.count()} chunks; building if needed ...", flush=True)
         assistant.engine()
-    except (SettingsError, StoreUnavailable) as exc:
+    except RagError as exc:
         raise SystemExit(f"error: {exc}") from None
     print(f"UI: http://{args.host}:{args.port}/   API: http://{args.host}:{args.port}/v1", flush=True)
     uvicorn.run(create_server(assistant), host=args.host, port=args.port, log_level="warning")

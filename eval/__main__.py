@@ -1,6 +1,8 @@
-"""python -m eval: run the gold set against the assistant with the current settings and write a report.
+"""python -m eval: run the gold sets against the assistant with the current settings and write a report.
 
-    python -m eval                       # offline defaults; table + eval/reports/<timestamp>/
+    python -m eval                       # the bundled gold set and every set in ../shared/eval-sets
+    python -m eval --sets none           # the bundled gold set only
+    python -m eval --set squad2_dev_wiki # one external set only
     python -m eval --baseline            # also LlamaIndex's stock CitationQueryEngine, side by side
     python -m eval --check               # exit 1 when a metric misses eval/thresholds.toml
     python -m eval --judge-accuracy      # the judge against the labelled claim/passage pairs
@@ -12,16 +14,21 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 from datetime import datetime
 from pathlib import Path
 
 from rag import Assistant, Settings, SettingsError
+from rag.judge import LlamaJudge
 
 from .gold import GOLD_FILE, TYPES, GoldError, load_gold
-from .judge import LLMJudge, judge_accuracy, load_judge_set
+from .judge import BundledJudge, LLMJudge, judge_accuracy, load_judge_set
 from .metrics import failures, summarize
-from .report import REPORTS, check_thresholds, compare, new_report_dir, terminal_table, write_report
+from .report import REPORTS, check_thresholds, gated_sets, compare, fmt, new_report_dir, terminal_table, write_report
 from .run import default_judge, run
+from .sets import DEFAULT_SETS_DIR, EvalSet, discover_sets, load_set_items
+
+BUNDLED = "bundled"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -30,12 +37,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--backend", choices=["local", "openai", "openai-compatible"],
                         help="answer backend (default: RAG_BACKEND, else local)")
     parser.add_argument("--gold", type=Path, default=GOLD_FILE, help="the gold set (default: eval/gold.jsonl)")
-    parser.add_argument("--limit", type=int, help="only the first N questions")
+    parser.add_argument("--sets", default=str(DEFAULT_SETS_DIR),
+                        help="folder of external sets (corpus/ + gold.jsonl each), or 'none' "
+                             "(default: ../shared/eval-sets)")
+    parser.add_argument("--set", action="append", dest="only_sets", metavar="NAME",
+                        help=f"run only these sets ('{BUNDLED}' is the bundled gold set); repeatable")
+    parser.add_argument("--limit", type=int, help="only the first N questions of each set")
     parser.add_argument("--only", choices=TYPES, help="only questions of this type")
     parser.add_argument("--baseline", action="store_true",
                         help="also run LlamaIndex's CitationQueryEngine over the same index and model")
-    parser.add_argument("--judge", choices=["lexical", "llm"], default="lexical",
-                        help="lexical: offline, deterministic (default); llm: RAG_JUDGE_MODEL via the openai client")
+    parser.add_argument("--judge", choices=["lexical", "bundled", "llm"], default="lexical",
+                        help="lexical: offline, deterministic (default); bundled: the bundled 1.5B model's "
+                             "entailment verdict, offline; llm: RAG_JUDGE_MODEL via the openai client")
     parser.add_argument("--check", action="store_true", help="exit 1 when a metric misses eval/thresholds.toml")
     parser.add_argument("--thresholds", type=Path, default=None, help="thresholds file for --check")
     parser.add_argument("--judge-accuracy", action="store_true",
@@ -63,33 +76,54 @@ def main(argv: list[str] | None = None) -> int:
     except (SettingsError, GoldError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    external = [] if args.sets == "none" else discover_sets(Path(args.sets))
+    if args.only_sets:
+        unknown = set(args.only_sets) - {BUNDLED} - {e.name for e in external}
+        if unknown:
+            print(f"error: no such set: {', '.join(sorted(unknown))}", file=sys.stderr)
+            return 2
+        external = [e for e in external if e.name in args.only_sets]
+    run_bundled = not args.only_sets or BUNDLED in args.only_sets
+
     assistant = Assistant(settings)
     try:
-        judge = LLMJudge.from_env(settings) if args.judge == "llm" else default_judge(assistant)
+        judge = (LLMJudge.from_env(settings) if args.judge == "llm"
+                 else BundledJudge(LlamaJudge(settings)) if args.judge == "bundled" else None)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
     if args.judge_accuracy:
-        report = judge_accuracy(judge, load_judge_set())
+        report = judge_accuracy(judge or default_judge(assistant), load_judge_set())
         print(json.dumps(report, indent=2))
         return 0
 
-    if args.only:
-        items = [i for i in items if i.type == args.only]
-    if args.limit:
-        items = items[: args.limit]
     started = datetime.now().isoformat(timespec="seconds")
     progress = sys.stderr.isatty()
-    runs = {"assistant": run(assistant, items, judge, progress=progress, label="assistant")}
-    if args.baseline:
-        from .baseline import baseline_answerer
+    runs: dict[str, list] = {}
+    if run_bundled:
+        runs[BUNDLED] = run(assistant, select(items, args), judge, progress=progress, label=BUNDLED)
+        if args.baseline:
+            from .baseline import baseline_answerer
 
-        runs["baseline"] = run(assistant, items, judge, answerer=baseline_answerer(assistant),
-                               progress=progress, label="baseline")
+            runs["baseline"] = run(assistant, select(items, args), judge, answerer=baseline_answerer(assistant),
+                                   progress=progress, label="baseline")
+    for eval_set in external:
+        try:
+            set_items = select(load_set_items(eval_set), args)
+        except GoldError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        runs[eval_set.name] = run_external(eval_set, set_items, assistant, judge, progress)
+    if not runs:
+        print("error: no gold set to run", file=sys.stderr)
+        return 2
+    if len(runs) > 1:
+        runs["overall"] = [r for name, results in runs.items() if name != "baseline" for r in results]
 
-    accuracy = judge_accuracy(judge, load_judge_set())  # how far to trust this run's verdicts
-    meta = {"started": started, "gold": str(args.gold.name), "questions": len(items),
+    accuracy = judge_accuracy(judge or default_judge(assistant), load_judge_set())  # how far to trust verdicts
+    meta = {"started": started, "gold": ", ".join(n for n in runs if n != "overall"),
+            "questions": sum(len(r) for n, r in runs.items() if n not in ("overall", "baseline")),
             "judge": f"{args.judge} (accuracy {accuracy['accuracy']:.2f} on {accuracy['cases']} labelled pairs)",
             "settings": f"backend={settings.backend}, top_k={settings.top_k}, hybrid={settings.hybrid}"}
     summaries = {}
@@ -98,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.json:
             print(f"\n== {name} ==")
             print(terminal_table(results, summaries[name]))
+    if len(runs) > 1 and not args.json:
+        print("\n" + set_table(summaries))
     if not args.no_report:
         folder = new_report_dir(args.out)
         write_report(folder, runs, meta)
@@ -110,12 +146,44 @@ def main(argv: list[str] | None = None) -> int:
             for f in failures(results):
                 print(f"{f['id']:<5} {f['kind']}: {f['detail']}")
     if args.check:
-        problems = check_thresholds(summaries["assistant"], args.thresholds or Path(__file__).parent / "thresholds.toml")
+        path = args.thresholds or Path(__file__).parent / "thresholds.toml"
+        problems = [f"{name}: {p}" for name in runs if name not in ("overall", "baseline")
+                    for p in check_thresholds(summaries[name], path, name)]
+        if args.sets != "none" and not args.only_sets and not args.limit:  # every gated set must have run
+            problems += [f"{name}: set not found in {args.sets}" for name in gated_sets(path) if name not in runs]
         for p in problems:
             print(f"FAIL {p}", file=sys.stderr)
         print("eval gate: " + ("FAILED" if problems else "passed"), file=sys.stderr)
         return 1 if problems else 0
     return 0
+
+
+def select(items: list, args: argparse.Namespace) -> list:
+    if args.only:
+        items = [i for i in items if i.type == args.only]
+    return items[: args.limit] if args.limit else items
+
+
+def run_external(eval_set: EvalSet, items: list, main: Assistant, judge, progress: bool) -> list:
+    """Index the set's corpus into a temporary index of its own and run its questions (one judge model
+    per process: the set's assistant shares the main one's)."""
+    with tempfile.TemporaryDirectory(prefix=f"rag-eval-{eval_set.name}-") as index_dir:
+        settings = main.settings.replace(corpus_dir=eval_set.corpus_dir, index_dir=Path(index_dir), chroma_url=None,
+                                         filter_doc_ids=(), date_from=None, date_to=None)
+        assistant = Assistant(settings, judge=main.judge())
+        assistant.index(progress=progress)
+        return run(assistant, items, judge, progress=progress, label=eval_set.name)
+
+
+def set_table(summaries: dict[str, dict]) -> str:
+    """One line per set: the figures the issue targets."""
+    keys = ("questions", "answerable_correct", "abstained_when_unanswerable", "citations_in_gold_docs",
+            "dangling_markers", "latency_p50_s", "latency_p95_s")
+    width = max(len(n) for n in summaries)
+    lines = [f"{'set':<{width}}  " + "  ".join(f"{k[:14]:>14}" for k in keys)]
+    for name, s in summaries.items():
+        lines.append(f"{name:<{width}}  " + "  ".join(f"{fmt(s.get(k)):>14}" for k in keys))
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

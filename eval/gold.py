@@ -23,6 +23,9 @@ class GoldItem:
     doc_ids: list[str]
     quotes: list[str]
     history: list[dict] = field(default_factory=list)
+    # External sets give each key fact as regular expressions ("must" groups), matched on normalised,
+    # lower-cased text; the bundled set gives literal variants.
+    patterns: bool = False
 
     @property
     def answerable(self) -> bool:

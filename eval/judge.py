@@ -12,6 +12,9 @@ Two judges behind one interface (``judge(claim, passage) -> Verdict``):
   ``python -m eval --judge-accuracy`` measures it on ``eval/judge_set.jsonl``.
 * ``LLMJudge``: any OpenAI or OpenAI-compatible endpoint through the ``openai`` client, prompt in
   ``prompts/judge.txt``.
+* ``BundledJudge``: the bundled Qwen2.5-Coder-1.5B, offline, through the library's ``rag.judge``
+  entailment question (P(yes) from the logits). It shares the assistant's model, so it is not an
+  independent grader of answers the assistant's own judge accepted; use it to measure, not to gate.
 
 The judge is written independently of the assistant's citation guard (``rag.guard``) so that the
 eval does not grade the guard with its own rules.
@@ -202,6 +205,18 @@ class LLMJudge:
             if label in text:
                 return Verdict(label.lower(), 1.0 if label == "SUPPORTED" else 0.0, text[:40])
         return Verdict("unsupported", 0.0, f"unparsable verdict {text[:40]!r}")
+
+
+class BundledJudge:
+    """The bundled instruct model's entailment verdict (offline): supported when P(yes) >= ``threshold``."""
+
+    def __init__(self, llama_judge, threshold: float = 0.5):
+        self.llama_judge = llama_judge
+        self.threshold = threshold
+
+    def judge(self, claim: str, passage: str) -> Verdict:
+        p = self.llama_judge.entails(passage, [claim])[0]
+        return Verdict("supported" if p >= self.threshold else "unsupported", p, f"P(yes)={p:.2f}")
 
 
 @dataclass

@@ -100,8 +100,11 @@ class QuestionResult:
         return {**asdict(self), "correct": self.correct, "abstention_correct": self.abstention_correct}
 
 
-def fact_found(variants: list[str], text: str) -> bool:
+def fact_found(variants: list[str], text: str, patterns: bool = False) -> bool:
+    """Whether any variant occurs in ``text`` (normalised, lower-cased); ``patterns``: variants are regexes."""
     haystack = normalize(text).lower()
+    if patterns:
+        return any(re.search(v, haystack) for v in variants)
     return any(normalize(v).lower() in haystack for v in variants)
 
 
@@ -109,7 +112,7 @@ def score_answer(item: GoldItem, answer: Answer, corpus: CorpusText, judge, seco
     """Every verdict for one answer (see the README's metric definitions)."""
     retrieved = list(dict.fromkeys(s["doc_id"] for s in answer.sources))
     shown = answer.text + " " + " ".join(c.date or "" for c in answer.citations)  # dates are shown with sources
-    missing = [f[0] for f in item.key_facts if not fact_found(f, shown)] if item.answerable else []
+    missing = [f[0] for f in item.key_facts if not fact_found(f, shown, item.patterns)] if item.answerable else []
     result = QuestionResult(
         id=item.id, type=item.type, question=item.question, answer=answer.text, abstained=answer.abstained,
         answerable=item.answerable, citations=[asdict(c) for c in answer.citations],

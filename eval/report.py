@@ -184,9 +184,16 @@ def latest_report(root: Path = REPORTS) -> Path | None:
     return folders[-1] if folders else None
 
 
-def check_thresholds(summary: dict, path: Path = THRESHOLDS) -> list[str]:
-    """The metrics that miss their threshold ([min] at least, [max] at most); empty when all pass."""
+def check_thresholds(summary: dict, path: Path = THRESHOLDS, set_name: str = "bundled") -> list[str]:
+    """The metrics that miss their threshold ([min] at least, [max] at most); empty when all pass.
+
+    The bundled set's limits are the file's top-level [min]/[max]; another set's are [sets.NAME.min/max].
+    """
     limits = tomllib.loads(path.read_text(encoding="utf-8"))
+    if set_name != "bundled":
+        limits = limits.get("sets", {}).get(set_name, {})
+        if not limits:
+            return [f"no thresholds for set {set_name!r} in {path.name}"]
     problems = []
     for key, floor in limits.get("min", {}).items():
         value = summary.get(key)
@@ -197,3 +204,8 @@ def check_thresholds(summary: dict, path: Path = THRESHOLDS) -> list[str]:
         if value is None or value > ceiling:
             problems.append(f"{key} = {fmt(value)} is above the maximum {ceiling}")
     return problems
+
+
+def gated_sets(path: Path = THRESHOLDS) -> list[str]:
+    """The external sets the thresholds file gates (its [sets.NAME] tables)."""
+    return list(tomllib.loads(path.read_text(encoding="utf-8")).get("sets", {}))

@@ -4,8 +4,9 @@
     answer = Assistant().ask("Did China deny the freeze?")
 """
 
-from .answer import Answer, Citation, QuestionError
 from .assistant import Assistant
-from .settings import Settings, SettingsError
+from .errors import QuestionError, SettingsError
+from .render import Answer, Citation
+from .settings import Settings
 
 __all__ = ["Assistant", "Answer", "Citation", "QuestionError", "Settings", "SettingsError"]

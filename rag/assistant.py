@@ -6,11 +6,14 @@ import threading
 from pathlib import Path
 from typing import Iterator
 
-from .answer import Answer, AnswerEngine, Prompts
 from .conversation import History
 from .embedding import DIMENSION, MODEL_NAME, MiniLMOnnxEmbedding
 from .ingest import IngestReport, ProgressCallback, ingest
+from .judge import Judge, LlamaJudge
 from .llm import load_generator
+from .pipeline import AnswerPipeline
+from .prompts import Prompts
+from .render import Answer
 from .retrieval import HybridRetriever, LexicalIndex
 from .settings import Settings
 from .store import ChunkStore
@@ -24,12 +27,15 @@ class Assistant:
     >>> r.text, r.citations, r.abstained
     """
 
-    def __init__(self, settings: Settings | None = None, **overrides):
+    def __init__(self, settings: Settings | None = None, *, judge: Judge | None = None, **overrides):
+        """``settings`` (default: from the environment) with ``overrides``; ``judge`` shares an existing
+        judge (and its loaded model) instead of loading the bundled one."""
         self.settings = settings.replace(**overrides) if settings else Settings.from_env(**overrides)
         self.embedder = MiniLMOnnxEmbedding()
         self.store = ChunkStore(self.settings, MODEL_NAME, DIMENSION)
-        self._engine: AnswerEngine | None = None
+        self._engine: AnswerPipeline | None = None
         self._generator = None
+        self._judge = judge
         self._lock = threading.RLock()
 
     # --- index -------------------------------------------------------------------------------
@@ -82,21 +88,28 @@ class Assistant:
         """Partial ``Answer`` objects (text and citations so far); the last one is complete."""
         return self.engine().answer_stream(question, history)
 
-    def engine(self) -> AnswerEngine:
+    def engine(self) -> AnswerPipeline:
+        """The answer pipeline over the current index (built on first use, rebuilt after index changes)."""
         with self._lock:
             if self._engine is None:
                 if self.store.count() == 0 or not self.store.is_complete():
                     self.index(progress=False)
                 lexical = LexicalIndex(self.store.all_chunks())
                 retriever = HybridRetriever(self.settings, self.store, self._embed_query, lexical)
-                self._engine = AnswerEngine(self.settings, retriever, lexical, self.embedder.embed,
-                                            self._load_generator, Prompts())
+                self._engine = AnswerPipeline(self.settings, retriever, lexical, self.embedder.embed,
+                                              self._load_generator, self.judge, Prompts())
             return self._engine
 
     def _load_generator(self):
         if self._generator is None:
             self._generator = load_generator(self.settings)
         return self._generator
+
+    def judge(self) -> Judge:
+        """The learned judge this assistant uses (the bundled model unless one was given), loaded lazily."""
+        if self._judge is None:  # one model per process, kept across index rebuilds
+            self._judge = LlamaJudge(self.settings)
+        return self._judge
 
     def _embed_texts(self, texts: list[str]) -> list[list[float]]:
         return self.embedder.embed(texts).tolist()

@@ -7,9 +7,8 @@ import json
 import logging
 import sys
 
-from . import Assistant, QuestionError, Settings, SettingsError
-from .llm import GeneratorUnavailable
-from .store import IndexMismatch, StoreUnavailable
+from . import Assistant, Settings
+from .errors import RagError, exit_code
 
 
 def _settings_args(parser: argparse.ArgumentParser) -> None:
@@ -56,12 +55,9 @@ def main(argv: list[str] | None = None) -> int:
         report = Assistant(settings).index(rebuild=args.rebuild, progress=sys.stderr.isatty())
         print(report.summary())
         return 0
-    except (SettingsError, QuestionError, FileNotFoundError) as exc:
+    except (RagError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except (IndexMismatch, StoreUnavailable, GeneratorUnavailable) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return exit_code(exc)
 
 
 def _ask(assistant: Assistant, args: argparse.Namespace) -> int:

@@ -17,11 +17,13 @@ _MARKERS = re.compile(r"\[\d+\]")
 
 _PERSON_PRONOUNS = r"he|she|him|his|her|hers"
 _THING_PRONOUNS = r"it|its|they|them|their|this|that|these|those|there"
+# Generic words of organisations, events and titles: a capitalised run holding one is not a person.
 _ORG_WORDS = {
     "academy", "ministry", "university", "institute", "association", "agency", "news", "foreign", "state",
-    "center", "centre", "organization", "organisation", "forum", "year", "conference", "expo", "china",
-    "russia", "chinese", "russian", "western", "west", "beijing", "moscow", "ukraine", "tass", "sciences",
-    "engineering", "department", "council", "committee", "government", "the", "of", "and", "president",
+    "center", "centre", "organization", "organisation", "forum", "year", "conference", "expo", "western",
+    "west", "east", "north", "south", "sciences", "engineering", "department", "council", "committee",
+    "government", "the", "of", "and", "president", "company", "corporation", "bank", "party", "union",
+    "republic", "kingdom", "federation", "office", "school", "college", "museum", "war", "day", "times",
 }
 _NAME = re.compile(r"\b[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?(?:\s+(?:[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?))*")
 
@@ -32,14 +34,15 @@ def needs_context(question: str) -> bool:
 
 def person_names(text: str) -> list[str]:
     """Capitalised word runs that look like people's names (no organisation or country words)."""
-    names = []
+    full, single = [], []
     for m in _NAME.finditer(text):
         parts = m.group().split()
         if len(parts) >= 2 and not any(p.lower() in _ORG_WORDS for p in parts):
-            names.append(m.group())
+            full.append(m.group())
         elif len(parts) == 1 and m.start() > 0 and parts[0].lower() not in _ORG_WORDS | STOPWORDS and len(parts[0]) > 3:
-            names.append(parts[0])
-    return names
+            single.append(parts[0])
+    # A full name ("Zhao Lijian") is a person far more often than a lone capitalised word (a place).
+    return full + single
 
 
 def standalone_question(question: str, history: History | None) -> str:

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .text import sentence_spans
+from .text import reflow, sentence_spans
 
 log = logging.getLogger(__name__)
 
@@ -157,13 +157,15 @@ def _headline(block: str) -> str | None:
 
 
 def _title_of(text: str) -> str:
-    """The first heading line, else the first sentence, shortened at a word boundary."""
+    """The first heading line, else the first sentence (hard-wrapped lines joined), cut at a word boundary."""
     headline = _headline(text)
     if headline and len(headline) <= _MAX_HEADLINE_CHARS and not headline.endswith("."):
-        return headline.lstrip("#").strip().rstrip("–—-:").strip()
-    first_line = text.strip().split("\n", 1)[0].lstrip("#").strip()
-    spans = sentence_spans(first_line)
-    sentence = first_line[spans[0][0]:spans[0][1]] if spans else first_line
+        title = headline.lstrip("#").strip().rstrip("–—-:").strip()
+        if re.search(r"[A-Za-z]{2}", title):
+            return title
+    prose = text.strip()[:2000]
+    spans = sentence_spans(prose)
+    sentence = reflow(prose[spans[0][0]:spans[0][1]] if spans else prose).lstrip("#").strip()
     if len(sentence) > _MAX_TITLE_CHARS:
         sentence = sentence[:_MAX_TITLE_CHARS].rsplit(" ", 1)[0] + " …"
     return sentence

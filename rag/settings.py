@@ -11,13 +11,13 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from .errors import SettingsError
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 BACKENDS = ("local", "openai", "openai-compatible")
 
 
-class SettingsError(ValueError):
-    """A setting has a value the pipeline cannot use; the message names the setting."""
 
 
 @dataclass(frozen=True)
@@ -50,10 +50,15 @@ class Settings:
     temperature: float = 0.0
     request_timeout: float = 60.0
     local_model_path: Path | None = None  # a GGUF file to use instead of the bundled one
-    threads: int | None = None  # llama.cpp threads; None = all cores
-    # Local backend: let the bundled 0.5B model write a checked "Yes, ..."/"No, ..." lead. Off by default:
-    # measured on this corpus it added no correct lead and produced wrong ones the checks must catch.
-    use_llm_lead: bool = False
+    threads: int | None = None  # llama.cpp threads; None = one fewer than the machine's cores (at least 1)
+    # The judge: a bundled instruct model deciding whether evidence answers the question (and whether a
+    # quote entails a model-written sentence). ``fast`` turns it off: lexical checks only, sub-second.
+    fast: bool = False
+    judge_model_path: Path | None = None  # another GGUF instruct model for the judge
+    judge_threshold: float = 0.4  # P(answered) a candidate needs (measured: best question-level accuracy near 0.4)
+    judge_context: int = 1024  # tokens: instructions + question + one candidate
+    # Local backend: a yes/no question opens with "Yes —" / "No —" and its best quote, when the judge is sure.
+    direct_lead: bool = True
 
     # Input limits.
     max_question_chars: int = 2000
@@ -71,6 +76,10 @@ class Settings:
             raise SettingsError(f"RAG_TOP_K must be between 1 and 50, not {self.top_k}")
         if not 0.0 <= self.temperature <= 2.0:
             raise SettingsError(f"RAG_TEMPERATURE must be between 0 and 2, not {self.temperature}")
+        if not 0.0 < self.judge_threshold < 1.0:
+            raise SettingsError(f"RAG_JUDGE_THRESHOLD must be between 0 and 1, not {self.judge_threshold}")
+        if self.threads is not None and self.threads < 1:
+            raise SettingsError(f"RAG_THREADS must be at least 1, not {self.threads}")
         if self.chunk_overlap >= self.chunk_tokens:
             raise SettingsError("RAG_CHUNK_OVERLAP must be smaller than RAG_CHUNK_TOKENS")
         if self.backend == "openai-compatible" and not self.base_url:
@@ -129,7 +138,7 @@ def _parse(f: dataclasses.Field, raw: str) -> Any:
 
 def _coerce(values: dict[str, Any]) -> dict[str, Any]:
     out = dict(values)
-    for key in ("corpus_dir", "index_dir", "cache_dir", "local_model_path"):
+    for key in ("corpus_dir", "index_dir", "cache_dir", "local_model_path", "judge_model_path"):
         if isinstance(out.get(key), str):
             out[key] = Path(out[key]).expanduser()
     if isinstance(out.get("filter_doc_ids"), (list, str)):

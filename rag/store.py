@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlparse
 
+from .errors import IndexMismatch, StoreUnavailable
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -18,12 +19,6 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 
 
-class IndexMismatch(RuntimeError):
-    """The index on disk was built with another embedding model (or schema)."""
-
-
-class StoreUnavailable(RuntimeError):
-    """The Chroma server cannot be reached."""
 
 
 @dataclass(frozen=True)

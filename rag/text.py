@@ -61,19 +61,89 @@ def _punkt():
 
 # Run-in sentences without a space after the full stop ("on Wednesday.The national-level ...").
 _GLUED_SENTENCE = re.compile(r"(?<=[a-z0-9\"”'’)])[.!?](?=[\"“][A-Z]|[A-Z][a-z])")
+# Hard-wrapped text (every PDF read by pypdf, many .txt exports): lines end near one width. A line
+# at least this share of the width long was wrapped, so its newline is a space; a shorter line ends
+# a paragraph, a heading or a list item.
+WRAPPED_LINE_SHARE = 0.6
+_MAX_WRAP_WIDTH = 130  # wider "lines" are paragraphs written on one line (news, Wikipedia)
+_LIST_ITEM = re.compile(r"^\s*([▪•·●◦*\-–—]\s|\(?\d{1,2}[.)]\s|\(?[a-z][.)]\s|[A-Z]\.\s|(Fig|Figure|Table|TABLE)\b)")
+# "applica-\ntion" is one word split by the line end; "state-of-the-\nart" keeps its hyphen.
+_LINE_END_HYPHEN = re.compile(r"(\S*[a-z])-[ \t]*\n\s*(?=[a-z])")
+
+
+_ENUMERATOR = re.compile(r"^([A-Z]|[IVXLC]{1,5}|\d{1,3}(\.\d{1,3})*)\.$")
+
+
+def wrap_width(lines: list[str]) -> int | None:
+    """The width the text was hard-wrapped at, or None when its lines are whole paragraphs."""
+    lengths = sorted(len(line.rstrip()) for line in lines if line.strip())
+    if len(lengths) < 3:
+        return None
+    width = lengths[int(0.9 * (len(lengths) - 1))]
+    long_lines = [line.rstrip() for line in lines if len(line.rstrip()) >= WRAPPED_LINE_SHARE * width]
+    ended = sum(line.endswith((".", "!", "?", '"', "”")) for line in long_lines)
+    # Wrapping sets a hard maximum, and most wrapped lines stop mid-sentence.
+    overlong = sum(n > 1.25 * width for n in lengths)
+    if (width > _MAX_WRAP_WIDTH or overlong > 0.03 * len(lengths) or len(long_lines) < 0.5 * len(lengths)
+            or ended > 0.5 * len(long_lines)):
+        return None
+    return width
+
+
+def paragraph_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """(start, end) offsets of the paragraphs of ``text[start:end]``: blank lines always separate them;
+    a single line break does too, unless the text is hard-wrapped and the line was wrapped."""
+    end = len(text) if end is None else end
+    lines = [(m.start() + start, m.end() + start) for m in re.finditer(r"[^\n]*", text[start:end]) if m.group()]
+    width = wrap_width([text[s:e] for s, e in lines])
+    spans: list[tuple[int, int]] = []
+    for (s, e), following in zip(lines, lines[1:] + [None]):
+        line = text[s:e]
+        if not line.strip():
+            continue
+        joined = bool(spans) and spans[-1][1] == -1
+        if joined:
+            spans[-1] = (spans[-1][0], -1)
+        else:
+            spans.append((s, -1))
+        soft = (width is not None and following is not None and following[0] == e + 1
+                and text[following[0]:following[1]].strip() != ""
+                and (len(line.rstrip()) >= WRAPPED_LINE_SHARE * width or line.rstrip().endswith("-"))
+                and not _LIST_ITEM.match(text[following[0]:following[1]]))
+        if not soft:
+            spans[-1] = (spans[-1][0], e)
+    return [(s, e) for s, e in spans if e != -1]
+
+
+def reflow(text: str) -> str:
+    """A span of the document as one line of prose: line-end hyphenation undone, whitespace collapsed.
+
+    Quotes stay the verbatim span; this is how the span reads in an answer sentence.
+    """
+    text = _LINE_END_HYPHEN.sub(lambda m: m.group(1) + ("-" if "-" in m.group(1) else ""), text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+_REFERENCE_MARKS = re.compile(r"\s*\[\d+(?:\s*[,–-]\s*\d+)*\]")
+
+
+def display_text(span: str) -> str:
+    """A verbatim span as an answer sentence shows it: ``reflow``ed, and without the document's own
+    numeric reference marks ("... last few years [285].") that would read as the answer's markers."""
+    return _REFERENCE_MARKS.sub("", reflow(span))
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
     """(start, end) offsets of the sentences of ``text[start:end]``, in ``text`` coordinates.
 
-    Paragraph breaks always end a sentence; inside a paragraph NLTK's punkt model splits, and
-    sentences glued together without a space (common in scraped news) are split as well.
+    Paragraph breaks always end a sentence (see ``paragraph_spans``: a hard-wrapped line does not);
+    inside a paragraph NLTK's punkt model splits, and sentences glued together without a space
+    (common in scraped news) are split as well.
     """
-    end = len(text) if end is None else end
     spans: list[tuple[int, int]] = []
-    for para in re.finditer(r"[^\n]+", text[start:end]):
-        p_start = start + para.start()
-        chunk = para.group()
+    for p_start, p_end in paragraph_spans(text, start, end):
+        chunk = text[p_start:p_end]
+        first = len(spans)
         for s, e in _punkt().span_tokenize(chunk):
             pieces, last = [], s
             for m in _GLUED_SENTENCE.finditer(chunk, s, e):
@@ -86,6 +156,12 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
                 trail = len(seg) - len(seg.rstrip())
                 if pe - trail > ps + lead:
                     spans.append((p_start + ps + lead, p_start + pe - trail))
+        # "B. Feature Learning", "II. Methods": an enumerator is not a sentence of its own.
+        n = first
+        while n < len(spans) - 1:
+            if _ENUMERATOR.match(text[spans[n][0]:spans[n][1]]):
+                spans[n:n + 2] = [(spans[n][0], spans[n + 1][1])]
+            n += 1
     return spans
 
 
@@ -93,9 +169,9 @@ _QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "–": 
 
 
 def normalize(text: str) -> str:
-    """Whitespace collapsed, typographic quotes and dashes made plain, NFKC; case kept."""
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
-    return re.sub(r"\s+", " ", text).strip()
+    """``reflow``ed (line-end hyphens undone, whitespace collapsed), typographic quotes and dashes made
+    plain, NFKC; case kept."""
+    return reflow(unicodedata.normalize("NFKC", text).translate(_QUOTES))
 
 
 def find_normalized(haystack: str, needle: str) -> int:
@@ -124,8 +200,12 @@ def words(text: str) -> list[str]:
     return [w.lower().replace("’", "'") for w in _WORD.findall(normalize(text))]
 
 
-# A question says "China", the article "Chinese": both are the same content word here.
-_DEMONYMS = {"chinese": "china", "russian": "russia", "russians": "russia", "ukrainian": "ukraine", "sino": "china"}
+# A question says "Japan", the text "Japanese": a place and its adjective share a stem when both lose
+# these endings (Japan/Japanese -> japan, Korea/Korean -> kor, Canada/Canadian -> canad). Common words
+# ending so (media, median) merge with nothing of their own meaning, since queries and documents
+# are stemmed alike.
+_PLACE_ADJECTIVE = (("ese", ""), ("ians", ""), ("ian", ""), ("eans", ""), ("ean", ""), ("ans", ""), ("an", ""), ("ia", ""),
+                    ("a", ""))
 
 
 # Irregular verb forms a suffix stripper cannot join to their base ("driven" -> "drive").
@@ -143,13 +223,14 @@ _IRREGULAR = {
 def stem(word: str) -> str:
     """A light suffix stripper: enough to match deny/denied/denies, freeze/freezing, talks/talk."""
     w = word.lower().strip("'").replace("'s", "")
-    if w in _DEMONYMS:
-        return _DEMONYMS[w]
     w = _IRREGULAR.get(w, w)
     if w.replace(",", "").replace(".", "").isdigit():
         return w.replace(",", "")
     if "-" in w:
         return "-".join(stem(p) for p in w.split("-") if p)
+    for suffix, repl in _PLACE_ADJECTIVE:
+        if w.endswith(suffix) and len(w) - len(suffix) >= 4:
+            return w[: len(w) - len(suffix)] + repl
     for suffix, repl in (
         ("ational", "ate"), ("ization", "ize"), ("iveness", "ive"), ("fulness", "ful"),
         ("ousness", "ous"), ("ements", ""), ("ement", ""), ("ments", ""), ("ment", ""),

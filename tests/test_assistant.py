@@ -111,18 +111,20 @@ def test_document_and_date_filters(assistant):
     assert {h.chunk.doc_id for h in dated.search("cooperation")} == {"001_2082d504f351398b"}
 
 
+def test_a_yes_no_question_opens_with_a_direct_cited_no(assistant, doc_texts):
+    answer = assistant.ask("Did China deny the freeze?")
+    assert answer.text.startswith("No — "), answer.text
+    assert_trustworthy(answer, doc_texts)
+    assert "did not deny" in answer.citations[0].quote
+
+
 @pytest.mark.parametrize("question, wrong_start", [
     ("Did Chinese scientists stop working with Russia on the lunar programme?", "Yes"),
     ("Did China impose sanctions on Russia?", "Yes"),
 ])
-def test_optional_model_lead_cannot_contradict_the_evidence(assistant, question, wrong_start):
-    """With the bundled model writing yes/no leads, the ones that contradict the quotes are dropped."""
-    from rag import Assistant
-
-    with_lead = Assistant(assistant.settings.replace(use_llm_lead=True))
-    answer = with_lead.ask(question)
+def test_the_lead_does_not_contradict_the_evidence(assistant, question, wrong_start):
+    answer = assistant.ask(question)
     assert not answer.text.startswith(wrong_start), answer.text
-    assert not answer.abstained
 
 
 def test_concurrent_questions_get_the_answers_they_get_alone(assistant):

@@ -1,0 +1,57 @@
+"""External eval sets: folders written by others that stand for corpora the product will meet.
+
+A set is a folder holding ``corpus/`` (any documents the assistant reads) and ``gold.jsonl``, one
+question per line: ``{"id", "q", "answerable", "must": [[regex, ...], ...], "docs": [doc_id, ...],
+"reference"}``. Each ``must`` group is one key fact: any of its regular expressions, searched in the
+normalised, lower-cased answer. ``python -m eval`` indexes every set into its own temporary index.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.settings import PROJECT_ROOT
+
+from .gold import GoldError, GoldItem
+
+# Where the shared sets live next to a checkout (../shared/eval-sets); override with --sets.
+DEFAULT_SETS_DIR = PROJECT_ROOT.parent / "shared" / "eval-sets"
+
+
+@dataclass(frozen=True)
+class EvalSet:
+    name: str
+    corpus_dir: Path
+    gold_file: Path
+
+
+def discover_sets(root: Path = DEFAULT_SETS_DIR) -> list[EvalSet]:
+    """Every sub-folder of ``root`` that holds ``corpus/`` and ``gold.jsonl``, by name."""
+    if not root.is_dir():
+        return []
+    return [EvalSet(d.name, d / "corpus", d / "gold.jsonl") for d in sorted(root.iterdir())
+            if (d / "corpus").is_dir() and (d / "gold.jsonl").is_file()]
+
+
+def load_set_items(eval_set: EvalSet) -> list[GoldItem]:
+    """The set's questions as gold items (key facts as regexes); raises GoldError on a malformed line."""
+    items = []
+    for n, line in enumerate(eval_set.gold_file.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+            answerable = bool(raw["answerable"])
+            must = [list(group) for group in raw.get("must") or []]
+            for group in must:
+                for pattern in group:
+                    re.compile(pattern)
+            items.append(GoldItem(id=raw["id"], type="single_fact" if answerable else "unanswerable",
+                                  question=raw["q"], answer=raw.get("reference", ""), key_facts=must,
+                                  doc_ids=list(raw.get("docs") or []), quotes=[], patterns=True))
+        except (json.JSONDecodeError, KeyError, TypeError, re.error) as exc:
+            raise GoldError(f"{eval_set.gold_file} line {n}: {exc}") from None
+    return items

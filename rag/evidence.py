@@ -1,0 +1,300 @@
+"""Evidence: the sentences of the retrieved chunks that may answer the question, scored and chosen.
+
+Three steps, each with one job:
+
+* ``profile_question``: what the question asks (its rare words, the answer type it wants, whose
+  words it asks for, what it takes for granted);
+* ``candidate_units``: every sentence of the retrieved chunks, as a verbatim span (a sentence that
+  introduces a list, ending in ":", carries the list with it; a fragment cut by a chunk edge is
+  skipped);
+* ``rank``: each unit scored as the weighted sum of the features in ``FEATURES`` (``WEIGHTS`` says why
+  each weight is what it is); ``choose`` then keeps the best few that add to each other.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from .guard import negation_scope
+from .retrieval import LexicalIndex, ScoredChunk
+from .text import content_stems, normalize, sentence_spans, stem, stem_in, words
+
+# Words that ask about the corpus itself rather than its content.
+QUESTION_NOISE = {stem(w) for w in (
+    "article articles report reported mention mentioned passage passages source sources text document "
+    "documents paper happen publish published done make made call called"
+).split()}
+# (asks, offers, strict): what kind of answer a wh-question wants, and a pattern that marks a sentence
+# offering one. A strict type must be offered at all: a "where" answer names a place.
+ANSWER_TYPES = [
+    (re.compile(r"^\s*when\b|\bwhat (date|day|year|month|century)\b", re.I),
+     re.compile(r"\b(January|February|March|April|May|June|July|August|September|October|November|December|"
+                r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|\d{4}|\d+(st|nd|rd|th))\b"), True),
+    (re.compile(r"^\s*where\b|\bin which (city|country|place)\b", re.I),
+     re.compile(r"\b(at|in|held|opened in|near|from)\s+(the\s+)?[A-Z]"), True),
+    (re.compile(r"^\s*how (many|much)\b", re.I), re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|"
+                                                            r"ten|hundred|thousand|million|billion|dozen)\b"), True),
+    # A person: two capitalised words in a row (case-sensitive: "the president" is not a name).
+    (re.compile(r"^\s*(who|whom)\b", re.I), re.compile(r"\b[A-Z][a-z]+\s+[A-Z][a-z]+"), False),
+]
+ASKS_SPEECH = re.compile(r"\b(say|said|says|tell|told|call|called|claim\w*|describ\w*|think|believ\w*|respond\w*|"
+                         r"react\w*|remark\w*|comment\w*|warn\w*|stress\w*|mean|argu\w*|add|added)\b", re.I)
+REPORTING = re.compile(r"\b(said|says|say|told|tells|added|stressed|noted|warned|claimed|argued|explained|"
+                       r"according to|remarks?|statement)\b", re.I)
+PRONOUN_REPORTING = re.compile(r"\b(he|she|they)\s+(said|says|told|added|stressed|noted|warned|explained)\b", re.I)
+# Generic English role nouns: "How did officials respond?" is answered by whoever holds the role.
+_OFFICIALS = "official spokesman spokeswoman spokesperson ministry minister ambassador"
+_RESEARCHERS = "researcher scientist academy professor"
+ROLES = {stem(role): {stem(w) for w in holders.split()} for role, holders in {
+    "official": _OFFICIALS, "researcher": _RESEARCHERS, "scientist": _RESEARCHERS,
+    "expert": "expert professor researcher analyst",
+}.items()}
+WHY = re.compile(r"^\s*why\b", re.I)
+YES_NO = re.compile(r"^\s*(did|does|do|is|are|was|were|has|have|had|can|could|will|would|should)\b", re.I)
+LIST_BUDGET = 700  # characters of a list kept with the sentence that introduces it (":")
+NAME_FREQUENCY = 0.3  # a capitalised word in more chunks than this share is a topic, not a speaker's name
+
+
+@dataclass
+class QuestionProfile:
+    """What a question asks, worked out once per question."""
+
+    text: str
+    stems: list[str]  # content stems, without words about the corpus itself
+    wanted: list[tuple[bool, re.Pattern]]  # (strict, pattern a sentence offering the answer matches)
+    speakers: set[str]  # stems of the names (or roles) whose words are asked for
+    premise: set[str]  # stems a why- or yes/no question takes for granted
+    idf: Callable[[str], float]
+
+    @property
+    def yes_no(self) -> bool:
+        return bool(YES_NO.match(self.text)) and not re.search(r"\bor\b", self.text)
+
+    def coverage(self, text: str) -> float:
+        """Share of the question's (rarity-weighted) words found in ``text``; a role counts its holders."""
+        if not self.stems:
+            return 0.0
+        found = set(content_stems(text))
+        total = sum(self.idf(s) for s in self.stems)
+        hit = [s for s in self.stems if stem_in(s, found) or (self.speakers and ROLES.get(s, set()) & found)]
+        return sum(self.idf(s) for s in hit) / total if total else 0.0
+
+
+def profile_question(question: str, lexical: LexicalIndex) -> QuestionProfile:
+    q_stems = [s for s in dict.fromkeys(content_stems(question)) if s not in QUESTION_NOISE]
+    wanted = [(strict, offers) for asks, offers, strict in ANSWER_TYPES if asks.search(question)]
+    premise = set(q_stems) if (WHY.match(question) or YES_NO.match(question)) else set()
+    return QuestionProfile(question, q_stems, wanted, asked_speakers(question, lexical), premise, lexical.idf)
+
+
+def asked_speakers(question: str, lexical: LexicalIndex) -> set[str]:
+    """Stems of the rare capitalised words of a "what did X say"-style question (X's name), or its roles."""
+    if not ASKS_SPEECH.search(question):
+        return set()
+    # "How did officials respond to Sergeev's claim?": Sergeev is what they answer, not a speaker.
+    answered = re.search(r"\b(respond|react|repl(y|ied)|answer)\w*\s+to\b", question, re.IGNORECASE)
+    if answered:
+        question = question[: answered.start()]
+    names = {stem(w) for w in re.findall(r"\b[A-Z][a-z]+", question)[1:]}
+    speakers = {s for s in names if lexical.frequency(s) < NAME_FREQUENCY and s not in QUESTION_NOISE}
+    for word in words(question):
+        speakers |= ROLES.get(stem(word), set())
+    return speakers
+
+
+@dataclass
+class Evidence:
+    """A candidate answer unit: a verbatim span of one retrieved chunk, with its scores."""
+
+    passage: int  # 1-based index into the retrieved chunks
+    start: int  # span in the chunk's text
+    end: int
+    text: str  # chunk.text[start:end], verbatim
+    window: str  # the span with up to three sentences before it (a speaker named earlier)
+    position: int  # sentence number within its chunk
+    features: dict[str, float] = field(default_factory=dict)
+    score: float = 0.0
+    judged: float | None = None  # the judge's P(yes), when a judge saw it
+
+    @property
+    def coverage(self) -> float:
+        return max(self.features.get("coverage", 0.0), self.features.get("window_coverage", 0.0))
+
+    @property
+    def similarity(self) -> float:
+        return self.features.get("similarity", 0.0)
+
+    @property
+    def corrects(self) -> bool:
+        return self.features.get("premise_correction", 0.0) > 0
+
+
+def candidate_units(hits: list[ScoredChunk]) -> list[Evidence]:
+    """Every sentence of the retrieved chunks that could be evidence, once each, in retrieval order."""
+    units: list[Evidence] = []
+    seen: set[str] = set()
+    for passage, hit in enumerate(hits, 1):
+        text = hit.chunk.text
+        spans = sentence_spans(text)
+        taken = 0  # end of the last list taken whole: its items are not units of their own
+        for j, (s, e) in enumerate(spans):
+            if s < taken:
+                continue
+            sentence = text[s:e]
+            key = normalize(sentence)
+            # A question in an article (a headline asking "...?") asserts nothing.
+            if key in seen or len(words(sentence)) < 3 or sentence.rstrip().endswith("?"):
+                continue
+            # A chunk may begin or end inside a sentence; its neighbour chunk holds the whole one.
+            if (j == 0 and s == 0 and hit.chunk.start > 0 and sentence[:1].islower()) or (
+                    j == len(spans) - 1 and e == len(text.rstrip()) and not re.search(r"[.!?:\"”')\]]$", sentence)):
+                continue
+            seen.add(key)
+            if sentence.endswith(":"):  # the list it introduces is its content
+                e = taken = _list_end(text, spans, j)
+            window = text[spans[max(j - 3, 0)][0]: spans[min(j + 1, len(spans) - 1)][1]]
+            units.append(Evidence(passage, s, e, text[s:e], window, j))
+    return units
+
+
+def _list_end(text: str, spans: list[tuple[int, int]], j: int) -> int:
+    end = spans[j][1]
+    for s, e in spans[j + 1:]:
+        if e - spans[j][0] > LIST_BUDGET:
+            break
+        end = e
+    return end
+
+
+# --- features: each maps (unit, question, context) to a number, mostly 0..1 ---------------------
+
+@dataclass
+class RankContext:
+    """What features may look at besides the unit: the question's vector, unit vectors, hit count."""
+
+    question_vector: np.ndarray
+    vectors: dict[str, np.ndarray]
+    hits: int
+
+
+def coverage(ev: Evidence, q: QuestionProfile, ctx: RankContext) -> float:
+    return q.coverage(ev.text)
+
+
+def window_coverage(ev: Evidence, q: QuestionProfile, ctx: RankContext) -> float:
+    return q.coverage(ev.window)
+
+
+def similarity(ev: Evidence, q: QuestionProfile, ctx: RankContext) -> float:
+    return float(ctx.vectors[ev.text] @ ctx.question_vector)
+
+
+def retrieval_rank(ev: Evidence, q: QuestionProfile, ctx: RankContext) -> float:
+    return (ctx.hits - ev.passage) / max(ctx.hits, 1)
+
+
+def answer_type(ev: Evidence, q: QuestionProfile, ctx: RankContext) -> float:
+    return float(any(p.search(ev.text) for _, p in q.wanted))
+
+
+def speaker(ev: Evidence, q: QuestionProfile, ctx: RankContext) -> float:
+    if not q.speakers:
+        return 0.0
+    if speaks(q.speakers, ev.text, ev.window):
+        return 1.0
+    return 0.5 if continues_speech(q.speakers, ev.text, ev.window) else 0.0
+
+
+def premise_correction(ev: Evidence, q: QuestionProfile, ctx: RankContext) -> float:
+    """A sentence that negates what the question takes for granted ("did not deny")."""
+    return float(bool(q.premise) and any(stem_in(s, q.premise) for s in negation_scope(ev.text)))
+
+
+FEATURES: dict[str, Callable[[Evidence, QuestionProfile, RankContext], float]] = {
+    "coverage": coverage, "window_coverage": window_coverage, "similarity": similarity,
+    "retrieval_rank": retrieval_rank, "answer_type": answer_type, "speaker": speaker,
+    "premise_correction": premise_correction,
+}
+WEIGHTS = {
+    "coverage": 0.40,  # the question's rare words in the sentence: the strongest single signal
+    "window_coverage": 0.15,  # ... or in its neighbours ("..., he said" in the next sentence)
+    "similarity": 0.45,  # meaning without shared words (MiniLM cosine): paraphrased questions
+    "retrieval_rank": 0.05,  # a tie-breaker: the fused retrieval order already weighed the chunk
+    "answer_type": 0.08,  # offers what a when/where/how-many/who question wants
+    "speaker": 0.12,  # the person asked about is the one speaking (0.5 when the quote goes on)
+    "premise_correction": 0.08,  # corrects the question's premise: the reader needs to hear it
+}
+MISSING_STRICT_TYPE = 0.75  # score factor when a "where" sentence names no place, and the like
+
+
+def rank(units: list[Evidence], q: QuestionProfile, ctx: RankContext) -> list[Evidence]:
+    """The units scored by the weighted features, best first."""
+    for ev in units:
+        ev.features = {name: feature(ev, q, ctx) for name, feature in FEATURES.items()}
+        ev.score = sum(WEIGHTS[name] * value for name, value in ev.features.items())
+        if any(strict for strict, _ in q.wanted) and not ev.features["answer_type"]:
+            ev.score *= MISSING_STRICT_TYPE
+    return sorted(units, key=lambda e: -e.score)
+
+
+# --- choosing the few that answer ----------------------------------------------------------------
+
+MAX_EVIDENCE = 3
+KEEP_ALIKE = 0.85  # a unit scoring this share of the best is kept whatever it adds
+KEEP_ADDING = 0.6  # ... this share, if it adds question words (or corrects the premise)
+ADDS_WEIGHT = 0.2  # ... "adds": this share of the question's rarity-weighted words not yet covered
+KEEP_CONTINUATION = 0.5  # a unit below this share of the best is never kept
+NEAR_DUPLICATE = 0.45  # content-word Jaccard above which two units say the same
+
+
+def choose(units: list[Evidence], q: QuestionProfile) -> list[Evidence]:
+    """Up to ``MAX_EVIDENCE`` of the ranked units: the best, and those that add to it."""
+    if not units:
+        return []
+    best = units[0]
+    chosen = [best]
+    covered = {s for s in q.stems if stem_in(s, set(content_stems(best.text)))}
+    total = sum(q.idf(s) for s in q.stems) or 1.0
+    for ev in units[1:]:
+        if len(chosen) >= MAX_EVIDENCE:
+            break
+        if ev.score < KEEP_CONTINUATION * best.score:
+            continue
+        stems = set(content_stems(ev.text))
+        if any(_jaccard(stems, set(content_stems(c.text))) > NEAR_DUPLICATE for c in chosen):
+            continue
+        adds = {s for s in q.stems if stem_in(s, stems)} - covered
+        adds_weight = sum(q.idf(s) for s in adds) / total
+        # What the best unit's speaker goes on to say ("..., he said") belongs to the answer.
+        continues = ev.coverage >= 0.8 and any(
+            c.passage == ev.passage and 0 < ev.position - c.position <= 3 for c in chosen)
+        if (ev.score >= KEEP_ALIKE * best.score or continues
+                or ((adds_weight >= ADDS_WEIGHT or ev.corrects) and ev.score >= KEEP_ADDING * best.score)):
+            chosen.append(ev)
+            covered |= adds
+    return chosen
+
+
+def speaks(names: set[str], sentence: str, window: str) -> bool:
+    """Whether one of ``names`` is the speaker of ``sentence`` ("X said", "said X", "..., he said")."""
+    tokens = words(sentence)
+    for i, token in enumerate(tokens):
+        if stem(token) in names and REPORTING.search(" ".join(tokens[max(i - 8, 0): i + 9])):
+            return True
+    return bool(PRONOUN_REPORTING.search(sentence)) and bool(names & set(content_stems(window)))
+
+
+def continues_speech(names: set[str], sentence: str, window: str) -> bool:
+    """A sentence with no speaker of its own, right after one of ``names`` spoke (reported speech goes on)."""
+    if REPORTING.search(sentence) or PRONOUN_REPORTING.search(sentence):
+        return False
+    before = window[: window.find(sentence)] if sentence in window else ""
+    return bool(before) and speaks(names, before, before)
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a | b else 0.0

@@ -1,0 +1,111 @@
+"""The public answer shape (``Answer``, ``Citation``) and the last stage: checked sentences -> text
+with markers [1].., one citation per quoted span, or an abstention that names the closest sources."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import asdict, dataclass, field
+
+from .guard import CheckedSentence
+from .retrieval import ScoredChunk
+from .store import Chunk
+from .text import normalize
+
+
+@dataclass
+class Citation:
+    marker: int
+    doc_id: str
+    title: str
+    date: str | None
+    quote: str  # verbatim span of the document's text
+    score: float
+
+
+@dataclass
+class Answer:
+    """What the assistant says: ``text`` with markers [1].., the ``citations`` behind them, ``abstained``."""
+
+    text: str
+    citations: list[Citation]
+    abstained: bool
+    question: str = ""
+    standalone_question: str = ""
+    sources: list[dict] = field(default_factory=list)  # closest documents, also when abstaining
+    passages: list[dict] = field(default_factory=list)  # the retrieved chunks the answer drew on
+    removed: list[tuple[str, str]] = field(default_factory=list)  # what the guard and judge dropped, and why
+    seconds: float = 0.0
+    status: str = ""  # what a partial answer is waiting for ("checking 5 passages"), for UIs
+
+    def to_dict(self) -> dict:
+        """The public JSON shape: ``{"text", "citations": [...], "abstained"}``."""
+        return {"text": self.text, "citations": [asdict(c) for c in self.citations], "abstained": self.abstained}
+
+
+ABSTAIN_TEXT = "The articles don't say."
+
+
+def render(base: Answer, kept: list[CheckedSentence], passages: list[Chunk], started: float, final: bool) -> Answer:
+    """The answer text with markers numbered in order of first use; repeated sentences shown once."""
+    citations: list[Citation] = []
+    by_span: dict[tuple[str, int, int], int] = {}
+    sentences = []
+    seen_text: set[str] = set()
+    for checked in kept:
+        key_text = normalize(checked.text).lower()
+        if key_text in seen_text:
+            continue
+        seen_text.add(key_text)
+        markers = []
+        for sup in checked.supports:
+            chunk = passages[sup.passage - 1]
+            key = (chunk.doc_id, sup.start, sup.end)
+            if key not in by_span:
+                by_span[key] = len(citations) + 1
+                citations.append(Citation(by_span[key], chunk.doc_id, chunk.title, chunk.date, sup.quote,
+                                          round(max(sup.score, 0.001), 3)))
+            if by_span[key] not in markers:
+                markers.append(by_span[key])
+        sentences.append(with_markers(checked.text, markers))
+    return Answer(" ".join(sentences), citations, False, base.question, base.standalone_question,
+                  base.sources, base.passages, list(base.removed),
+                  time.perf_counter() - started if final else 0.0)
+
+
+def abstain(base: Answer, started: float) -> Answer:
+    """"The articles don't say." and the closest sources (title, id, date), no citations."""
+    closest = "; ".join(
+        f"“{s['title']}” ({s['doc_id']}{', ' + s['date'] if s.get('date') else ''})" for s in base.sources[:3]
+    )
+    text = ABSTAIN_TEXT + (f" The closest sources are: {closest}." if closest else "")
+    return Answer(text, [], True, base.question, base.standalone_question, base.sources, base.passages,
+                  list(base.removed), time.perf_counter() - started)
+
+
+def sources_of(hits: list[ScoredChunk]) -> list[dict]:
+    out, seen = [], set()
+    for h in hits:
+        if h.chunk.doc_id not in seen:
+            seen.add(h.chunk.doc_id)
+            out.append({"doc_id": h.chunk.doc_id, "title": h.chunk.title, "date": h.chunk.date,
+                        "score": round(h.score, 4)})
+    return out
+
+
+def passages_of(chunks: list[Chunk]) -> list[dict]:
+    return [{"doc_id": c.doc_id, "title": c.title, "date": c.date, "text": c.text, "start": c.start,
+             "end": c.end} for c in chunks]
+
+
+def as_sentence(text: str) -> str:
+    text = text.strip()
+    return text if text[-1:] in ".!?\"”’'" else text + "."
+
+
+def with_markers(sentence: str, markers: list[int]) -> str:
+    tags = "".join(f"[{m}]" for m in markers)
+    match = re.search(r"([.!?][\"”’']?)$", sentence)
+    if match:
+        return f"{sentence[: match.start()]} {tags}{match.group(1)}"
+    return f"{sentence} {tags}."

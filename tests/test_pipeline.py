@@ -1,0 +1,95 @@
+"""The answer pipeline's seams: a judge, composer or guard swapped in the way the pipeline itself uses them.
+
+Fakes stand in for the learned judge here so each stage's contract is tested alone and fast; the real
+bundled judge is tested in test_judge.py and end to end in test_assistant.py.
+"""
+
+import pytest
+
+from rag.pipeline import AnswerPipeline
+
+
+class ScriptedJudge:
+    """A judge whose verdicts are given: P(yes) by a substring of the candidate, else ``default``."""
+
+    def __init__(self, verdicts: dict[str, float] | None = None, default: float = 0.0, yes_no: float = 0.5):
+        self.verdicts = verdicts or {}
+        self.default = default
+        self.p_yes = yes_no
+        self.seen: list[str] = []
+
+    def _p(self, text: str) -> float:
+        self.seen.append(text)
+        return next((p for key, p in self.verdicts.items() if key in text), self.default)
+
+    def answers(self, question, candidates):
+        return [self._p(c) for c in candidates]
+
+    def entails(self, premise, claims):
+        return [self._p(c) for c in claims]
+
+    def yes_no(self, question, passage):
+        return self.p_yes
+
+
+@pytest.fixture
+def pipeline_with(assistant):
+    """A pipeline over the shared test index with the judge replaced (the same seam Assistant uses)."""
+    engine = assistant.engine()
+
+    def make(judge, **changes):
+        settings = assistant.settings.replace(**changes)
+        return AnswerPipeline(settings, engine.retriever, engine.lexical, engine.embed,
+                              lambda: pytest.fail("no generator expected"), lambda: judge)
+    return make
+
+
+MOON = "What do China and Russia plan to build on the moon?"
+
+
+def test_a_judge_that_rejects_everything_makes_the_answer_abstain(pipeline_with):
+    judge = ScriptedJudge(default=0.0)
+    answer = pipeline_with(judge).answer(MOON)
+    assert answer.abstained and answer.citations == []
+    assert judge.seen, "the judge was asked"
+    assert any(why.startswith("judge:") for _, why in answer.removed)
+
+
+def test_only_units_the_judge_accepts_are_shown(pipeline_with):
+    judge = ScriptedJudge({"research station": 0.9})
+    answer = pipeline_with(judge).answer(MOON)
+    assert not answer.abstained
+    assert all("research station" in c.quote for c in answer.citations)
+    assert answer.citations[0].score == pytest.approx(0.9)
+
+
+def test_yes_no_questions_are_not_left_to_the_presence_judge(pipeline_with):
+    """Measured: the bundled model says "unknown" to most passages that answer a yes/no question with no."""
+    judge = ScriptedJudge(default=0.0)
+    answer = pipeline_with(judge).answer("Did China deny the freeze?")
+    assert not answer.abstained
+
+
+def test_a_confident_judge_gives_a_direct_lead_quoting_the_best_unit(pipeline_with):
+    judge = ScriptedJudge({"did not deny": 0.9}, yes_no=0.05)
+    answer = pipeline_with(judge).answer("Did China deny the freeze?")
+    assert answer.text.startswith("No — ")
+    assert "did not deny" in answer.text.split("[1]")[0]
+    assert answer.text.count("did not deny the charge") == 1  # the lead's unit is not repeated
+
+
+def test_an_unsure_judge_gives_no_lead(pipeline_with):
+    answer = pipeline_with(ScriptedJudge({"did not deny": 0.9}, yes_no=0.5)).answer("Did China deny the freeze?")
+    assert not answer.text.startswith(("Yes", "No"))
+
+
+def test_a_lead_needs_the_quote_to_agree(pipeline_with):
+    """The judge leaning to "yes" cannot open with "Yes" on a quote that says "did not deny"."""
+    answer = pipeline_with(ScriptedJudge(yes_no=0.95)).answer("Did China deny the freeze?")
+    assert not answer.text.startswith("Yes")
+
+
+def test_fast_mode_never_calls_the_judge(pipeline_with):
+    judge = ScriptedJudge(default=0.0)
+    answer = pipeline_with(judge, fast=True).answer(MOON)
+    assert not answer.abstained and judge.seen == []

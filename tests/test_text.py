@@ -1,0 +1,100 @@
+"""The text toolkit on real-world layouts: hard-wrapped PDF text, line-end hyphens, whole-line paragraphs."""
+
+from pathlib import Path
+
+from rag.corpus import load_document
+from rag.text import normalize, paragraph_spans, reflow, sentence_spans, stem, wrap_width
+
+from .pdf_fixture import write_text_pdf
+
+ALEXNET = Path(__file__).resolve().parent.parent.parent / "shared" / "eval-sets" / "llamaindex_history_of_alexnet"
+
+WRAPPED = """B. Feature Learning
+
+A key difference between traditional ML and DL is in how
+features are extracted. Traditional ML approaches use
+handmade features by applying several feature extraction
+algorithms, and many more. The leaning algorithms are applica-
+tion specific and work on state-of-the-
+art benchmarks.
+▪ 1943: McCulloch & Pitts show that neurons can be
+combined to construct a Turing machine.
+▪ 1958: Rosenblatt shows that perceptrons converge.
+"""
+
+
+def sentences(text):
+    return [text[s:e] for s, e in sentence_spans(text)]
+
+
+def test_hard_wrapped_lines_are_joined_into_whole_sentences():
+    found = [reflow(s) for s in sentences(WRAPPED)]
+    assert "A key difference between traditional ML and DL is in how features are extracted." in found
+    assert ("Traditional ML approaches use handmade features by applying several feature extraction "
+            "algorithms, and many more.") in found
+
+
+def test_headings_and_list_items_stay_apart():
+    found = [reflow(s) for s in sentences(WRAPPED)]
+    assert "B. Feature Learning" in found
+    assert "▪ 1943: McCulloch & Pitts show that neurons can be combined to construct a Turing machine." in found
+    assert "▪ 1958: Rosenblatt shows that perceptrons converge." in found
+
+
+def test_line_end_hyphens_are_undone_but_compounds_keep_theirs():
+    found = " ".join(reflow(s) for s in sentences(WRAPPED))
+    assert "application specific" in found
+    assert "state-of-the-art benchmarks" in found
+
+
+def test_spans_stay_verbatim_slices_of_the_text():
+    for s, e in sentence_spans(WRAPPED):
+        assert WRAPPED[s:e].strip() == WRAPPED[s:e]
+    assert "applica-\ntion" in WRAPPED[slice(*sentence_spans(WRAPPED)[3])]
+
+
+def test_paragraphs_written_on_one_line_are_not_joined():
+    news = ("Headline without a full stop\n"
+            "BEIJING, March 3 -- The first paragraph is a long line of prose that goes on and on well past any "
+            "wrap width a text file would use, because it is one paragraph.\n"
+            "The second paragraph is another long line, also well past any wrap width, ending with a full stop.\n")
+    assert wrap_width(news.splitlines()) is None
+    assert len(paragraph_spans(news)) == 3
+    assert sentences(news)[0] == "Headline without a full stop"
+
+
+def test_normalize_matches_wrapped_quotes_against_prose():
+    assert normalize("applica-\ntion “specific”") == normalize('application "specific"')
+
+
+def test_place_names_and_their_adjectives_share_a_stem():
+    for place, adjective in [("Japan", "Japanese"), ("Korea", "Korean"), ("Canada", "Canadian"),
+                             ("Australia", "Australian"), ("Ukraine", "Ukrainian")]:
+        assert stem(place) == stem(adjective)
+
+
+def test_a_pdf_read_by_pypdf_gives_whole_sentence_quotes(tmp_path):
+    lines = ["Deep learning methods have been applied to most traditional application",
+             "domains, as well as some new areas that present more opportunities than",
+             "before. The same approach can be used in different applications or with",
+             "different data types, which is called transfer learning in the literature."]
+    write_text_pdf(tmp_path / "paper.pdf", lines)
+    doc = load_document(tmp_path / "paper.pdf")
+    found = [reflow(s) for s in sentences(doc.text)]
+    assert found[0] == ("Deep learning methods have been applied to most traditional application domains, as "
+                        "well as some new areas that present more opportunities than before.")
+    assert doc.title.startswith("Deep learning methods have been applied")
+
+
+def test_the_alexnet_paper_reads_as_whole_sentences():
+    doc = load_document(ALEXNET / "corpus" / "alexnet_01_abstract_and_introduction.txt")
+    found = [reflow(s) for s in sentences(doc.text)]
+    assert any(s.startswith("This new field of machine learning has been growing rapidly, and has been applied to "
+                            "most traditional application domains") for s in found)
+    assert doc.title
+
+
+def test_a_document_without_a_heading_is_titled_by_its_first_sentence(tmp_path):
+    path = tmp_path / "note.txt"
+    path.write_text("the meeting was moved to Tuesday because the hall was booked. Everyone agreed.\n")
+    assert load_document(path).title == "the meeting was moved to Tuesday because the hall was booked."
