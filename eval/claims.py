@@ -16,6 +16,7 @@ from rag.text import sentence_spans, words
 MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _JOINTS = re.compile(r";\s+|,\s+(?:and|but|while|whereas|saying|although)\s+|\s+but\s+")
 MIN_CLAIM_WORDS = 4
+_ANSWER_PARTICLE = re.compile(r"^(yes|no)\s*[—–:,-]+\s*", re.IGNORECASE)
 
 
 @dataclass
@@ -37,6 +38,9 @@ def split_statements(answer_text: str) -> list[Statement]:
         sentence = text[s:e]
         markers = [int(n) for group in MARKER.findall(sentence) for n in group.split(",")]
         clean = re.sub(r"\s+([.!?,;:])", r"\1", MARKER.sub("", sentence)).strip()
+        # "No — <quote>": the particle is the answer's verdict (checked by the key facts); the claim to
+        # verify against the citation is what follows it.
+        clean = _ANSWER_PARTICLE.sub("", clean) or clean
         if words(clean):
             out.append(Statement(clean, list(dict.fromkeys(markers))))
     return out

@@ -127,14 +127,14 @@ def test_the_cli_writes_a_report_and_gates_on_thresholds(settings, tmp_path, mon
     strict = tmp_path / "strict.toml"
     strict.write_text("[min]\nanswerable_correct = 1.01\n[max]\ncitations_fabricated = 0\n")
     out = tmp_path / "reports"
-    assert eval_main(["--limit", "8", "--out", str(out), "--check", "--thresholds", str(strict)]) == 1
+    assert eval_main(["--limit", "8", "--sets", "none", "--out", str(out), "--check", "--thresholds", str(strict)]) == 1
     assert "answerable_correct" in capsys.readouterr().err
 
     folder = next(out.iterdir())
     for name in ("results.json", "report.md", "report.html", "metrics.png"):
         assert (folder / name).stat().st_size > 0
     payload = json.loads((folder / "results.json").read_text())
-    run = payload["runs"]["assistant"]
+    run = payload["runs"]["bundled"]
     assert len(run["results"]) == 8 and run["summary"]["questions"] == 8
     assert {"faithfulness_cited", "citation_recall", "citation_precision", "retrieval_mrr",
             "latency_p95_s", "citations_misattributed"} <= set(run["summary"])
@@ -143,7 +143,35 @@ def test_the_cli_writes_a_report_and_gates_on_thresholds(settings, tmp_path, mon
 
     lenient = tmp_path / "lenient.toml"
     lenient.write_text("[min]\ncitation_recall = 0.5\n")
-    assert eval_main(["--limit", "3", "--no-report", "--check", "--thresholds", str(lenient)]) == 0
+    assert eval_main(["--limit", "3", "--sets", "none", "--no-report", "--check", "--thresholds", str(lenient)]) == 0
+
+
+def test_an_external_set_is_indexed_on_its_own_and_gated_by_its_thresholds(settings, tmp_path, monkeypatch, capsys):
+    """The format of ../shared/eval-sets: corpus/ + gold.jsonl with "must" regex groups and "answerable"."""
+    monkeypatch.setenv("RAG_CORPUS_DIR", str(settings.corpus_dir))
+    monkeypatch.setenv("RAG_INDEX_DIR", str(settings.index_dir))
+    tiny = tmp_path / "sets" / "tiny"
+    (tiny / "corpus").mkdir(parents=True)
+    (tiny / "corpus" / "lighthouse.txt").write_text(
+        "The Old Lighthouse\n\nThe lighthouse on Skerry Point was built in 1871 by the engineer Alan Brodie. "
+        "Its lamp was converted to electricity in 1923.\n\nThe keeper's cottage now houses a small museum.\n")
+    rows = [{"id": "t1", "q": "Who built the lighthouse on Skerry Point?", "answerable": True,
+             "must": [["brodie"]], "docs": ["lighthouse"]},
+            {"id": "t2", "q": "In what year was the lamp converted to electricity?", "answerable": True,
+             "must": [["1923"]], "docs": ["lighthouse"]},
+            {"id": "t3", "q": "Who was the first keeper of the lighthouse on Skerry Point?", "answerable": False,
+             "must": [], "docs": []}]
+    (tiny / "gold.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    limits = tmp_path / "limits.toml"
+    limits.write_text("[min]\nanswerable_correct = 0.0\n[sets.tiny.min]\nanswerable_correct = 1.0\n"
+                      "abstained_when_unanswerable = 1.0\n[sets.tiny.max]\ndangling_markers = 0\n")
+    code = eval_main(["--sets", str(tmp_path / "sets"), "--set", "tiny", "--no-report", "--json", "--check",
+                      "--thresholds", str(limits)])
+    captured = capsys.readouterr()
+    summary = json.loads(captured.out)["tiny"]
+    assert summary["questions"] == 3
+    assert code == 0, captured.err
+    assert summary["answerable_correct"] == 1.0 and summary["abstained_when_unanswerable"] == 1.0
 
 
 def test_the_baseline_citation_query_engine_answers_through_the_same_index(assistant):

@@ -60,8 +60,9 @@ def test_entailment_accepts_a_paraphrase_and_rejects_a_flipped_claim(judge):
 
 
 def test_yes_no_reads_which_way_the_passage_answers(judge):
-    passage = "Zhao did not deny the charge but played it down."
-    assert judge.yes_no("Did Zhao deny the charge?", passage) < 0.5
+    passage = "The lighthouse on Skerry Point was built in 1871 by the engineer Alan Brodie."
+    assert judge.yes_no("Was the lighthouse on Skerry Point built in 1871?", passage) > \
+        judge.yes_no("Was the lighthouse on Skerry Point built in 1950?", passage)
 
 
 def test_a_missing_judge_model_names_the_setting(settings, tmp_path):
