@@ -210,6 +210,8 @@ class LLMJudge:
 class BundledJudge:
     """The bundled instruct model's entailment verdict (offline): supported when P(yes) >= ``threshold``."""
 
+    name = "bundled Qwen2.5-Coder-1.5B (entailment, offline)"
+
     def __init__(self, llama_judge, threshold: float = 0.5):
         self.llama_judge = llama_judge
         self.threshold = threshold
