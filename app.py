@@ -27,7 +27,7 @@ import gradio as gr  # noqa: E402
 import uvicorn  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 
-from rag import Assistant, QuestionError, Settings, SettingsError  # noqa: E402
+from rag import Assistant, Settings, SettingsError  # noqa: E402
 from rag.http_api import openai_router  # noqa: E402
 from rag.errors import RagError  # noqa: E402
 from rag.text import normalize  # noqa: E402
