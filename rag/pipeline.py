@@ -28,7 +28,8 @@ from .catalog import CatalogQuery, catalog_answer, catalog_query, opening_chunks
 from .compose import date_lead, extractive, remote_draft
 from .conversation import History, model_standalone_question, standalone_question
 from .errors import QuestionError
-from .evidence import Evidence, QuestionProfile, RankContext, candidate_units, choose, profile_question, rank
+from .evidence import (QUESTION_NOISE, Evidence, QuestionProfile, RankContext, candidate_units, choose,
+                       profile_question, rank)
 from .guard import CheckedSentence, Support, check_answer
 from .judge import ENTAILED, Judge
 from .lead import yes_no_lead
@@ -176,7 +177,7 @@ class AnswerPipeline:
         for u in units:
             known |= set(content_stems(u.text))
         names = {stem(w) for w in re.findall(r"\b[A-Z][a-z]+", question)[1:]}
-        return any(n not in known for n in names)
+        return any(n not in known and n not in QUESTION_NOISE for n in names)
 
     def judged(self, q: QuestionProfile, units: list[Evidence], passages: list[Chunk], base: Answer) -> list[Evidence]:
         """The best-ranked units the judge says state the answer; the rest are not shown."""
@@ -188,8 +189,8 @@ class AnswerPipeline:
             # Every question word in the unit or the sentences before it ("the two countries" after a
             # sentence naming both) is evidence the judge reading the unit alone cannot see: then a
             # weaker verdict is enough.
-            enough = WEAK_ACCEPT if unit.features.get("window_coverage", 0.0) >= FULL_COVERAGE else None
-            if p >= self.settings.judge_threshold or (enough is not None and p >= enough):
+            in_context = unit.features.get("window_coverage", 0.0) >= FULL_COVERAGE
+            if p >= (min(WEAK_ACCEPT, self.settings.judge_threshold) if in_context else self.settings.judge_threshold):
                 kept.append(unit)
             else:
                 base.removed.append((reflow(unit.text), f"judge: does not state the answer (P(answered)={p:.2f})"))
