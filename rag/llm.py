@@ -25,8 +25,6 @@ log = logging.getLogger(__name__)
 
 Messages = list[dict[str, str]]
 
-GeneratorUnavailable = ModelUnavailable  # the name earlier code uses
-
 
 class Generator(Protocol):
     name: str
@@ -48,7 +46,7 @@ class LocalLlama:
         self.settings = settings
         self.path = settings.local_model_path or bundled_gguf_path(settings)
         if not Path(self.path).is_file():
-            raise GeneratorUnavailable(f"RAG_LOCAL_MODEL_PATH points to no file: {self.path}")
+            raise ModelUnavailable(f"RAG_LOCAL_MODEL_PATH points to no file: {self.path}")
         self.name = Path(self.path).stem
         self._llm = None
         self._lock = threading.Lock()  # one llama.cpp context serves one request at a time
@@ -58,7 +56,7 @@ class LocalLlama:
             try:
                 from llama_cpp import Llama
             except ImportError:
-                raise GeneratorUnavailable(
+                raise ModelUnavailable(
                     "llama-cpp-python is not installed: pip install -r requirements.txt "
                     "(it compiles llama.cpp, about 8 minutes on 2 cores)"
                 ) from None
@@ -90,9 +88,9 @@ class OpenAIChat:
 
         self.settings = settings
         if settings.backend == "openai" and not settings.api_key:
-            raise GeneratorUnavailable("RAG_BACKEND=openai needs OPENAI_API_KEY (or RAG_API_KEY)")
+            raise ModelUnavailable("RAG_BACKEND=openai needs OPENAI_API_KEY (or RAG_API_KEY)")
         if not settings.model:
-            raise GeneratorUnavailable(f"RAG_BACKEND={settings.backend} needs RAG_MODEL (the model name to ask for)")
+            raise ModelUnavailable(f"RAG_BACKEND={settings.backend} needs RAG_MODEL (the model name to ask for)")
         self.name = settings.model
         self.client = OpenAI(
             api_key=settings.api_key or "not-needed",
@@ -119,16 +117,16 @@ class OpenAIChat:
                 if part.choices and part.choices[0].delta.content:
                     yield part.choices[0].delta.content
         except openai.APIConnectionError as exc:
-            raise GeneratorUnavailable(
+            raise ModelUnavailable(
                 f"cannot reach the model server at {self._where()} ({exc.__class__.__name__}); "
                 "check RAG_BASE_URL, or set RAG_BACKEND=local for the bundled model"
             ) from exc
         except openai.AuthenticationError as exc:
-            raise GeneratorUnavailable(f"the model server refused the API key: check OPENAI_API_KEY / RAG_API_KEY ({exc})") from exc
+            raise ModelUnavailable(f"the model server refused the API key: check OPENAI_API_KEY / RAG_API_KEY ({exc})") from exc
         except openai.NotFoundError as exc:
-            raise GeneratorUnavailable(f"model {self.settings.model!r} not found at {self._where()}: check RAG_MODEL") from exc
+            raise ModelUnavailable(f"model {self.settings.model!r} not found at {self._where()}: check RAG_MODEL") from exc
         except openai.APIStatusError as exc:
-            raise GeneratorUnavailable(f"the model server at {self._where()} answered {exc.status_code}: {exc.message}") from exc
+            raise ModelUnavailable(f"the model server at {self._where()} answered {exc.status_code}: {exc.message}") from exc
 
 
 def load_generator(settings: Settings) -> Generator:

@@ -256,6 +256,3 @@ class AnswerPipeline:
 def judge_text(unit: Evidence, passages: list[Chunk]) -> str:
     """What the judge reads: the unit as prose, under its story's title for context."""
     return f"({reflow(passages[unit.passage - 1].title)}) {reflow(unit.text)}"
-
-
-AnswerEngine = AnswerPipeline  # the name earlier code and the eval's baseline use

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from rag import Assistant, Settings, SettingsError
-from rag.llm import GeneratorUnavailable
+from rag.errors import ModelUnavailable
 
 from .conftest import ROOT
 
@@ -64,7 +64,7 @@ def test_settings_are_validated_with_the_variable_name():
 def test_dead_model_server_names_the_setting_to_fix(settings):
     dead = Assistant(settings.replace(backend="openai-compatible", base_url="http://127.0.0.1:9/v1",
                                       model="anything", request_timeout=5))
-    with pytest.raises(GeneratorUnavailable, match="RAG_BASE_URL"):
+    with pytest.raises(ModelUnavailable, match="RAG_BASE_URL"):
         dead.ask("Who is Alexander Sergeev?")
 
 
