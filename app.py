@@ -4,11 +4,16 @@
   [n] are links that bring the source into view in the panel beside the chat, where each cited
   article is listed with its passage and the quoted span highlighted.
 * Corpus: the indexed documents with metadata and chunk counts; upload, remove, rebuild.
-* Settings: backend, model server, top-k, hybrid retrieval, temperature (validated).
+* Settings: backend, model server, top-k, hybrid retrieval, temperature (validated); they apply to the
+  visitor's own session, never to other visitors.
 * Eval: run the faithfulness eval (eval/) on the current settings, or open the latest report.
-* /v1/chat/completions and /v1/models next to the UI (see rag/http_api.py).
+* /v1/chat/completions and /v1/models next to the UI (see rag/http_api.py), answered by the same assistant.
 
-Everything that comes from documents is escaped: it is shown as text, never run as HTML.
+Shared safely (see rag/access.py): reading is open; every change others would see (upload, remove,
+rebuild, the model server, the eval) needs the admin key once RAG_ADMIN_KEY or RAG_SERVER_API_KEY is
+set, and is refused on a non-loopback address without one. Uploads are file contents only: a server
+path handed to an endpoint is refused. Everything that comes from documents is escaped: it is shown as
+text, never run as HTML or rendered as a Markdown link or image.
 """
 
 from __future__ import annotations
@@ -19,21 +24,26 @@ import json
 import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 import uvicorn  # noqa: E402
-from fastapi import FastAPI  # noqa: E402
+from fastapi import FastAPI, HTTPException  # noqa: E402
+from fastapi.responses import FileResponse  # noqa: E402
+from gradio.utils import get_upload_folder  # noqa: E402
 
 from rag import Assistant, Settings, SettingsError  # noqa: E402
-from rag.http_api import openai_router  # noqa: E402
+from rag.access import admin_key, check_change, check_model_url  # noqa: E402
 from rag.errors import RagError  # noqa: E402
+from rag.http_api import add_openai_api  # noqa: E402
 from rag.text import normalize  # noqa: E402
+from rag.uploads import Upload, save_uploads  # noqa: E402
 
 from eval.gold import GoldError, load_gold  # noqa: E402
-from eval.report import fmt, latest_report, new_report_dir, write_report  # noqa: E402
+from eval.report import REPORTS, fmt, latest_report, new_report_dir, write_report  # noqa: E402
 from eval.judge import judge_accuracy, load_judge_set  # noqa: E402
 from eval.run import default_judge  # noqa: E402
 from eval.run import run as run_eval  # noqa: E402
@@ -45,6 +55,10 @@ EXAMPLES = [
     "Why did China sanction Russian scientists?",
 ]
 UPLOAD_TYPES = [".txt", ".md", ".markdown", ".html", ".htm", ".pdf"]
+SHOWN_ANSWERS = 20  # the sources panel keeps this many answers' sources, so older markers still work
+# Answer settings a visitor may change for their own session (index settings are the admin's).
+SESSION_FIELDS = ("backend", "base_url", "model", "top_k", "hybrid", "temperature")
+MODEL_FIELDS = ("backend", "base_url", "model")  # these make the server call a model server: admin only
 
 # A click on a marker [n] in the chat scrolls the sources panel to source n and flashes it.
 HEAD = """<script>
@@ -75,22 +89,36 @@ def message_text(content) -> str:
     return content if isinstance(content, str) else ""
 
 
-def link_markers(text: str) -> str:
-    """Answer text, escaped, with each marker [n] turned into a link to source n."""
-    escaped = html.escape(text, quote=False)
-    return re.sub(r"\[(\d+)\]", r"[\\[\1\\]](#src-\1)", escaped)
+# Markdown syntax a document could use to make the chat render a link or image (which the browser would
+# fetch, telling the document's author who asked what): each is shown as the literal character instead.
+_MARKDOWN_ACTIVE = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$])")
 
 
-def sources_html(answer) -> str:
-    """The latest answer's sources: title, date, document id, the passage with the quote highlighted."""
-    if answer is None:
-        return "<p>Sources of the latest answer appear here.</p>"
+def link_markers(text: str, turn: int) -> str:
+    """Answer text as inert Markdown (HTML escaped, Markdown syntax and URLs defused), with each marker
+    [n] a link to source n of answer ``turn``."""
+    escaped = _MARKDOWN_ACTIVE.sub(r"\\\1", html.escape(text, quote=False))
+    return re.sub(r"\\\[(\d+)\\\]", rf"[\\[\1\\]](#src-{turn}-\1)", escaped)
+
+
+def sources_html(answers: list) -> str:
+    """Sources of each answer of the session, newest first: title, date, document id, and the passage
+    with the quote highlighted; an answer's markers link to its own sources."""
+    if not answers:
+        return "<p>Sources of each answer appear here.</p>"
+    return "".join(_answer_sources(turn, answer, latest=(i == 0))
+                   for i, (turn, answer) in enumerate(reversed(answers[-SHOWN_ANSWERS:])))
+
+
+def _answer_sources(turn: int, answer, latest: bool) -> str:
     e = html.escape
+    heading = f"<h4>Answer {turn}: {e(answer.question[:80])}</h4>" if answer.question else ""
     if answer.abstained:
         items = "".join(f"<li>{e(s['title'])} (<code>{e(s['doc_id'])}</code>"
                         f"{', ' + e(s['date']) if s.get('date') else ''})</li>" for s in answer.sources[:3])
-        return (f"<div class='abstained'><b>No supported answer:</b> the articles don't say.</div>"
-                f"<p>Closest sources:</p><ul>{items}</ul>")
+        return (f"<details {'open' if latest else ''}><summary>{heading or 'Answer'}</summary>"
+                f"<div class='abstained'><b>No supported answer:</b> the articles don't say.</div>"
+                f"<p>Closest sources:</p><ul>{items}</ul></details>")
     parts = []
     for c in answer.citations:
         quote = normalize(c.quote)
@@ -103,9 +131,9 @@ def sources_html(answer) -> str:
         else:
             shown = f"<mark>{e(c.quote)}</mark>"
         date = f", {e(c.date)}" if c.date else ""
-        parts.append(f"<div class='source' id='src-{c.marker}'><b>[{c.marker}]</b> {e(c.title)} "
+        parts.append(f"<div class='source' id='src-{turn}-{c.marker}'><b>[{c.marker}]</b> {e(c.title)} "
                      f"(<code>{e(c.doc_id)}</code>{date})<div class='passage'>{shown}</div></div>")
-    return "".join(parts) or "<p>No sources.</p>"
+    return f"<div class='answer-sources' id='answer-{turn}'>{heading}{''.join(parts) or '<p>No sources.</p>'}</div>"
 
 
 def eval_view(folder: Path | None):
@@ -121,93 +149,177 @@ def eval_view(folder: Path | None):
              for f in run["failures"]]
     chart = Image.open(folder / "metrics.png") if (folder / "metrics.png").exists() else None
     status = (f"Report {folder.name} ({payload['meta']['questions']} questions, {payload['meta']['settings']}). "
-              f"Full report: `{folder / 'report.html'}`")
+              f"[Open the full report](/reports/{folder.name}/report.html)")
     return rows, "\n".join(lines) or "No failures.", chart, status
 
 
-class AppState:
-    """The assistant behind the UI; replaced when the settings change."""
+def uploaded_files(files, max_bytes: int) -> tuple[list[Upload], list[tuple[str, str]]]:
+    """What Gradio received as uploads, as (name, bytes). Only files in Gradio's upload folder count: a
+    path elsewhere on the server, handed to the endpoint as "file data", is refused, never read."""
+    uploads, refused = [], []
+    inbox = Path(get_upload_folder()).resolve()
+    for f in files or []:
+        path = Path(f if isinstance(f, str) else getattr(f, "name", "") or getattr(f, "path", ""))
+        try:
+            real = path.resolve(strict=True)
+        except (OSError, RuntimeError):
+            refused.append((path.name, "not a file that was uploaded"))
+            continue
+        if not real.is_relative_to(inbox) or not real.is_file():
+            refused.append((path.name, "not a file that was uploaded"))
+            continue
+        uploads.append(Upload.from_file(path.name, real, max_bytes))
+    return uploads, refused
 
-    def __init__(self, assistant: Assistant):
+
+class AppState:
+    """The shared assistant (the one /v1 answers from too) and the assistants derived for visitors who
+    changed settings in their session, one per distinct setup, dropped when the index changes."""
+
+    def __init__(self, assistant: Assistant, listening_on: str):
         self.assistant = assistant
+        self.listening_on = listening_on
+        self._derived: dict[tuple, Assistant] = {}
+
+    def for_session(self, changes: dict | None) -> Assistant:
+        if not changes:
+            return self.assistant
+        key = tuple(sorted(changes.items()))
+        if key not in self._derived:
+            if len(self._derived) >= 8:  # a bound on memory: the oldest setup goes
+                self._derived.pop(next(iter(self._derived)))
+            self._derived[key] = self.assistant.derive(**changes)
+        return self._derived[key]
+
+    def index_changed(self) -> None:
+        self._derived.clear()
+
+    def allow_change(self, key: str | None) -> None:
+        check_change(self.assistant.settings, key, self.listening_on)
 
     def documents_table(self) -> list[list]:
         return [[d["doc_id"], d["title"], d["date"] or "", d["chunks"]] for d in self.assistant.documents()]
 
 
-def build_app(assistant: Assistant) -> gr.Blocks:
-    state = AppState(assistant)
+def _names_only(report) -> str:
+    """An ingest summary with file names, not server paths."""
+    lines = report.summary().splitlines()
+    head = lines[0] if lines else ""
+    skipped = [f"skipped {Path(path).name}: {reason}" for path, reason in report.skipped]
+    return "\n".join([head, *skipped])
 
-    def respond(message: str, history: list[dict]):
+
+def build_app(assistant: Assistant, listening_on: str = "127.0.0.1") -> gr.Blocks:
+    """The Gradio UI over ``assistant``; ``listening_on`` is the address the app serves (see rag/access.py)."""
+    state = AppState(assistant, listening_on)
+    max_bytes = int(assistant.settings.max_upload_mb * 1e6)
+
+    def respond(message: str, history: list[dict], session: dict | None, answers: list):
         turns = [{"role": m["role"], "content": message_text(m.get("content"))} for m in history]
         history = history + [{"role": "user", "content": message}, {"role": "assistant", "content": "…"}]
-        yield history, sources_html(None), ""
+        answers = list(answers or [])
+        turn = (answers[-1][0] + 1) if answers else 1
+        yield history, sources_html(answers), "", answers
         try:
-            for partial in state.assistant.stream_answers(message, turns):
-                history[-1]["content"] = link_markers(partial.text) or f"_{html.escape(partial.status or '…')}_"
-                yield history, sources_html(partial), ""
+            shown = answers
+            for partial in state.for_session(session).stream_answers(message, turns):
+                history[-1]["content"] = (link_markers(partial.text, turn)
+                                          or f"_{html.escape(partial.status or '…')}_")
+                shown = answers + [(turn, partial)]
+                yield history, sources_html(shown), "", answers
+            answers = shown[-SHOWN_ANSWERS:]
         except RagError as exc:
             history[-1]["content"] = f"⚠️ {html.escape(str(exc), quote=False)}"
-            yield history, sources_html(None), ""
+        yield history, sources_html(answers), "", answers
 
-    def upload(files, progress=gr.Progress()):
+    def upload(files, key, progress=gr.Progress()):
+        try:
+            state.allow_change(key)
+        except RagError as exc:
+            return state.documents_table(), f"⚠️ {exc}"
         if not files:
             return state.documents_table(), "Choose files to add."
-        corpus = state.assistant.settings.corpus_dir
-        corpus.mkdir(parents=True, exist_ok=True)
-        added = []
-        for f in files:
-            path = Path(f if isinstance(f, str) else f.name)
-            if path.suffix.lower() not in UPLOAD_TYPES:
-                continue
-            shutil.copy(path, corpus / path.name)
-            added.append(path.name)
-        report = state.assistant.index(progress=lambda done, total, doc: progress((done, total), desc=f"indexing {doc}"))
-        return state.documents_table(), f"Added {', '.join(added) or 'nothing'}. {html.escape(report.summary())}"
+        received, refused = uploaded_files(files, max_bytes)
+        folder = assistant.corpus_folder()
+        saved = save_uploads(received, folder, assistant.store.document_hashes(), max_bytes)
+        saved.skipped[:0] = refused
+        status = saved.summary()
+        if saved.saved:
+            report = assistant.index(folder, progress=lambda done, total, doc: progress(
+                (done, total), desc=f"indexing {doc}"))
+            state.index_changed()
+            status += "\n" + _names_only(report)
+        return state.documents_table(), html.escape(status).replace("\n", "  \n")
 
-    def remove(doc_id: str):
+    def remove(doc_id: str, key):
+        try:
+            state.allow_change(key)
+        except RagError as exc:
+            return state.documents_table(), f"⚠️ {exc}"
         if not doc_id:
             return state.documents_table(), "Type the document id to remove."
-        known = {d["doc_id"] for d in state.assistant.documents()}
+        known = {d["doc_id"] for d in assistant.documents()}
         if doc_id not in known:
-            return state.documents_table(), f"No document {doc_id!r} in the index."
-        state.assistant.remove_document(doc_id)
+            return state.documents_table(), f"No document {html.escape(doc_id)!r} in the index."
+        assistant.remove_document(doc_id)
+        state.index_changed()
         # The file leaves the corpus folder (or the next index run would add it back) but is kept.
-        keep = state.assistant.settings.index_dir / "removed-documents"
-        moved = []
-        for f in state.assistant.settings.corpus_dir.glob(f"{doc_id}.*"):
-            keep.mkdir(parents=True, exist_ok=True)
-            moved.append(str(shutil.move(str(f), keep / f.name)))
-        note = f" The file was moved to {html.escape(', '.join(moved))}." if moved else ""
+        keep = assistant.settings.index_dir / "removed-documents"
+        moved = 0
+        for f in assistant.corpus_folder().glob("*"):
+            if f.is_file() and f.stem == doc_id:
+                keep.mkdir(parents=True, exist_ok=True)
+                target = keep / f.name
+                if target.exists():  # an earlier removal kept a file of this name: keep both
+                    target = keep / f"{f.stem}.{time.strftime('%Y%m%d-%H%M%S')}{f.suffix}"
+                shutil.move(str(f), target)
+                moved += 1
+        note = " Its file is kept in the index folder's removed-documents/." if moved else ""
         return state.documents_table(), f"Removed {html.escape(doc_id)} from the index.{note}"
 
-    def rebuild(progress=gr.Progress()):
-        report = state.assistant.index(rebuild=True,
-                                       progress=lambda done, total, doc: progress((done, total), desc=f"indexing {doc}"))
-        return state.documents_table(), f"Rebuilt. {html.escape(report.summary())}"
-
-    def apply_settings(backend, base_url, model, top_k, hybrid, temperature):
+    def rebuild(key, progress=gr.Progress()):
         try:
-            new = state.assistant.settings.replace(
-                backend=backend, base_url=base_url or None, model=model or None, top_k=int(top_k),
-                hybrid=bool(hybrid), temperature=float(temperature))
-            if backend == "openai" and not new.model:
+            state.allow_change(key)
+        except RagError as exc:
+            return state.documents_table(), f"⚠️ {exc}"
+        report = assistant.index(assistant.corpus_folder(), rebuild=True,
+                                 progress=lambda done, total, doc: progress((done, total), desc=f"indexing {doc}"))
+        state.index_changed()
+        return state.documents_table(), "Rebuilt. " + html.escape(_names_only(report)).replace("\n", "  \n")
+
+    def apply_settings(backend, base_url, model, top_k, hybrid, temperature, key, session):
+        shared = assistant.settings
+        wanted = {"backend": backend, "base_url": base_url or None, "model": model or None,
+                  "top_k": int(top_k), "hybrid": bool(hybrid), "temperature": float(temperature)}
+        changes = {k: v for k, v in wanted.items() if v != getattr(shared, k)}
+        try:
+            if any(k in changes for k in MODEL_FIELDS):
+                state.allow_change(key)
+                if wanted["base_url"]:
+                    check_model_url(wanted["base_url"], shared.allow_private_model_urls)
+                if "base_url" in changes:
+                    changes["api_key"] = None  # the server's key goes to the server it was set for, only
+            new = shared.replace(**changes)
+            if new.backend == "openai" and not new.model:
                 raise SettingsError("the OpenAI backend needs a model name (e.g. gpt-4o-mini)")
-        except SettingsError as exc:
-            return f"⚠️ {exc}"
-        state.assistant = Assistant(new)
-        return f"Settings applied: backend={new.backend}, top_k={new.top_k}, hybrid={new.hybrid}."
+        except RagError as exc:
+            return f"⚠️ {exc}", session
+        described = ", ".join(f"{k}={v}" for k, v in changes.items() if k != "api_key") or "the app's defaults"
+        return f"Settings applied to your session: {described}.", (changes or None)
 
-    def evaluate(progress=gr.Progress()):
+    def evaluate(key, session, progress=gr.Progress()):
         try:
-            items = load_gold(corpus_dir=state.assistant.settings.corpus_dir)
+            state.allow_change(key)
+            items = load_gold(corpus_dir=assistant.corpus_folder())
         except GoldError as exc:
             return [], "", None, f"⚠️ The gold set is written for the bundled corpus: {html.escape(str(exc)[:300])}"
-        judge = default_judge(state.assistant)
-        results = run_eval(state.assistant, items, judge,
-                           progress=lambda xs: progress.tqdm(xs, desc="questions"))
+        except RagError as exc:
+            return [], "", None, f"⚠️ {exc}"
+        chosen = state.for_session(session)
+        judge = default_judge(chosen)
+        results = run_eval(chosen, items, judge, progress=lambda xs: progress.tqdm(xs, desc="questions"))
         folder = new_report_dir()
-        s = state.assistant.settings
+        s = chosen.settings
         write_report(folder, {"assistant": results}, {
             "started": folder.name, "gold": "gold.jsonl", "questions": len(items),
             "judge": f"lexical (accuracy {judge_accuracy(judge, load_judge_set())['accuracy']:.2f} on the judge set)",
@@ -215,9 +327,14 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         return eval_view(folder)
 
     s = assistant.settings
+    keyed = bool(admin_key(s))
     with gr.Blocks(title="Cited answers") as demo:
         gr.Markdown("## Ask the articles\nEvery sentence is backed by a verbatim quote: click a marker "
                     "[n] to see it in its article. When the articles don't answer, the assistant says so.")
+        session = gr.State(None)  # this visitor's answer settings (None: the app's)
+        answers = gr.State([])  # (turn, Answer) of this visitor's chat, for the sources panel
+        key = gr.Textbox(label="Admin key (needed to change the corpus, the model server or run the eval)",
+                         type="password", visible=keyed, elem_id="admin-key")
         with gr.Tab("Chat"):
             with gr.Row():
                 with gr.Column(scale=3):
@@ -226,8 +343,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                     gr.Examples(EXAMPLES, inputs=box)
                 with gr.Column(scale=2):
                     gr.Markdown("### Sources")
-                    sources = gr.HTML(sources_html(None), elem_id="sources")
-            with gr.Accordion("Settings", open=False):
+                    sources = gr.HTML(sources_html([]), elem_id="sources")
+            with gr.Accordion("Settings (for your session)", open=False):
                 backend = gr.Radio(["local", "openai", "openai-compatible"], value=s.backend, label="Backend")
                 base_url = gr.Textbox(value=s.base_url or "", label="OpenAI-compatible URL",
                                       placeholder="http://127.0.0.1:8080/v1")
@@ -237,25 +354,25 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 temperature = gr.Slider(0, 2, value=s.temperature, step=0.1, label="Temperature (remote models)")
                 apply = gr.Button("Apply")
                 settings_status = gr.Markdown()
-            box.submit(respond, [box, chat], [chat, sources, box], api_name="respond")
-            apply.click(apply_settings, [backend, base_url, model, top_k, hybrid, temperature], settings_status,
-                        api_name="apply_settings")
+            box.submit(respond, [box, chat, session, answers], [chat, sources, box, answers], api_name="respond")
+            apply.click(apply_settings, [backend, base_url, model, top_k, hybrid, temperature, key, session],
+                        [settings_status, session], api_name="apply_settings")
         with gr.Tab("Corpus"):
             table = gr.Dataframe(state.documents_table(), headers=["doc_id", "title", "date", "chunks"],
                                  interactive=False, wrap=True)
-            files = gr.File(label="Add documents (.txt .md .html .pdf)", file_count="multiple",
-                            file_types=UPLOAD_TYPES)
+            files = gr.File(label=f"Add documents (.txt .md .html .pdf, up to {s.max_upload_mb:g} MB each)",
+                            file_count="multiple", file_types=UPLOAD_TYPES)
             with gr.Row():
                 add = gr.Button("Add to the index")
                 doc_id = gr.Textbox(label="Document id to remove")
                 drop = gr.Button("Remove")
                 rebuild_button = gr.Button("Rebuild the index")
             corpus_status = gr.Markdown()
-            add.click(upload, files, [table, corpus_status], api_name="upload")
-            drop.click(remove, doc_id, [table, corpus_status], api_name="remove_document")
-            rebuild_button.click(rebuild, None, [table, corpus_status], api_name="rebuild")
+            add.click(upload, [files, key], [table, corpus_status], api_name="upload")
+            drop.click(remove, [doc_id, key], [table, corpus_status], api_name="remove_document")
+            rebuild_button.click(rebuild, key, [table, corpus_status], api_name="rebuild")
         with gr.Tab("Eval"):
-            gr.Markdown("The faithfulness eval asks the gold questions (`eval/gold.jsonl`) with the current "
+            gr.Markdown("The faithfulness eval asks the gold questions (`eval/gold.jsonl`) with your session's "
                         "settings and checks every claim and citation. See the README for the metrics.")
             with gr.Row():
                 run_button = gr.Button("Run the eval", variant="primary")
@@ -265,18 +382,35 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 summary = gr.Dataframe(headers=["metric", "value"], interactive=False, elem_id="eval-summary")
                 chart = gr.Image(label="Metrics", type="pil", interactive=False)
             failure_list = gr.Markdown()
-            run_button.click(evaluate, None, [summary, failure_list, chart, eval_status], api_name="run_eval")
+            run_button.click(evaluate, [key, session], [summary, failure_list, chart, eval_status],
+                             api_name="run_eval")
             open_button.click(lambda: eval_view(latest_report()), None, [summary, failure_list, chart, eval_status],
                               api_name="latest_eval")
     return demo
 
 
-def create_server(assistant: Assistant) -> FastAPI:
-    """The FastAPI app: /v1 (OpenAI-compatible) and the Gradio UI at /."""
+def create_server(assistant: Assistant, listening_on: str = "127.0.0.1") -> FastAPI:
+    """The FastAPI app: /v1 (OpenAI-compatible), eval reports at /reports, and the Gradio UI at /."""
     server = FastAPI(title="Cited answers")
-    server.include_router(openai_router(assistant))
-    demo = build_app(assistant).queue(default_concurrency_limit=4)
-    return gr.mount_gradio_app(server, demo, path="/", head=HEAD, css=CSS, footer_links=[])
+    add_openai_api(server, assistant)
+
+    @server.get("/reports/{name}/{file}")
+    def report_file(name: str, file: str):
+        if file not in ("report.html", "report.md", "results.json", "metrics.png") or not re.fullmatch(
+                r"[\w.-]+", name) or name.startswith("."):
+            raise HTTPException(404)
+        path = REPORTS / name / file
+        if not path.is_file():
+            raise HTTPException(404)
+        return FileResponse(path)
+
+    demo = build_app(assistant, listening_on).queue(default_concurrency_limit=4)
+    app = gr.mount_gradio_app(server, demo, path="/", head=HEAD, css=CSS, footer_links=[],
+                              max_file_size=int(assistant.settings.max_upload_mb * 1e6))
+    # Gradio checks that a file handed to an endpoint was uploaded (not any path on the server) only for
+    # apps that ran launch(); a mounted app never does, so its check would be skipped. Turn it on.
+    demo.has_launched = True
+    return app
 
 
 def main() -> None:
@@ -291,7 +425,7 @@ def main() -> None:
     except RagError as exc:
         raise SystemExit(f"error: {exc}") from None
     print(f"UI: http://{args.host}:{args.port}/   API: http://{args.host}:{args.port}/v1", flush=True)
-    uvicorn.run(create_server(assistant), host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(create_server(assistant, args.host), host=args.host, port=args.port, log_level="warning")
 
 
 if __name__ == "__main__":

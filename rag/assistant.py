@@ -38,6 +38,23 @@ class Assistant:
         self._judge = judge
         self._lock = threading.RLock()
 
+    # Fields that decide where the index lives; an assistant derived for another answer setup shares them.
+    INDEX_FIELDS = ("corpus_dir", "index_dir", "collection", "chroma_url", "chunk_tokens", "chunk_overlap",
+                    "cache_dir")
+
+    def derive(self, **changes) -> "Assistant":
+        """An assistant with other answer settings (backend, top-k, ...) over the same index, embedder and
+        judge: what the web UI gives a visitor who changes settings for their own session."""
+        fixed = sorted(set(changes) & set(self.INDEX_FIELDS))
+        if fixed:
+            raise ValueError(f"derive() changes answer settings only, not {', '.join(fixed)}")
+        other = object.__new__(Assistant)
+        other.settings = self.settings.replace(**changes)
+        other.embedder, other.store = self.embedder, self.store
+        other._engine, other._generator, other._lock = None, None, threading.RLock()
+        other._judge = self.judge() if not other.settings.fast else self._judge
+        return other
+
     # --- index -------------------------------------------------------------------------------
 
     def index(self, corpus_dir: str | Path | None = None, rebuild: bool = False,
@@ -48,6 +65,11 @@ class Assistant:
                             Path(corpus_dir) if corpus_dir else None, progress=progress, rebuild=rebuild)
             self._engine = None  # the lexical index is rebuilt from the new chunks on next use
             return report
+
+    def corpus_folder(self) -> Path:
+        """The folder the index was built from (``rag index --corpus``), else the configured one."""
+        recorded = self.store.corpus_folder()
+        return Path(recorded) if recorded else self.settings.corpus_dir
 
     def documents(self) -> list[dict]:
         """Indexed documents: doc_id, title, date and chunk count."""
@@ -90,10 +112,15 @@ class Assistant:
 
     def engine(self) -> AnswerPipeline:
         """The answer pipeline over the current index (built on first use, rebuilt after index changes)."""
+        ready = self._engine
+        if ready is not None:  # no lock: questions keep being answered while an ingest holds it
+            return ready
         with self._lock:
             if self._engine is None:
-                if self.store.count() == 0 or not self.store.is_complete():
+                if self.store.count() == 0:
                     self.index(progress=False)
+                elif not self.store.is_complete():  # an interrupted ingest: finish it from its own folder
+                    self.index(self.corpus_folder(), progress=False)
                 lexical = LexicalIndex(self.store.all_chunks())
                 retriever = HybridRetriever(self.settings, self.store, self._embed_query, lexical)
                 self._engine = AnswerPipeline(self.settings, retriever, lexical, self.embedder.embed,

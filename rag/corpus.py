@@ -179,15 +179,37 @@ def _markdown_title(text: str) -> str | None:
 
 
 def _read_text(path: Path) -> str:
-    data = path.read_bytes()
+    return decode_text(path.read_bytes())
+
+
+# A BOM names its encoding; UTF-16/32 text without one is not guessed (its NUL bytes read as binary).
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"),
+         (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+# Share of control characters (other than tab, newline, carriage return, form feed) above which
+# decoded bytes are not text: real prose has next to none, binary formats have many.
+_MAX_CONTROL_SHARE = 0.01
+
+
+def decode_text(data: bytes) -> str:
+    """Bytes of a text file as str: UTF-8, or the encoding its BOM names (UTF-16/32), else Windows-1252
+    (what a Latin-1 export usually is). Raises ValueError for binary data."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise ValueError(f"not valid {encoding.upper()} text ({exc.reason})") from None
     if b"\x00" in data[:8192]:
         raise ValueError("binary file (NUL bytes), not text")
-    for encoding in ("utf-8-sig",):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError as exc:
-            raise ValueError(f"not valid UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    raise AssertionError("unreachable")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+    sample = text[:65536]
+    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f")
+    if sample and controls / len(sample) > _MAX_CONTROL_SHARE:
+        raise ValueError("binary data (control characters), not text")
+    return text
 
 
 def _read_pdf(path: Path) -> str:

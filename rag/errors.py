@@ -32,6 +32,10 @@ class IndexMismatch(RagError, RuntimeError):
     """The index on disk was built with another embedding model (or schema)."""
 
 
+class NotAllowed(RagError, PermissionError):
+    """A change others would see, asked for without the admin key (RAG_ADMIN_KEY / RAG_SERVER_API_KEY)."""
+
+
 # (exit code, HTTP status, OpenAI error type) per kind of error: bad input vs an unavailable service.
 _BAD_INPUT = (2, 400, "invalid_request_error")
 _UNAVAILABLE = (1, 503, "service_unavailable")
@@ -41,6 +45,7 @@ _MAPPING: dict[type[RagError], tuple[int, int, str]] = {
     ModelUnavailable: _UNAVAILABLE,
     StoreUnavailable: _UNAVAILABLE,
     IndexMismatch: (1, 409, "index_mismatch"),
+    NotAllowed: (2, 403, "permission_error"),
 }
 
 

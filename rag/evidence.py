@@ -20,6 +20,7 @@ from typing import Callable
 import numpy as np
 
 from .guard import negation_scope
+from .injection import instruction_spans
 from .retrieval import LexicalIndex, ScoredChunk
 from .text import content_stems, normalize, sentence_spans, stem, stem_in, words
 
@@ -140,9 +141,10 @@ def candidate_units(hits: list[ScoredChunk]) -> list[Evidence]:
     for passage, hit in enumerate(hits, 1):
         text = hit.chunk.text
         spans = sentence_spans(text)
+        injected = instruction_spans(text)  # text addressing the model is data, never evidence
         taken = 0  # end of the last list taken whole: its items are not units of their own
         for j, (s, e) in enumerate(spans):
-            if s < taken:
+            if s < taken or any(a < e and s < b for a, b in injected):
                 continue
             sentence = text[s:e]
             key = normalize(sentence)

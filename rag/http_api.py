@@ -15,9 +15,11 @@ import time
 import uuid
 from collections.abc import Iterator
 
-from fastapi import APIRouter, Depends, Header, HTTPException
+from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .errors import RagError, http_error
 from .assistant import Assistant
@@ -43,8 +45,36 @@ def _text(content) -> str:
     return content or ""
 
 
-def _error(status: int, kind: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"message": message, "type": kind}}, status_code=status)
+def _error(status: int, kind: str, message: str, param: str | None = None, code: str | None = None,
+           headers: dict | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"message": message, "type": kind, "param": param, "code": code}},
+                        status_code=status, headers=headers)
+
+
+def add_openai_api(server: FastAPI, assistant: Assistant) -> None:
+    """Mount the /v1 routes on ``server``, with every error under /v1 in OpenAI's format
+    (``{"error": {"message", "type", "param", "code"}}``), as the ``openai`` client expects."""
+    server.include_router(openai_router(assistant))
+    kinds = {401: ("invalid_request_error", "invalid_api_key"), 404: ("invalid_request_error", "not_found"),
+             405: ("invalid_request_error", "method_not_allowed")}
+    fallback_http = server.exception_handlers[StarletteHTTPException]
+    fallback_validation = server.exception_handlers[RequestValidationError]
+
+    @server.exception_handler(StarletteHTTPException)
+    async def http_exception(request: Request, exc: StarletteHTTPException):
+        if not request.url.path.startswith("/v1"):
+            return await fallback_http(request, exc)
+        kind, code = kinds.get(exc.status_code, ("invalid_request_error", None))
+        return _error(exc.status_code, kind, str(exc.detail), code=code, headers=exc.headers)
+
+    @server.exception_handler(RequestValidationError)
+    async def invalid_body(request: Request, exc: RequestValidationError):
+        if not request.url.path.startswith("/v1"):
+            return await fallback_validation(request, exc)
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
+        message = f"invalid request body: {where or 'body'}: {first.get('msg', 'not valid')}"
+        return _error(400, "invalid_request_error", message, param=where or None)
 
 
 def openai_router(assistant: Assistant) -> APIRouter:
@@ -52,9 +82,10 @@ def openai_router(assistant: Assistant) -> APIRouter:
     token = assistant.settings.server_api_key
 
     def authorize(authorization: str | None = Header(default=None)) -> None:
-        if token and not (authorization and secrets.compare_digest(authorization, f"Bearer {token}")):
-            raise HTTPException(401, detail={"error": {"message": "missing or wrong bearer token "
-                                                       "(RAG_SERVER_API_KEY)", "type": "invalid_api_key"}})
+        if token and not (authorization and secrets.compare_digest(authorization.encode(),
+                                                                   f"Bearer {token}".encode())):
+            raise HTTPException(401, detail="missing or wrong bearer token (RAG_SERVER_API_KEY)",
+                                headers={"WWW-Authenticate": "Bearer"})
 
     router = APIRouter(prefix="/v1", dependencies=[Depends(authorize)])
 

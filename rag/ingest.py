@@ -120,6 +120,9 @@ def ingest(
     if rebuild:
         store.reset()
     store.mark_complete(False)
+    # Recorded first, so an interrupted ingest is finished from the same folder, and the app adds
+    # uploads to the folder the index was built from (not to the default one, which would drop the rest).
+    store.record_corpus_folder(str(folder.resolve()))
 
     indexed = store.document_hashes()
     current = {d.doc_id: d for d in loaded.documents}

@@ -27,6 +27,7 @@ import numpy as np
 from .catalog import CatalogQuery, catalog_answer, catalog_query, opening_chunks, opening_sentence
 from .compose import date_lead, extractive, remote_draft
 from .conversation import History, model_standalone_question, standalone_question
+from .directives import strip_directives
 from .errors import QuestionError
 from .evidence import (QUESTION_NOISE, Evidence, QuestionProfile, RankContext, candidate_units, choose,
                        profile_question, rank)
@@ -57,6 +58,7 @@ def clean_question(question: str, settings: Settings) -> tuple[str, bool]:
     """The question stripped and cut to ``max_question_chars``; raises QuestionError if it is empty."""
     if not isinstance(question, str):
         raise QuestionError("the question must be text")
+    question = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", " ", question)  # control characters are not words
     question = re.sub(r"\s+", " ", question).strip()
     if not question:
         raise QuestionError("the question is empty: ask something about the articles")
@@ -108,7 +110,8 @@ class AnswerPipeline:
         """Partial answers as checked sentences arrive; the last one is complete."""
         started = time.perf_counter()
         question, truncated = clean_question(question, self.settings)
-        standalone = self.rewrite(question, history)
+        asked, directives = strip_directives(question)
+        standalone = self.rewrite(asked, history)
         catalog = catalog_query(standalone)
         if catalog is not None:
             yield self.catalog(catalog, question, standalone, started)
@@ -116,8 +119,11 @@ class AnswerPipeline:
         hits = self.retriever.search(standalone)
         passages = [h.chunk for h in hits]
         base = Answer("", [], False, question, standalone, sources_of(hits), passages_of(passages))
+        base.removed += [("(question)", f"a request about the answer's form, not followed: {d}") for d in directives]
         if truncated:
             base.removed.append(("(question)", f"truncated to {self.settings.max_question_chars} characters"))
+            base.notice = (f"(Your question was cut to its first {self.settings.max_question_chars:,} characters: "
+                           "RAG_MAX_QUESTION_CHARS.)")
         q = profile_question(standalone, self.lexical)
         units = self.rank(q, hits)
         if not self.plausible(q, units):

@@ -37,6 +37,7 @@ class Answer:
     removed: list[tuple[str, str]] = field(default_factory=list)  # what the guard and judge dropped, and why
     seconds: float = 0.0
     status: str = ""  # what a partial answer is waiting for ("checking 5 passages"), for UIs
+    notice: str = ""  # said after the answer, e.g. that the question was cut
 
     def to_dict(self) -> dict:
         """The public JSON shape: ``{"text", "citations": [...], "abstained"}``."""
@@ -68,9 +69,10 @@ def render(base: Answer, kept: list[CheckedSentence], passages: list[Chunk], sta
             if by_span[key] not in markers:
                 markers.append(by_span[key])
         sentences.append(with_markers(checked.text, markers))
-    return Answer(" ".join(sentences), citations, False, base.question, base.standalone_question,
+    text = " ".join(sentences + ([base.notice] if final and base.notice else []))
+    return Answer(text, citations, False, base.question, base.standalone_question,
                   base.sources, base.passages, list(base.removed),
-                  time.perf_counter() - started if final else 0.0)
+                  time.perf_counter() - started if final else 0.0, notice=base.notice)
 
 
 def abstain(base: Answer, started: float) -> Answer:
@@ -79,8 +81,9 @@ def abstain(base: Answer, started: float) -> Answer:
         f"“{s['title']}” ({s['doc_id']}{', ' + s['date'] if s.get('date') else ''})" for s in base.sources[:3]
     )
     text = ABSTAIN_TEXT + (f" The closest sources are: {closest}." if closest else "")
+    text += f" {base.notice}" if base.notice else ""
     return Answer(text, [], True, base.question, base.standalone_question, base.sources, base.passages,
-                  list(base.removed), time.perf_counter() - started)
+                  list(base.removed), time.perf_counter() - started, notice=base.notice)
 
 
 def sources_of(hits: list[ScoredChunk]) -> list[dict]:

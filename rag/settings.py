@@ -65,6 +65,15 @@ class Settings:
 
     # The app's OpenAI-compatible HTTP API (/v1): a bearer token clients must send, if set.
     server_api_key: str | None = field(default=None, repr=False)
+    # Sharing the app: the key that allows changes others see (uploads, removals, rebuilds, the model
+    # server, running the eval). Defaults to server_api_key. With neither set, changes are allowed only
+    # when the app listens on loopback.
+    admin_key: str | None = field(default=None, repr=False)
+    # Largest file the app accepts as an upload, in MB.
+    max_upload_mb: float = 10.0
+    # May a model-server URL typed into the web UI point at a loopback or private address
+    # (a llama.cpp server or Ollama on this machine or LAN)? Turn off when strangers hold the admin key.
+    allow_private_model_urls: bool = True
 
     # Where derived files (the assembled GGUF) are cached.
     cache_dir: Path = PROJECT_ROOT / ".cache"
@@ -78,6 +87,8 @@ class Settings:
             raise SettingsError(f"RAG_TEMPERATURE must be between 0 and 2, not {self.temperature}")
         if not 0.0 < self.judge_threshold < 1.0:
             raise SettingsError(f"RAG_JUDGE_THRESHOLD must be between 0 and 1, not {self.judge_threshold}")
+        if self.max_upload_mb <= 0:
+            raise SettingsError(f"RAG_MAX_UPLOAD_MB must be positive, not {self.max_upload_mb}")
         if self.threads is not None and self.threads < 1:
             raise SettingsError(f"RAG_THREADS must be at least 1, not {self.threads}")
         if self.chunk_overlap >= self.chunk_tokens:

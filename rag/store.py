@@ -17,8 +17,9 @@ from .settings import Settings
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
-
-
+# Rows per Chroma read. SQLite refuses a query with more than 32,766 variables, so a whole-collection
+# get() fails past ~32k chunks: every read is paged, and no call grows with the collection.
+READ_PAGE = 5000
 
 
 @dataclass(frozen=True)
@@ -119,26 +120,56 @@ class ChunkStore:
         meta["complete"] = complete
         self.collection.modify(metadata=meta)
 
+    def corpus_folder(self) -> str | None:
+        """The corpus folder the index was last built from (None for an index built before this was kept)."""
+        return (self.collection.metadata or {}).get("corpus_dir")
+
+    def record_corpus_folder(self, folder: str) -> None:
+        meta = {k: v for k, v in (self.collection.metadata or {}).items() if not k.startswith("hnsw:")}
+        meta["corpus_dir"] = folder
+        self.collection.modify(metadata=meta)
+
     def document_hashes(self) -> dict[str, str]:
         """doc_id -> content hash of every indexed document."""
-        records = self.collection.get(include=["metadatas"])
-        return {m["doc_id"]: m.get("content_hash", "") for m in records["metadatas"] or []}
+        return {m["doc_id"]: m.get("content_hash", "") for _, _, m in self._pages(include=["metadatas"])}
+
+    def _pages(self, include: list[str], where: dict | None = None):
+        """(id, document, metadata) of every matching record, read READ_PAGE at a time."""
+        offset = 0
+        while True:
+            page = self.collection.get(where=where, include=include, limit=READ_PAGE, offset=offset)
+            ids = page["ids"]
+            docs = page.get("documents") or [None] * len(ids)
+            metas = page.get("metadatas") or [None] * len(ids)
+            yield from zip(ids, docs, metas)
+            if len(ids) < READ_PAGE:
+                return
+            offset += READ_PAGE
 
     # --- writing -----------------------------------------------------------------------------
 
     def replace_document(self, doc_id: str, chunks: list[Chunk], embeddings: list[list[float]]) -> None:
         """Swap a document's chunks: new ones are written first, then the stale ones removed."""
-        old_ids = set(self.collection.get(where={"doc_id": doc_id}, include=[])["ids"])
-        if chunks:
+        old_ids = {i for i, _, _ in self._pages(include=[], where={"doc_id": doc_id})}
+        batch = self.max_batch()  # Chroma refuses a bigger write ("batch size 31334 > 5461")
+        for at in range(0, len(chunks), batch):
+            part = chunks[at : at + batch]
             self.collection.upsert(
-                ids=[c.id for c in chunks],
-                documents=[c.text for c in chunks],
-                metadatas=[c.to_metadata() for c in chunks],
-                embeddings=embeddings,
+                ids=[c.id for c in part],
+                documents=[c.text for c in part],
+                metadatas=[c.to_metadata() for c in part],
+                embeddings=embeddings[at : at + batch],
             )
-        stale = old_ids - {c.id for c in chunks}
-        if stale:
-            self.collection.delete(ids=sorted(stale))
+        stale = sorted(old_ids - {c.id for c in chunks})
+        for at in range(0, len(stale), batch):
+            self.collection.delete(ids=stale[at : at + batch])
+
+    def max_batch(self) -> int:
+        """The most records one Chroma write may carry (the client reports it; 5461 embedded here)."""
+        try:
+            return max(1, int(self.client.get_max_batch_size()))
+        except Exception:  # an older server without the endpoint
+            return 1000
 
     def delete_document(self, doc_id: str) -> None:
         self.collection.delete(where={"doc_id": doc_id})
@@ -151,11 +182,7 @@ class ChunkStore:
     # --- reading -----------------------------------------------------------------------------
 
     def all_chunks(self) -> list[Chunk]:
-        records = self.collection.get(include=["documents", "metadatas"])
-        chunks = [
-            Chunk.from_record(i, d, m)
-            for i, d, m in zip(records["ids"], records["documents"], records["metadatas"])
-        ]
+        chunks = [Chunk.from_record(i, d, m) for i, d, m in self._pages(include=["documents", "metadatas"])]
         return sorted(chunks, key=lambda c: (c.doc_id, c.start))
 
     def query(self, embedding: list[float], k: int, where: dict | None = None) -> list[tuple[Chunk, float]]:

@@ -1,11 +1,15 @@
 """The real app (Gradio UI + /v1 API) on a loopback port, driven by gradio_client, the openai client and
 headless Chromium (Playwright)."""
 
+import http.server
 import json
 import os
 import shutil
 import sys
+import threading
 import time
+
+import httpx
 
 import pytest
 from fastapi import FastAPI
@@ -13,26 +17,52 @@ from fastapi.testclient import TestClient
 from openai import OpenAI
 
 from rag import Assistant
-from rag.http_api import openai_router
+from rag.http_api import add_openai_api
 
 from .conftest import CORPUS, ROOT, free_port, serving
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ADMIN_KEY = "admin-test-key"
+# A document that tries to make the chat fetch a URL (a Markdown image and link to a recorder on loopback).
+LINKS_DOC = ("# Volga radio telescope\n\nThe Volga radio telescope array opens in 2031 "
+             "![logo](http://127.0.0.1:{port}/leak.png) with a [press kit](http://127.0.0.1:{port}/click) "
+             "at http://127.0.0.1:{port}/bare for visitors.\n")
 MARKUP_DOC = ("Harbin carbon conference\n\n<script>window.__pwned = 1</script>The carbon materials conference in "
               "Harbin opens on May 12 <img src=x onerror=\"window.__pwned = 2\"> with Russian and Chinese "
               "engineers.\n")
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory, settings):
+def recorder():
+    """An HTTP server on loopback that records every request it gets (a document's URLs point here)."""
+    seen: list[str] = []
+
+    class Record(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen.append(self.path)
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Record)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_address[1], seen
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory, settings, recorder):
     corpus = tmp_path_factory.mktemp("app-corpus")
     for f in CORPUS.iterdir():
         shutil.copy(f, corpus / f.name)
     (corpus / "zz_markup.txt").write_text(MARKUP_DOC, encoding="utf-8")
+    (corpus / "zz_links.md").write_text(LINKS_DOC.format(port=recorder[0]), encoding="utf-8")
     port = free_port()
     env = {**os.environ, "RAG_CORPUS_DIR": str(corpus), "RAG_INDEX_DIR": str(tmp_path_factory.mktemp("app-index")),
-           "RAG_CACHE_DIR": str(settings.cache_dir)}
+           "RAG_CACHE_DIR": str(settings.cache_dir), "RAG_ADMIN_KEY": ADMIN_KEY, "RAG_MAX_UPLOAD_MB": "1"}
     with serving([sys.executable, str(ROOT / "app.py"), "--port", str(port)], port, seconds=180, cwd=ROOT,
                  env=env) as url:
         yield url
@@ -49,8 +79,8 @@ def test_gradio_client_asks_and_follows_up(app_url):
     client = Client(app_url, verbose=False)
     history, sources, box = client.predict("Did China deny the freeze?", [], api_name="/respond")
     assert "did not deny" in text_of(history[-1])
-    assert "](#src-1)" in text_of(history[-1])  # markers are links to the sources panel
-    assert "id='src-1'" in sources and "<mark>" in sources and box == ""
+    assert "](#src-1-1)" in text_of(history[-1])  # markers are links to this answer's sources
+    assert "id='src-1-1'" in sources and "<mark>" in sources and box == ""
 
     history, sources, _ = client.predict("Who is the president of the Russian Academy of Engineering?", [],
                                          api_name="/respond")
@@ -73,43 +103,126 @@ def test_corpus_tab_uploads_and_removes_a_document(app_url, tmp_path):
     client = Client(app_url, verbose=False)
     note = tmp_path / "tianjin_note.md"
     note.write_text("# Tianjin robotics lab\n\nA joint China-Russia robotics lab opened in Tianjin in 2021.\n")
-    table, status = client.predict([handle_file(str(note))], api_name="/upload")
+    table, status = client.predict([handle_file(str(note))], ADMIN_KEY, api_name="/upload")
     assert "tianjin_note" in [row[0] for row in table["data"]] and "1 added" in status
     history, _, _ = client.predict("Where did the joint robotics lab open?", [], api_name="/respond")
     assert "Tianjin" in text_of(history[-1])
 
-    table, status = client.predict("tianjin_note", api_name="/remove_document")
+    # The same name again: refused with a reason, never a silent replacement.
+    note.write_text("# Tianjin robotics lab\n\nThe lab closed in 2022.\n")
+    table, status = client.predict([handle_file(str(note))], ADMIN_KEY, api_name="/upload")
+    assert "Skipped tianjin_note.md" in status and "never replaces" in status
+    history, _, _ = client.predict("Where did the joint robotics lab open?", [], api_name="/respond")
+    assert "Tianjin" in text_of(history[-1])
+
+    table, status = client.predict("tianjin_note", ADMIN_KEY, api_name="/remove_document")
     assert "tianjin_note" not in [row[0] for row in table["data"]] and "Removed" in status
-    assert "removed-documents" in status  # the file is kept, out of the corpus folder
-    _, status = client.predict("no_such_doc", api_name="/remove_document")
+    assert "removed-documents" in status and "/" + "tmp" not in status  # kept, and no server path shown
+    _, status = client.predict("no_such_doc", ADMIN_KEY, api_name="/remove_document")
     assert "No document" in status
 
 
-def test_settings_are_validated_with_a_clear_message(app_url):
+def test_an_upload_batch_reports_each_file_and_indexes_the_good_ones(app_url, tmp_path):
+    from gradio_client import Client, handle_file
+
+    files = {"kazan_note.txt": b"A joint optics school opened in Kazan in 2020.\n",
+             "empty.txt": b"  \n", "blob.txt": b"\x00\x01\x02\x03" * 64,
+             "utf16_note.txt": "Omsk hosts a joint seed bank since 2019.\n".encode("utf-16")}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    client = Client(app_url, verbose=False)
+    table, status = client.predict([handle_file(str(tmp_path / n)) for n in files], ADMIN_KEY, api_name="/upload")
+    ids = [row[0] for row in table["data"]]
+    assert "kazan_note" in ids and "utf16_note" in ids and "empty" not in ids and "blob" not in ids
+    assert "Skipped empty.txt: file holds no text" in status and "Skipped blob.txt: binary" in status
+    assert "/tmp" not in status and "gradio" not in status  # names, not server paths
+    for doc_id in ("kazan_note", "utf16_note"):
+        client.predict(doc_id, ADMIN_KEY, api_name="/remove_document")
+
+
+def test_an_endpoint_handed_a_server_path_reads_nothing(app_url, tmp_path):
+    """Raw HTTP, as an attacker would: the upload endpoint given a path on the server as "file data"."""
+    secret = tmp_path / "server_password.txt"
+    secret.write_text("The server password is hunter2-swordfish.\n")
+    http = httpx.Client(base_url=app_url, timeout=60)
+    before = {row[0] for row in _documents(app_url)}
+    file_data = {"path": str(secret), "orig_name": secret.name, "meta": {"_type": "gradio.FileData"}}
+    for payload in ([[file_data], ADMIN_KEY], [[str(secret)], ADMIN_KEY]):
+        event = http.post("/gradio_api/call/upload", json={"data": payload})
+        if event.status_code == 200:
+            stream = http.get(f"/gradio_api/call/upload/{event.json()['event_id']}").text
+            assert "hunter2" not in stream
+    assert {row[0] for row in _documents(app_url)} == before
     from gradio_client import Client
 
+    history, _, _ = Client(app_url, verbose=False).predict("What is the server password?", [], api_name="/respond")
+    assert "hunter2" not in text_of(history[-1])
+
+
+def _documents(app_url: str) -> list[list]:
+    from gradio_client import Client
+
+    table, _ = Client(app_url, verbose=False).predict("", ADMIN_KEY, api_name="/remove_document")
+    return table["data"]
+
+
+def test_changes_others_would_see_need_the_admin_key(app_url, tmp_path):
+    from gradio_client import Client, handle_file
+
     client = Client(app_url, verbose=False)
-    message = client.predict("openai-compatible", "", "", 6, True, 0.0, api_name="/apply_settings")
+    note = tmp_path / "planted.md"
+    note.write_text("# Planted\n\nThe freeze was a hoax.\n")
+    for key in (None, "wrong-key"):
+        table, status = client.predict([handle_file(str(note))], key, api_name="/upload")
+        assert status.startswith("⚠️") and "admin key" in status and "planted" not in [r[0] for r in table["data"]]
+        table, status = client.predict("000_2561fe39030d5e94", key, api_name="/remove_document")
+        assert status.startswith("⚠️") and "000_2561fe39030d5e94" in [r[0] for r in table["data"]]
+        _, status = client.predict(key, api_name="/rebuild")
+        assert status.startswith("⚠️")
+        message = client.predict("openai-compatible", "http://attacker.example/v1", "m", 6, True, 0.0, key,
+                                 api_name="/apply_settings")
+        assert message.startswith("⚠️") and "admin key" in message
+        assert client.predict(key, api_name="/run_eval")[3].startswith("⚠️")
+    # What changes only the visitor's own answers needs no key.
+    assert "top_k=3" in client.predict("local", "", "", 3, True, 0.0, None, api_name="/apply_settings")
+
+
+def test_settings_are_validated_and_apply_to_one_session_only(app_url):
+    from gradio_client import Client
+
+    client, other = Client(app_url, verbose=False), Client(app_url, verbose=False)
+    message = client.predict("openai-compatible", "", "", 6, True, 0.0, ADMIN_KEY, api_name="/apply_settings")
     assert message.startswith("⚠️") and "RAG_BASE_URL" in message
-    # A dead model server: the chat says which setting to fix, no stack trace.
-    message = client.predict("openai-compatible", "http://127.0.0.1:9/v1", "any", 6, True, 0.0,
+    message = client.predict("openai-compatible", "file:///etc/passwd", "any", 6, True, 0.0, ADMIN_KEY,
                              api_name="/apply_settings")
-    assert "Settings applied" in message
+    assert message.startswith("⚠️") and "http://" in message
+    # A dead model server: the chat says which setting to fix, no stack trace.
+    message = client.predict("openai-compatible", "http://127.0.0.1:9/v1", "any", 6, True, 0.0, ADMIN_KEY,
+                             api_name="/apply_settings")
+    assert "Settings applied to your session" in message
     history, _, _ = client.predict("Who is Alexander Sergeev?", [], api_name="/respond")
     assert text_of(history[-1]).startswith("⚠️") and "RAG_BASE_URL" in text_of(history[-1])
-    message = client.predict("local", "", "", 6, True, 0.0, api_name="/apply_settings")
-    assert "Settings applied" in message
+    # Another visitor, and /v1, still get the app's own backend.
+    history, _, _ = other.predict("Who is Alexander Sergeev?", [], api_name="/respond")
+    assert "Sergeev" in text_of(history[-1]) and not text_of(history[-1]).startswith("⚠️")
+    reply = OpenAI(base_url=f"{app_url}/v1", api_key="unused").chat.completions.create(
+        model="rag-assistant", messages=[{"role": "user", "content": "Who is Alexander Sergeev?"}])
+    assert "Sergeev" in reply.choices[0].message.content
 
 
 def test_eval_tab_runs_the_eval_and_shows_the_report(app_url):
     from gradio_client import Client
 
     client = Client(app_url, verbose=False)
-    summary, failure_list, chart, status = client.predict(api_name="/run_eval")
+    summary, failure_list, chart, status = client.predict(ADMIN_KEY, api_name="/run_eval")
     metrics = {row[0]: row[1] for row in summary["data"]}
     assert float(metrics["citation_recall"]) > 0.9 and int(metrics["questions"]) >= 40
-    assert chart and "report.html" in status
+    assert chart and "](/reports/" in status  # the report is a link the browser can open
     assert client.predict(api_name="/latest_eval")[3] == status
+    link = status.split("](", 1)[1].split(")", 1)[0]
+    page = httpx.get(app_url + link, timeout=30)
+    assert page.status_code == 200 and "<html" in page.text.lower()
+    assert httpx.get(app_url + "/reports/..%2F..%2Fapp.py/report.html", timeout=30).status_code == 404
 
 
 def test_the_openai_client_uses_v1_plain_and_streaming(app_url):
@@ -134,20 +247,25 @@ def test_the_openai_client_uses_v1_plain_and_streaming(app_url):
     assert last.choices[0].finish_reason == "stop" and last.model_extra["citations"]
 
 
-def test_bearer_token_auth_when_set(settings):
+def test_bearer_token_auth_when_set_and_errors_in_openai_format(settings):
     server = FastAPI()
-    server.include_router(openai_router(Assistant(settings.replace(server_api_key="s3cret"))))
+    add_openai_api(server, Assistant(settings.replace(server_api_key="s3cret")))
     http = TestClient(server)
-    assert http.get("/v1/models").status_code == 401
-    assert http.get("/v1/models", headers={"Authorization": "Bearer wrong"}).status_code == 401
-    assert http.get("/v1/models", headers={"Authorization": "Bearer s3cret"}).status_code == 200
-    empty = http.post("/v1/chat/completions", headers={"Authorization": "Bearer s3cret"},
-                      json={"messages": [{"role": "user", "content": " "}]})
+    for headers in ({}, {"Authorization": "Bearer wrong"}):
+        refused = http.get("/v1/models", headers=headers)
+        assert refused.status_code == 401 and refused.json()["error"]["code"] == "invalid_api_key"
+        assert set(refused.json()["error"]) == {"message", "type", "param", "code"}
+    auth = {"Authorization": "Bearer s3cret"}
+    assert http.get("/v1/models", headers=auth).status_code == 200
+    empty = http.post("/v1/chat/completions", headers=auth, json={"messages": [{"role": "user", "content": " "}]})
     assert empty.status_code == 400 and "empty" in empty.json()["error"]["message"]
+    no_body = http.post("/v1/chat/completions", headers=auth, json={"model": "x"})
+    assert no_body.status_code == 400 and no_body.json()["error"]["param"] == "messages"
+    assert no_body.json()["error"]["type"] == "invalid_request_error"
 
 
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (.ci/run installs it)")
-def test_browser_streams_an_answer_and_a_click_shows_the_quote(app_url):
+def test_browser_streams_an_answer_and_a_click_shows_the_quote(app_url, recorder):
     from playwright.sync_api import expect, sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -165,8 +283,8 @@ def test_browser_streams_an_answer_and_a_click_shows_the_quote(app_url):
         expect(bot).to_contain_text("Zhao", timeout=60_000)
         first_token = time.perf_counter() - started
         expect(bot).to_contain_text("did not deny", timeout=60_000)
-        bot.locator('a[href="#src-1"]').first.click()
-        source = page.locator("#src-1")
+        bot.locator('a[href="#src-1-1"]').first.click()
+        source = page.locator("#src-1-1")
         expect(source.locator("mark")).to_be_visible()
         expect(source).to_be_in_viewport()
         assert "did not deny the charge" in source.locator("mark").inner_text()
@@ -184,5 +302,18 @@ def test_browser_streams_an_answer_and_a_click_shows_the_quote(app_url):
         expect(page.locator("#sources")).to_contain_text("onerror", timeout=60_000)
         assert page.evaluate("window.__pwned") is None
         page.screenshot(path=str(ARTIFACTS / "markup-shown-as-text.png"), full_page=True)
+
+        # A Markdown image, link and bare URL in a document: shown as text, nothing fetched or clickable.
+        question.fill("When does the Volga radio telescope array open?")
+        question.press("Enter")
+        expect(page.locator("#chat .bot").last).to_contain_text("2031", timeout=60_000)
+        time.sleep(1)
+        assert recorder[1] == [], f"the page fetched {recorder[1]}"
+        assert page.locator("#chat .bot").last.locator("img, a[href^='http']").count() == 0
+
+        # The first answer's marker still shows the first answer's source, not the latest one's.
+        page.locator("#chat .bot").first.locator('a[href="#src-1-1"]').first.click()
+        expect(page.locator("#src-1-1")).to_be_in_viewport()
+        assert "did not deny the charge" in page.locator("#src-1-1 mark").inner_text()
         browser.close()
     (ARTIFACTS / "browser-timing.json").write_text(json.dumps({"first_token_s": round(first_token, 2)}))

@@ -97,6 +97,16 @@ def test_huge_question_is_truncated_and_said_so(assistant):
     answer = assistant.ask("Who is Alexander Sergeev? " + "please " * 20_000)
     assert len(answer.question) <= assistant.settings.max_question_chars
     assert any("truncated" in why for _, why in answer.removed)
+    assert "question was cut to its first 2,000 characters" in answer.text  # said in the answer itself
+
+
+def test_a_derived_assistant_changes_answers_for_its_user_only(assistant):
+    narrow = assistant.derive(top_k=1, hybrid=False)
+    assert narrow.store is assistant.store and narrow.settings.top_k == 1 and assistant.settings.top_k != 1
+    assert len(narrow.ask("Who is Alexander Sergeev?").passages) == 1
+    assert len(assistant.ask("Who is Alexander Sergeev?").passages) > 1
+    with pytest.raises(ValueError, match="index_dir"):
+        assistant.derive(index_dir="/tmp/elsewhere")
 
 
 def test_document_and_date_filters(assistant):

@@ -55,13 +55,20 @@ def test_markdown_and_html_documents(tmp_path):
 def test_unreadable_binary_and_empty_files_are_reported_and_skipped(tmp_path):
     (tmp_path / "good.txt").write_text("A real article about science.")
     (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02PNG" * 100)
-    (tmp_path / "latin1.txt").write_bytes("caf\xe9 cr\xe8me".encode("latin-1"))
+    (tmp_path / "controls.txt").write_bytes(bytes(range(1, 32)) * 50)
     (tmp_path / "empty.md").write_text("   \n")
     (tmp_path / "image.png").write_bytes(b"\x89PNG")
     report = load_corpus(tmp_path)
     assert [d.doc_id for d in report.documents] == ["good"]
     reasons = {p.name: why for p, why in report.skipped}
-    assert "binary" in reasons["binary.txt"]
-    assert "UTF-8" in reasons["latin1.txt"]
+    assert "binary" in reasons["binary.txt"] and "binary" in reasons["controls.txt"]
     assert "no text" in reasons["empty.md"]
     assert "unsupported" in reasons["image.png"]
+
+
+def test_latin1_and_utf16_files_are_decoded_not_skipped(tmp_path):
+    (tmp_path / "latin1.txt").write_bytes("Caf\xe9 cr\xe8me in the Bren\xe9 lab.".encode("latin-1"))
+    (tmp_path / "utf16.txt").write_bytes("Caf\xe9 au lait in the Kyiv lab.".encode("utf-16"))
+    docs = {d.doc_id: d for d in load_corpus(tmp_path).documents}
+    assert docs["latin1"].text == "Caf\xe9 cr\xe8me in the Bren\xe9 lab."
+    assert docs["utf16"].text == "Caf\xe9 au lait in the Kyiv lab."

@@ -117,3 +117,37 @@ def test_a_folder_of_pdf_html_and_markdown_is_a_corpus(tmp_path):
     assert answer.citations[0].doc_id == "harbin_note"
     assert "May 12, 2022" in answer.citations[0].quote
     assert all("alert" not in c.quote for c in assistant.ask("What is planned on the moon?").citations)
+
+
+def test_the_index_remembers_its_corpus_folder_so_a_resume_keeps_its_documents(small_setup, tmp_path):
+    other = tmp_path / "other-corpus"
+    other.mkdir()
+    for name in ("000_2561fe39030d5e94.txt", "004_e05cac517c94737c.txt"):
+        shutil.copy(CORPUS / name, other / name)
+    assistant = Assistant(small_setup)  # configured for small_setup.corpus_dir, indexed from another folder
+    assistant.index(other)
+    assert assistant.corpus_folder() == other.resolve()
+    assistant.store.mark_complete(False)  # an ingest of that folder died midway
+    reopened = Assistant(small_setup)
+    reopened.engine()
+    assert {d["doc_id"] for d in reopened.documents()} == {"000_2561fe39030d5e94", "004_e05cac517c94737c"}
+
+
+def test_reads_and_writes_are_paged(small_setup, monkeypatch):
+    """No Chroma call grows with the collection: reads come in pages, writes in the client's batch size."""
+    import rag.store
+
+    monkeypatch.setattr(rag.store, "READ_PAGE", 7)
+    assistant = Assistant(small_setup)
+    monkeypatch.setattr(assistant.store, "max_batch", lambda: 5)
+    assistant.index()
+    chunks = assistant.store.all_chunks()
+    assert len(chunks) == assistant.store.count() > 7
+    assert len({c.id for c in chunks}) == len(chunks)
+    assert len(assistant.store.document_hashes()) == 3
+    before = assistant.store.count()
+    (small_setup.corpus_dir / "003_8e1d12b5a911970d.txt").write_text("A short replacement text.\n")
+    assistant.index()
+    assert assistant.store.count() < before
+    assert [c.text for c in assistant.store.all_chunks() if c.doc_id == "003_8e1d12b5a911970d"] == [
+        "A short replacement text."]
