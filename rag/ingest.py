@@ -17,6 +17,7 @@ from llama_index.core import Document
 from llama_index.core.node_parser import SentenceSplitter
 
 from .corpus import SourceDocument, load_corpus
+from .errors import RagError
 from .settings import Settings
 from .store import Chunk, ChunkStore
 from .text import normalize, tiktoken_tokenizer
@@ -136,9 +137,17 @@ def ingest(
 
         bar = tqdm(total=len(todo), desc="indexing", unit="doc")
     for done, doc in enumerate(todo, 1):
-        chunks = chunk_document(doc, splitter)
-        vectors = embed([_embedding_text(c) for c in chunks])
-        store.replace_document(doc.doc_id, chunks, vectors)
+        try:
+            chunks = chunk_document(doc, splitter)
+            vectors = embed([_embedding_text(c) for c in chunks])
+            store.replace_document(doc.doc_id, chunks, vectors)
+        except RagError:
+            raise  # the store or a setting, not this document: every other document would fail too
+        except Exception as exc:  # this document cannot be indexed: set it aside, index the rest
+            log.exception("could not index %s", doc.path)
+            report.skipped.append((str(doc.path), f"could not be indexed ({exc.__class__.__name__}: {exc})"))
+            store.delete_document(doc.doc_id)  # no half-written document stays behind
+            continue
         (report.updated if doc.doc_id in indexed else report.added).append(doc.doc_id)
         report.chunks += len(chunks)
         if bar is not None:

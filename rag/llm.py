@@ -96,7 +96,7 @@ class OpenAIChat:
             api_key=settings.api_key or "not-needed",
             base_url=settings.base_url if settings.backend == "openai-compatible" else (settings.base_url or None),
             timeout=settings.request_timeout,
-            max_retries=1,
+            max_retries=settings.model_retries,  # the client backs off exponentially between tries
         )
 
     def _where(self) -> str:
@@ -116,17 +116,29 @@ class OpenAIChat:
             for part in response:
                 if part.choices and part.choices[0].delta.content:
                     yield part.choices[0].delta.content
+        except openai.APITimeoutError as exc:
+            raise ModelUnavailable(
+                f"the model server at {self._where()} did not answer within {self.settings.request_timeout:g} s "
+                f"({self.settings.model_retries + 1} tries); check RAG_BASE_URL or raise RAG_REQUEST_TIMEOUT"
+            ) from exc
         except openai.APIConnectionError as exc:
             raise ModelUnavailable(
-                f"cannot reach the model server at {self._where()} ({exc.__class__.__name__}); "
-                "check RAG_BASE_URL, or set RAG_BACKEND=local for the bundled model"
+                f"cannot reach the model server at {self._where()} ({exc.__class__.__name__}, "
+                f"{self.settings.model_retries + 1} tries); check RAG_BASE_URL, or set RAG_BACKEND=local for the "
+                "bundled model"
             ) from exc
         except openai.AuthenticationError as exc:
             raise ModelUnavailable(f"the model server refused the API key: check OPENAI_API_KEY / RAG_API_KEY ({exc})") from exc
         except openai.NotFoundError as exc:
             raise ModelUnavailable(f"model {self.settings.model!r} not found at {self._where()}: check RAG_MODEL") from exc
         except openai.APIStatusError as exc:
-            raise ModelUnavailable(f"the model server at {self._where()} answered {exc.status_code}: {exc.message}") from exc
+            raise ModelUnavailable(
+                f"the model server at {self._where()} answered {exc.status_code} "
+                f"({self.settings.model_retries + 1} tries): {exc.message}; check RAG_BASE_URL") from exc
+        except (openai.APIError, ValueError) as exc:  # a stream that breaks off or is not JSON
+            raise ModelUnavailable(
+                f"the model server at {self._where()} sent a malformed or broken reply ({exc}); "
+                "check that RAG_BASE_URL is an OpenAI-compatible /v1 endpoint") from exc
 
 
 def load_generator(settings: Settings) -> Generator:

@@ -48,7 +48,8 @@ class Settings:
     base_url: str | None = None  # for openai-compatible (vLLM, llama.cpp server, Ollama ...)
     api_key: str | None = field(default=None, repr=False)
     temperature: float = 0.0
-    request_timeout: float = 60.0
+    request_timeout: float = 60.0  # seconds a model server may take to answer
+    model_retries: int = 2  # retries of a failed model-server request (connection, timeout, 429, 5xx), with backoff
     local_model_path: Path | None = None  # a GGUF file to use instead of the bundled one
     threads: int | None = None  # llama.cpp threads; None = one fewer than the machine's cores (at least 1)
     # The judge: a bundled instruct model deciding whether evidence answers the question (and whether a
@@ -87,6 +88,10 @@ class Settings:
             raise SettingsError(f"RAG_TEMPERATURE must be between 0 and 2, not {self.temperature}")
         if not 0.0 < self.judge_threshold < 1.0:
             raise SettingsError(f"RAG_JUDGE_THRESHOLD must be between 0 and 1, not {self.judge_threshold}")
+        if not 0 <= self.model_retries <= 10:
+            raise SettingsError(f"RAG_MODEL_RETRIES must be between 0 and 10, not {self.model_retries}")
+        if self.request_timeout <= 0:
+            raise SettingsError(f"RAG_REQUEST_TIMEOUT must be positive, not {self.request_timeout}")
         if self.max_upload_mb <= 0:
             raise SettingsError(f"RAG_MAX_UPLOAD_MB must be positive, not {self.max_upload_mb}")
         if self.threads is not None and self.threads < 1:

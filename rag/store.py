@@ -130,8 +130,19 @@ class ChunkStore:
         self.collection.modify(metadata=meta)
 
     def document_hashes(self) -> dict[str, str]:
-        """doc_id -> content hash of every indexed document."""
-        return {m["doc_id"]: m.get("content_hash", "") for _, _, m in self._pages(include=["metadatas"])}
+        """doc_id -> content hash of every indexed document; "" for a document whose chunks are not all
+        there under one hash (a write that was killed midway), so the next ingest writes it again."""
+        hashes: dict[str, set[str]] = {}
+        counts: dict[str, int] = {}
+        expected: dict[str, int] = {}
+        for _, _, m in self._pages(include=["metadatas"]):
+            doc_id = m["doc_id"]
+            hashes.setdefault(doc_id, set()).add(m.get("content_hash", ""))
+            counts[doc_id] = counts.get(doc_id, 0) + 1
+            if "doc_chunks" in m:
+                expected[doc_id] = int(m["doc_chunks"])
+        return {doc_id: next(iter(found)) if len(found) == 1 and counts[doc_id] == expected.get(doc_id, counts[doc_id])
+                else "" for doc_id, found in hashes.items()}
 
     def _pages(self, include: list[str], where: dict | None = None):
         """(id, document, metadata) of every matching record, read READ_PAGE at a time."""
@@ -157,7 +168,7 @@ class ChunkStore:
             self.collection.upsert(
                 ids=[c.id for c in part],
                 documents=[c.text for c in part],
-                metadatas=[c.to_metadata() for c in part],
+                metadatas=[{**c.to_metadata(), "doc_chunks": len(chunks)} for c in part],
                 embeddings=embeddings[at : at + batch],
             )
         stale = sorted(old_ids - {c.id for c in chunks})

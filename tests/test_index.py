@@ -151,3 +151,56 @@ def test_reads_and_writes_are_paged(small_setup, monkeypatch):
     assert assistant.store.count() < before
     assert [c.text for c in assistant.store.all_chunks() if c.doc_id == "003_8e1d12b5a911970d"] == [
         "A short replacement text."]
+
+
+def test_a_document_that_fails_to_index_is_set_aside_and_the_rest_indexed(small_setup, monkeypatch):
+    assistant = Assistant(small_setup)
+    real_embed = assistant._embed_texts
+
+    def embed(texts):
+        if any("Sergeev" in t for t in texts):
+            raise RuntimeError("the encoder choked")
+        return real_embed(texts)
+
+    monkeypatch.setattr(assistant, "_embed_texts", embed)
+    report = assistant.index()
+    assert len(report.added) == 2 and assistant.store.is_complete()
+    assert any("could not be indexed" in why and "choked" in why for _, why in report.skipped)
+
+
+def test_a_document_whose_write_was_cut_off_is_written_again(small_setup):
+    assistant = Assistant(small_setup)
+    assistant.index()
+    doc_id = "003_8e1d12b5a911970d"
+    ids = sorted(i for i, _, _ in assistant.store._pages(include=[], where={"doc_id": doc_id}))
+    assistant.store.collection.delete(ids=ids[len(ids) // 2:])  # as if killed between two write batches
+    assistant.store.mark_complete(False)
+    assert assistant.store.document_hashes()[doc_id] == ""
+    report = Assistant(small_setup).index()
+    assert report.updated == [doc_id]
+    assert len([c for c in assistant.store.all_chunks() if c.doc_id == doc_id]) == len(ids)
+
+
+def test_questions_are_answered_while_an_ingest_runs(small_setup, monkeypatch):
+    import threading
+    import time as clock
+
+    assistant = Assistant(small_setup.replace(fast=True))
+    assistant.engine()
+    real_embed = assistant._embed_texts
+    writing = threading.Event()
+
+    def slow_embed(texts):
+        writing.set()
+        clock.sleep(2)
+        return real_embed(texts)
+
+    monkeypatch.setattr(assistant, "_embed_texts", slow_embed)
+    shutil.copy(CORPUS / "001_2082d504f351398b.txt", small_setup.corpus_dir / "001_2082d504f351398b.txt")
+    ingest = threading.Thread(target=assistant.index)
+    ingest.start()
+    assert writing.wait(30)
+    answer = assistant.ask("Who is the president of the Russian Academy of Engineering?")
+    assert ingest.is_alive()  # answered from the index as it was, not queued behind the ingest
+    assert not answer.abstained
+    ingest.join()
