@@ -201,6 +201,20 @@ class AppState:
         return [[d["doc_id"], d["title"], d["date"] or "", d["chunks"]] for d in self.assistant.documents()]
 
 
+def indexing_progress(bar: gr.Progress):
+    """An ingest progress callback that moves a Gradio progress bar and says the rate and time left."""
+    started = time.perf_counter()
+
+    def update(done: float, total: int, doc_id: str) -> None:
+        elapsed = time.perf_counter() - started
+        rate = done / elapsed if elapsed > 0 else 0.0
+        left = f", about {(total - done) / rate:.0f} s left" if rate > 0 else ""
+        bar(done / total if total else 1.0,
+            desc=f"indexing {doc_id}: {done:.1f} of {total} documents, {rate * 60:.1f}/min{left}")
+
+    return update
+
+
 def _names_only(report) -> str:
     """An ingest summary with file names, not server paths."""
     lines = report.summary().splitlines()
@@ -245,8 +259,7 @@ def build_app(assistant: Assistant, listening_on: str = "127.0.0.1") -> gr.Block
         saved.skipped[:0] = refused
         status = saved.summary()
         if saved.saved:
-            report = assistant.index(folder, progress=lambda done, total, doc: progress(
-                (done, total), desc=f"indexing {doc}"))
+            report = assistant.index(folder, progress=indexing_progress(progress))
             state.index_changed()
             status += "\n" + _names_only(report)
         return state.documents_table(), html.escape(status).replace("\n", "  \n")
@@ -282,8 +295,7 @@ def build_app(assistant: Assistant, listening_on: str = "127.0.0.1") -> gr.Block
             state.allow_change(key)
         except RagError as exc:
             return state.documents_table(), f"⚠️ {exc}"
-        report = assistant.index(assistant.corpus_folder(), rebuild=True,
-                                 progress=lambda done, total, doc: progress((done, total), desc=f"indexing {doc}"))
+        report = assistant.index(assistant.corpus_folder(), rebuild=True, progress=indexing_progress(progress))
         state.index_changed()
         return state.documents_table(), "Rebuilt. " + html.escape(_names_only(report)).replace("\n", "  \n")
 

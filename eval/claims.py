@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rag.render import ATTRIBUTION
 from rag.text import sentence_spans, words
 
 MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
@@ -41,6 +42,9 @@ def split_statements(answer_text: str) -> list[Statement]:
         # "No — <quote>": the particle is the answer's verdict (checked by the key facts); the claim to
         # verify against the citation is what follows it.
         clean = _ANSWER_PARTICLE.sub("", clean) or clean
+        # "According to <source>: <quote>": the lead-in names the source (the marker checks it); the claim
+        # is the quote.
+        clean = ATTRIBUTION.sub("", clean) or clean
         if words(clean):
             out.append(Statement(clean, list(dict.fromkeys(markers))))
     return out

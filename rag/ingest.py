@@ -24,7 +24,9 @@ from .text import normalize, tiktoken_tokenizer
 
 log = logging.getLogger(__name__)
 
-ProgressCallback = Callable[[int, int, str], None]  # (done, total, doc_id)
+ProgressCallback = Callable[[float, int, str], None]  # (documents done, fractions included; total; doc_id)
+# Chunks embedded between two progress reports: a big document reports its progress as it goes.
+EMBED_SLICE = 256
 
 
 @dataclass
@@ -139,7 +141,11 @@ def ingest(
     for done, doc in enumerate(todo, 1):
         try:
             chunks = chunk_document(doc, splitter)
-            vectors = embed([_embedding_text(c) for c in chunks])
+            vectors: list[list[float]] = []
+            for at in range(0, len(chunks), EMBED_SLICE):
+                vectors += embed([_embedding_text(c) for c in chunks[at : at + EMBED_SLICE]])
+                if callable(progress) and len(chunks) > EMBED_SLICE:
+                    progress(done - 1 + len(vectors) / len(chunks), len(todo), doc.doc_id)
             store.replace_document(doc.doc_id, chunks, vectors)
         except RagError:
             raise  # the store or a setting, not this document: every other document would fail too

@@ -140,8 +140,9 @@ class AnswerPipeline:
         kept: list[CheckedSentence] = []
         for checked in self.compose(q, evidence, passages, base):
             kept.append(checked)
-            yield render(base, kept, passages, started, final=False)
-        yield render(base, kept, passages, started, final=True) if kept else abstain(base, started)
+            yield render(base, kept, passages, started, final=False, attribute=self.settings.attribute)
+        yield (render(base, kept, passages, started, final=True, attribute=self.settings.attribute) if kept
+               else abstain(base, started))
 
     # --- stages ----------------------------------------------------------------------------------
 

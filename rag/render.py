@@ -47,17 +47,52 @@ class Answer:
 ABSTAIN_TEXT = "The articles don't say."
 
 
-def render(base: Answer, kept: list[CheckedSentence], passages: list[Chunk], started: float, final: bool) -> Answer:
-    """The answer text with markers numbered in order of first use; repeated sentences shown once."""
+ATTRIBUTION_TITLE_CHARS = 60  # a longer title is a first sentence or a blurb, not a name to say in a sentence
+_VERDICT = re.compile(r"^(Yes|No)\b\s*[—–-]")
+# The lead-in ``attribution`` writes, for readers of answer text (the eval strips it to get the claim).
+ATTRIBUTION = re.compile(r"^According to (?:“[^”]{1,%d}”|a document dated \d{4}-\d{2}-\d{2}|one source):\s*"
+                         % ATTRIBUTION_TITLE_CHARS)
+
+
+def attribution(checked: CheckedSentence, passages: list[Chunk], named: set[str]) -> str:
+    """'According to “Title”: ' before the first sentence an answer takes from a document that no other
+    cited document backs, so a claim made in one place reads as that source's, not as settled fact.
+    Later sentences from the same document follow on without it."""
+    docs = {passages[s.passage - 1].doc_id for s in checked.supports}
+    if len(docs) != 1 or _VERDICT.match(checked.text):
+        named |= docs
+        return ""
+    doc_id = docs.pop()
+    if doc_id in named:
+        return ""
+    named.add(doc_id)
+    return f"According to {source_name(passages[checked.supports[0].passage - 1])}: "
+
+
+def source_name(chunk: Chunk) -> str:
+    """A short name for a chunk's document in running text: its headline when it has a short one (a
+    title made from a first sentence is not), else its date, else "one source" (the marker names it)."""
+    title = re.sub(r"\s+", " ", chunk.title or chunk.doc_title or "").strip()
+    if title and len(title) <= ATTRIBUTION_TITLE_CHARS:
+        return f"“{title}”"
+    return f"a document dated {chunk.date}" if chunk.date else "one source"
+
+
+def render(base: Answer, kept: list[CheckedSentence], passages: list[Chunk], started: float, final: bool,
+           attribute: bool = False) -> Answer:
+    """The answer text with markers numbered in order of first use; repeated sentences shown once.
+    With ``attribute``, claims from a single source are attributed to it (see ``attribution``)."""
     citations: list[Citation] = []
     by_span: dict[tuple[str, int, int], int] = {}
     sentences = []
     seen_text: set[str] = set()
+    named: set[str] = set()
     for checked in kept:
         key_text = normalize(checked.text).lower()
         if key_text in seen_text:
             continue
         seen_text.add(key_text)
+        lead_in = attribution(checked, passages, named) if attribute else ""
         markers = []
         for sup in checked.supports:
             chunk = passages[sup.passage - 1]
@@ -68,7 +103,7 @@ def render(base: Answer, kept: list[CheckedSentence], passages: list[Chunk], sta
                                           round(max(sup.score, 0.001), 3)))
             if by_span[key] not in markers:
                 markers.append(by_span[key])
-        sentences.append(with_markers(checked.text, markers))
+        sentences.append(lead_in + with_markers(checked.text, markers))
     text = " ".join(sentences + ([base.notice] if final and base.notice else []))
     return Answer(text, citations, False, base.question, base.standalone_question,
                   base.sources, base.passages, list(base.removed),

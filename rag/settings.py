@@ -60,6 +60,8 @@ class Settings:
     judge_context: int = 1024  # tokens: instructions + question + one candidate
     # Local backend: a yes/no question opens with "Yes —" / "No —" and its best quote, when the judge is sure.
     direct_lead: bool = True
+    # A claim only one document makes is attributed to it in the text: "According to “Title”: ...".
+    attribute: bool = True
 
     # Input limits.
     max_question_chars: int = 2000

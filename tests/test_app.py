@@ -1,10 +1,13 @@
 """The real app (Gradio UI + /v1 API) on a loopback port, driven by gradio_client, the openai client and
 headless Chromium (Playwright)."""
 
+import html
 import http.server
 import json
 import os
+import re
 import shutil
+import subprocess
 import sys
 import threading
 import time
@@ -61,11 +64,22 @@ def app_url(tmp_path_factory, settings, recorder):
     (corpus / "zz_markup.txt").write_text(MARKUP_DOC, encoding="utf-8")
     (corpus / "zz_links.md").write_text(LINKS_DOC.format(port=recorder[0]), encoding="utf-8")
     port = free_port()
-    env = {**os.environ, "RAG_CORPUS_DIR": str(corpus), "RAG_INDEX_DIR": str(tmp_path_factory.mktemp("app-index")),
+    index = tmp_path_factory.mktemp("app-index")
+    # Indexed with `rag index --corpus`, served with RAG_CORPUS_DIR pointing elsewhere: uploads and rebuilds
+    # must keep to the folder the index was built from (they once dropped all of its documents).
+    subprocess.run([sys.executable, "-m", "rag", "index", "--corpus", str(corpus), "--index-dir", str(index)],
+                   cwd=ROOT, check=True, capture_output=True, env={**os.environ, "RAG_FAST": "true"})
+    env = {**os.environ, "RAG_CORPUS_DIR": str(tmp_path_factory.mktemp("unused-corpus")), "RAG_INDEX_DIR": str(index),
            "RAG_CACHE_DIR": str(settings.cache_dir), "RAG_ADMIN_KEY": ADMIN_KEY, "RAG_MAX_UPLOAD_MB": "1"}
     with serving([sys.executable, str(ROOT / "app.py"), "--port", str(port)], port, seconds=180, cwd=ROOT,
                  env=env) as url:
         yield url
+
+
+def as_plain_text(shown: str) -> str:
+    """The chat's Markdown (escaped punctuation, markers as links) back to the answer's plain text."""
+    plain = re.sub(r"\[\\\[(\d+)\\\]\]\(#src-\d+-\d+\)", r"[\1]", shown)
+    return html.unescape(re.sub(r"\\(.)", r"\1", plain))
 
 
 def text_of(message: dict) -> str:
@@ -134,6 +148,7 @@ def test_an_upload_batch_reports_each_file_and_indexes_the_good_ones(app_url, tm
     table, status = client.predict([handle_file(str(tmp_path / n)) for n in files], ADMIN_KEY, api_name="/upload")
     ids = [row[0] for row in table["data"]]
     assert "kazan_note" in ids and "utf16_note" in ids and "empty" not in ids and "blob" not in ids
+    assert {"zz_links", "zz_markup", "000_2561fe39030d5e94"} <= set(ids)  # the indexed folder's documents stay
     assert "Skipped empty.txt: file holds no text" in status and "Skipped blob.txt: binary" in status
     assert "/tmp" not in status and "gradio" not in status  # names, not server paths
     for doc_id in ("kazan_note", "utf16_note"):
@@ -317,3 +332,47 @@ def test_browser_streams_an_answer_and_a_click_shows_the_quote(app_url, recorder
         assert "did not deny the charge" in page.locator("#src-1-1 mark").inner_text()
         browser.close()
     (ARTIFACTS / "browser-timing.json").write_text(json.dumps({"first_token_s": round(first_token, 2)}))
+
+
+LOAD_QUESTIONS = ["Did China deny the freeze?", "Who is Alexander Sergeev?",
+                  "What do China and Russia plan to build on the moon?", "Who won the 2022 Nobel Prize in Physics?"]
+
+
+def test_sixteen_concurrent_sessions_through_v1_and_the_gradio_queue(app_url):
+    """16 sessions through /v1 and 16 through Gradio at once: no error, and each gets the answer its own
+    question gets alone (nothing mixed between sessions). Latencies go to tests/artifacts/load.json."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gradio_client import Client
+
+    api = OpenAI(base_url=f"{app_url}/v1", api_key="unused", max_retries=0, timeout=600)
+    alone = {q: api.chat.completions.create(model="rag-assistant", messages=[{"role": "user", "content": q}])
+             .choices[0].message.content for q in LOAD_QUESTIONS}
+
+    def through_v1(n: int):
+        question = LOAD_QUESTIONS[n % len(LOAD_QUESTIONS)]
+        started = time.perf_counter()
+        reply = api.chat.completions.create(model="rag-assistant", messages=[{"role": "user", "content": question}])
+        return "v1", question, reply.choices[0].message.content, time.perf_counter() - started
+
+    def through_gradio(n: int):
+        question = LOAD_QUESTIONS[n % len(LOAD_QUESTIONS)]
+        client = Client(app_url, verbose=False)
+        started = time.perf_counter()
+        history, _, _ = client.predict(question, [], api_name="/respond")
+        return "gradio", question, text_of(history[-1]), time.perf_counter() - started
+
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        jobs = [pool.submit(through_v1, n) for n in range(16)] + [pool.submit(through_gradio, n) for n in range(16)]
+        results = [job.result(timeout=900) for job in jobs]
+    for route, question, text, _ in results:
+        assert not text.startswith("⚠️"), (route, question, text)
+        if route == "v1":
+            assert text == alone[question], (question, text)
+        else:  # the UI shows the same answer, as inert Markdown with markers as links
+            assert as_plain_text(text) == alone[question], (question, text)
+    seconds = sorted(r[3] for r in results)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "load.json").write_text(json.dumps({
+        "sessions": len(results), "p50_s": round(seconds[len(seconds) // 2], 2),
+        "p95_s": round(seconds[int(len(seconds) * 0.95) - 1], 2), "max_s": round(seconds[-1], 2)}))

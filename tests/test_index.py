@@ -204,3 +204,13 @@ def test_questions_are_answered_while_an_ingest_runs(small_setup, monkeypatch):
     assert ingest.is_alive()  # answered from the index as it was, not queued behind the ingest
     assert not answer.abstained
     ingest.join()
+
+
+def test_a_big_document_reports_progress_as_it_is_embedded(small_setup, monkeypatch):
+    import rag.ingest
+
+    monkeypatch.setattr(rag.ingest, "EMBED_SLICE", 4)
+    seen = []
+    Assistant(small_setup).index(progress=lambda done, total, doc_id: seen.append((round(done, 2), total)))
+    fractions = [done for done, _ in seen if done != int(done)]
+    assert fractions and seen[-1] == (3, 3) and seen == sorted(seen)
