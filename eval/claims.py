@@ -33,7 +33,10 @@ class Statement:
 def split_statements(answer_text: str) -> list[Statement]:
     """The answer's sentences with the markers each carries (a marker before or after the full stop)."""
     # Move markers that follow a full stop in front of it, so the sentence splitter keeps them.
-    text = re.sub(r"([.!?][\"”’']?)((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)", r"\2\1", answer_text.strip())
+    # "According to <source>: <quote>": the lead-in names the source (the marker checks it); the claim is
+    # the quote. Taken out first: a source named "II. Methods" would cut the sentence in two.
+    text = ATTRIBUTION.sub("", answer_text.strip())
+    text = re.sub(r"([.!?][\"”’']?)((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)", r"\2\1", text)
     out = []
     for s, e in sentence_spans(text):
         sentence = text[s:e]
@@ -42,9 +45,6 @@ def split_statements(answer_text: str) -> list[Statement]:
         # "No — <quote>": the particle is the answer's verdict (checked by the key facts); the claim to
         # verify against the citation is what follows it.
         clean = _ANSWER_PARTICLE.sub("", clean) or clean
-        # "According to <source>: <quote>": the lead-in names the source (the marker checks it); the claim
-        # is the quote.
-        clean = ATTRIBUTION.sub("", clean) or clean
         if words(clean):
             out.append(Statement(clean, list(dict.fromkeys(markers))))
     return out

@@ -164,7 +164,8 @@ def _title_of(text: str) -> str:
         if re.search(r"[A-Za-z]{2}", title):
             return title
     prose = text.strip()[:2000]
-    spans = sentence_spans(prose)
+    # The first sentence with words in it: a PDF page may open with a lone symbol (e.g. U+F020).
+    spans = [(s, e) for s, e in sentence_spans(prose) if re.search(r"[^\W\d_]{2}", prose[s:e])]
     sentence = reflow(prose[spans[0][0]:spans[0][1]] if spans else prose).lstrip("#").strip()
     if len(sentence) > _MAX_TITLE_CHARS:
         sentence = sentence[:_MAX_TITLE_CHARS].rsplit(" ", 1)[0] + " …"

@@ -50,7 +50,7 @@ ABSTAIN_TEXT = "The articles don't say."
 ATTRIBUTION_TITLE_CHARS = 60  # a longer title is a first sentence or a blurb, not a name to say in a sentence
 _VERDICT = re.compile(r"^(Yes|No)\b\s*[—–-]")
 # The lead-in ``attribution`` writes, for readers of answer text (the eval strips it to get the claim).
-ATTRIBUTION = re.compile(r"^According to (?:“[^”]{1,%d}”|a document dated \d{4}-\d{2}-\d{2}|one source):\s*"
+ATTRIBUTION = re.compile(r"According to (?:“[^”]{1,%d}”|a document dated \d{4}-\d{2}-\d{2}|one source):\s*"
                          % ATTRIBUTION_TITLE_CHARS)
 
 
@@ -70,10 +70,11 @@ def attribution(checked: CheckedSentence, passages: list[Chunk], named: set[str]
 
 
 def source_name(chunk: Chunk) -> str:
-    """A short name for a chunk's document in running text: its headline when it has a short one (a
-    title made from a first sentence is not), else its date, else "one source" (the marker names it)."""
-    title = re.sub(r"\s+", " ", chunk.title or chunk.doc_title or "").strip()
-    if title and len(title) <= ATTRIBUTION_TITLE_CHARS:
+    """A short name for a chunk's document in running text: the document's headline when it has a short
+    one (a title made from a first sentence is not), else its date, else "one source" (the marker names
+    it in full). The document's, not the story's: in a paper, the story titles are section headings."""
+    title = re.sub(r"\s+", " ", chunk.doc_title or "").strip()
+    if len(title) <= ATTRIBUTION_TITLE_CHARS and re.search(r"[^\W\d_]{2}", title):
         return f"“{title}”"
     return f"a document dated {chunk.date}" if chunk.date else "one source"
 

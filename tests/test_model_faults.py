@@ -9,7 +9,6 @@ import time
 
 import pytest
 
-from rag import Assistant
 from rag.errors import ModelUnavailable
 from rag.llm import OpenAIChat
 

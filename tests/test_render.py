@@ -40,5 +40,5 @@ def test_a_claim_two_documents_make_and_a_verdict_lead_are_not_attributed():
 
 
 def test_the_lead_in_is_recognisable_for_readers_of_the_text():
-    assert ATTRIBUTION.sub("", "According to “Normans”: The Normans came.") == "The Normans came."
+    assert ATTRIBUTION.sub("", "X [1]. According to “The Normans”: They came.") == "X [1]. They came."
     assert ATTRIBUTION.sub("", "According to a document dated 2022-04-16: X.") == "X."
