@@ -20,6 +20,7 @@ Two judgements, each a prompt file in ``prompts/``:
 from __future__ import annotations
 
 import math
+import re
 import threading
 from pathlib import Path
 from typing import Protocol
@@ -78,7 +79,7 @@ class LlamaJudge:
         return sorted({self._llm.tokenize(w.encode(), add_bos=False)[0] for w in words})
 
     def answers(self, question: str, candidates: list[str]) -> list[float]:
-        return self._score("judge_answer", {"question": question}, candidates, self._p_answered)
+        return self._score("judge_answer", {"question": question}, candidates, self._p_answered_from)
 
     def entails(self, premise: str, claims: list[str]) -> list[float]:
         return self._score("judge_entail", {"premise": premise}, claims, self._p_yes)
@@ -106,7 +107,7 @@ class LlamaJudge:
                 body = body[: max(budget - len(rest), 1)]  # an over-long candidate is judged on its start
                 llm.n_tokens = len(prefix)  # drop the previous candidate from the KV cache
                 llm.eval(body + rest)
-                scores.append(read(self._logits(llm)))
+                scores.append(read(self._logits(llm), candidate))
             return scores
 
     def _render(self, system: str, user: str) -> str:
@@ -131,18 +132,32 @@ class LlamaJudge:
         row = llama_cpp.llama_get_logits_ith(llm._ctx.ctx, -1)
         return np.ctypeslib.as_array(row, shape=(llm.n_vocab(),)).astype(np.float64)
 
-    def _p_yes(self, logits) -> float:
+    def _p_yes(self, logits, candidate: str = "") -> float:
         """P(yes) against P(no), the two answers the prompt allows."""
         yes = _logsumexp([float(logits[t]) for t in self._yes])
         no = _logsumexp([float(logits[t]) for t in self._no])
         return 1.0 / (1.0 + math.exp(no - yes))
 
-    def _p_answered(self, logits) -> float:
-        """1 - P(the reply starts with "unknown"), over the whole vocabulary."""
+    def _p_answered_from(self, logits, candidate: str) -> float:
+        """P(the reply starts with a token of the text itself), over the whole vocabulary. Measured: the
+        model answers "What is the capital of France?" with "Paris" from its own knowledge when the text
+        merely mentions France, so a reply that starts outside the text does not count as answered."""
         import numpy as np
 
         probs = np.exp(logits - logits.max())
-        return 1.0 - float(probs[self._unknown].sum() / probs.sum())
+        # "yes" counts: the prompt allows it, and the model often replies "yes" when the text answers.
+        grounded = sorted((self._text_tokens(candidate) | set(self._yes)) - set(self._unknown))
+        return float(probs[grounded].sum() / probs.sum())
+
+    def _text_tokens(self, text: str) -> set[int]:
+        """Every token the reply could start with when it quotes ``text``: each word's tokens as it
+        opens a reply, after a space, and capitalised."""
+        llm = self._llm
+        tokens: set[int] = set()
+        for word in set(re.findall(r"\w+", text)):
+            for form in (word, " " + word, word[:1].upper() + word[1:]):
+                tokens.update(llm.tokenize(form.encode(), add_bos=False, special=False))
+        return tokens
 
 
 def _logsumexp(values: list[float]) -> float:

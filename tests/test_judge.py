@@ -33,6 +33,18 @@ def test_a_tampered_model_file_is_not_used(tmp_path):
     assert not list(tmp_path.glob("x.*"))  # nothing half-written is left behind
 
 
+def test_an_answer_from_the_models_own_knowledge_is_not_an_answer_from_the_text(judge):
+    """Measured: the model replies "Paris" to a text that merely lists France; only replies that start
+    with the text's own words (or "yes") count."""
+    question = "What is the capital of France?"
+    mention, answer = judge.answers(question, [
+        "Sergeev said the war had frozen relations with researchers in many countries, including France, "
+        "Germany and the United States.",
+        "Paris is the capital of France.",
+    ])
+    assert mention < 0.3 < answer
+
+
 def test_the_judge_tells_an_answer_from_a_related_sentence(judge):
     question = "How many new Chinese engineers did the Russian Academy of Engineering welcome?"
     answer, related = judge.answers(question, [
