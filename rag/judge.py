@@ -8,9 +8,12 @@ Two judgements, each a prompt file in ``prompts/``:
 
 * ``answers(question, candidates)``: does this evidence state the answer to this exact question?
   (``judge_answer.txt``) The model is asked to *answer* from the text or reply "unknown", and the
-  score is 1 - P(first token is "unknown"). Measured on 150 labelled (question, sentence) pairs, this
-  ranked answers above non-answers far better (AUC 0.91) than asking it "does the text answer the
-  question? yes/no" (AUC 0.86-0.87 over three wordings). A rejected candidate is not shown.
+  score is P(the reply's first token is one of the text's own tokens, or "yes"). Measured on 150
+  labelled (question, sentence) pairs, answering (read as 1 - P("unknown")) ranked answers above
+  non-answers far better (AUC 0.91) than asking "does the text answer the question? yes/no" (AUC
+  0.86-0.87 over three wordings). Counting only replies grounded in the text keeps the model's own
+  knowledge out ("Paris" to a text that merely lists France): SQuAD unanswerables abstained went from
+  13/18 to 16/18. A rejected candidate is not shown.
 * ``entails(premise, claims)``: does the quote entail the sentence written from it?
   (``judge_entail.txt``) Used by the guard for sentences a model wrote in its own words.
 * ``yes_no(question, passage)``: which way does the passage answer a yes/no question?
