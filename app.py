@@ -37,9 +37,10 @@ from gradio.utils import get_upload_folder  # noqa: E402
 
 from rag import Assistant, Settings, SettingsError  # noqa: E402
 from rag.access import admin_key, check_change, check_model_url  # noqa: E402
+from rag.chat_view import SHOWN_ANSWERS, link_markers, sources_html  # noqa: E402
+from rag.conversation import message_text  # noqa: E402
 from rag.errors import RagError  # noqa: E402
 from rag.http_api import add_openai_api  # noqa: E402
-from rag.text import normalize  # noqa: E402
 from rag.uploads import Upload, save_uploads  # noqa: E402
 
 from eval.gold import GoldError, load_gold  # noqa: E402
@@ -55,9 +56,6 @@ EXAMPLES = [
     "Why did China sanction Russian scientists?",
 ]
 UPLOAD_TYPES = [".txt", ".md", ".markdown", ".html", ".htm", ".pdf"]
-SHOWN_ANSWERS = 20  # the sources panel keeps this many answers' sources, so older markers still work
-# Answer settings a visitor may change for their own session (index settings are the admin's).
-SESSION_FIELDS = ("backend", "base_url", "model", "top_k", "hybrid", "temperature")
 MODEL_FIELDS = ("backend", "base_url", "model")  # these make the server call a model server: admin only
 
 # A click on a marker [n] in the chat scrolls the sources panel to source n and flashes it.
@@ -80,60 +78,6 @@ CSS = """
 .source mark {background:#fff1a8; padding:0 1px}
 .abstained {color:#8a5a00}
 """
-
-
-def message_text(content) -> str:
-    """Chat message content as plain text (Gradio 6 sends a list of {"type": "text", "text"} parts)."""
-    if isinstance(content, list):
-        return " ".join(p.get("text", "") for p in content if isinstance(p, dict))
-    return content if isinstance(content, str) else ""
-
-
-# Markdown syntax a document could use to make the chat render a link or image (which the browser would
-# fetch, telling the document's author who asked what): each is shown as the literal character instead.
-_MARKDOWN_ACTIVE = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$])")
-
-
-def link_markers(text: str, turn: int) -> str:
-    """Answer text as inert Markdown (HTML escaped, Markdown syntax and URLs defused), with each marker
-    [n] a link to source n of answer ``turn``."""
-    escaped = _MARKDOWN_ACTIVE.sub(r"\\\1", html.escape(text, quote=False))
-    return re.sub(r"\\\[(\d+)\\\]", rf"[\\[\1\\]](#src-{turn}-\1)", escaped)
-
-
-def sources_html(answers: list) -> str:
-    """Sources of each answer of the session, newest first: title, date, document id, and the passage
-    with the quote highlighted; an answer's markers link to its own sources."""
-    if not answers:
-        return "<p>Sources of each answer appear here.</p>"
-    return "".join(_answer_sources(turn, answer, latest=(i == 0))
-                   for i, (turn, answer) in enumerate(reversed(answers[-SHOWN_ANSWERS:])))
-
-
-def _answer_sources(turn: int, answer, latest: bool) -> str:
-    e = html.escape
-    heading = f"<h4>Answer {turn}: {e(answer.question[:80])}</h4>" if answer.question else ""
-    if answer.abstained:
-        items = "".join(f"<li>{e(s['title'])} (<code>{e(s['doc_id'])}</code>"
-                        f"{', ' + e(s['date']) if s.get('date') else ''})</li>" for s in answer.sources[:3])
-        return (f"<details {'open' if latest else ''}><summary>{heading or 'Answer'}</summary>"
-                f"<div class='abstained'><b>No supported answer:</b> the articles don't say.</div>"
-                f"<p>Closest sources:</p><ul>{items}</ul></details>")
-    parts = []
-    for c in answer.citations:
-        quote = normalize(c.quote)
-        passage = next((normalize(p["text"]) for p in answer.passages
-                        if p["doc_id"] == c.doc_id and quote in normalize(p["text"])), quote)
-        at = passage.find(quote)
-        if at >= 0:
-            end = at + len(quote)
-            shown = f"{e(passage[:at])}<mark>{e(passage[at:end])}</mark>{e(passage[end:])}"
-        else:
-            shown = f"<mark>{e(c.quote)}</mark>"
-        date = f", {e(c.date)}" if c.date else ""
-        parts.append(f"<div class='source' id='src-{turn}-{c.marker}'><b>[{c.marker}]</b> {e(c.title)} "
-                     f"(<code>{e(c.doc_id)}</code>{date})<div class='passage'>{shown}</div></div>")
-    return f"<div class='answer-sources' id='answer-{turn}'>{heading}{''.join(parts) or '<p>No sources.</p>'}</div>"
 
 
 def eval_view(folder: Path | None):
@@ -215,14 +159,6 @@ def indexing_progress(bar: gr.Progress):
     return update
 
 
-def _names_only(report) -> str:
-    """An ingest summary with file names, not server paths."""
-    lines = report.summary().splitlines()
-    head = lines[0] if lines else ""
-    skipped = [f"skipped {Path(path).name}: {reason}" for path, reason in report.skipped]
-    return "\n".join([head, *skipped])
-
-
 def build_app(assistant: Assistant, listening_on: str = "127.0.0.1") -> gr.Blocks:
     """The Gradio UI over ``assistant``; ``listening_on`` is the address the app serves (see rag/access.py)."""
     state = AppState(assistant, listening_on)
@@ -261,7 +197,7 @@ def build_app(assistant: Assistant, listening_on: str = "127.0.0.1") -> gr.Block
         if saved.saved:
             report = assistant.index(folder, progress=indexing_progress(progress))
             state.index_changed()
-            status += "\n" + _names_only(report)
+            status += "\n" + report.summary(paths=False)
         return state.documents_table(), html.escape(status).replace("\n", "  \n")
 
     def remove(doc_id: str, key):
@@ -297,7 +233,7 @@ def build_app(assistant: Assistant, listening_on: str = "127.0.0.1") -> gr.Block
             return state.documents_table(), f"⚠️ {exc}"
         report = assistant.index(assistant.corpus_folder(), rebuild=True, progress=indexing_progress(progress))
         state.index_changed()
-        return state.documents_table(), "Rebuilt. " + html.escape(_names_only(report)).replace("\n", "  \n")
+        return state.documents_table(), "Rebuilt. " + html.escape(report.summary(paths=False)).replace("\n", "  \n")
 
     def apply_settings(backend, base_url, model, top_k, hybrid, temperature, key, session):
         shared = assistant.settings

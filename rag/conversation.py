@@ -13,6 +13,15 @@ import re
 from .text import STOPWORDS
 
 History = list[dict[str, str]]
+
+
+def message_text(content) -> str:
+    """Chat message content as text: a string, or a list of {"type": "text", "text": ...} parts (as
+    OpenAI clients and Gradio 6 send it)."""
+    if isinstance(content, list):
+        return " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return content if isinstance(content, str) else ""
+
 _MARKERS = re.compile(r"\[\d+\]")
 
 _PERSON_PRONOUNS = r"he|she|him|his|her|hers"

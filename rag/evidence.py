@@ -2,13 +2,11 @@
 
 Three steps, each with one job:
 
-* ``profile_question``: what the question asks (its rare words, the answer type it wants, whose
-  words it asks for, what it takes for granted);
-* ``candidate_units``: every sentence of the retrieved chunks, as a verbatim span (a sentence that
-  introduces a list, ending in ":", carries the list with it; a fragment cut by a chunk edge is
-  skipped);
-* ``rank``: each unit scored as the weighted sum of the features in ``FEATURES`` (``WEIGHTS`` says why
-  each weight is what it is); ``choose`` then keeps the best few that add to each other.
+* ``profile_question``: what the question asks (rare words, answer type, whose words, premises);
+* ``candidate_units``: every sentence of the retrieved chunks as a verbatim span (one ending in ":"
+  carries its list; chunk-edge fragments and text addressing the model are skipped);
+* ``rank``: each unit scored as the weighted sum of ``FEATURES`` (``WEIGHTS`` says why each weight is
+  what it is); ``choose`` then keeps the best few that add to each other.
 """
 
 from __future__ import annotations

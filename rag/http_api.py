@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from .conversation import message_text
 from .errors import RagError, http_error
 from .assistant import Assistant
 
@@ -36,13 +37,6 @@ class ChatRequest(BaseModel):
     model: str | None = None
     messages: list[Message]
     stream: bool = False
-
-
-def _text(content) -> str:
-    """Message content as text (a string, or OpenAI's list of {"type": "text", "text": ...} parts)."""
-    if isinstance(content, list):
-        return " ".join(p.get("text", "") for p in content if isinstance(p, dict))
-    return content or ""
 
 
 def _error(status: int, kind: str, message: str, param: str | None = None, code: str | None = None,
@@ -95,7 +89,7 @@ def openai_router(assistant: Assistant) -> APIRouter:
 
     @router.post("/chat/completions")
     def chat(request: ChatRequest):
-        messages = [{"role": m.role, "content": _text(m.content)} for m in request.messages if m.role != "system"]
+        messages = [{"role": m.role, "content": message_text(m.content)} for m in request.messages if m.role != "system"]
         if not messages or messages[-1]["role"] != "user":
             return _error(400, "invalid_request_error", "the last message must be the user's question")
         question, history = messages[-1]["content"], messages[:-1]

@@ -39,12 +39,14 @@ class IngestReport:
     chunks: int = 0
     seconds: float = 0.0
 
-    def summary(self) -> str:
+    def summary(self, paths: bool = True) -> str:
+        """One line of counts, then a line per skipped file (its name only, without ``paths``: for a UI
+        that must not show where the server keeps its files)."""
         parts = [f"{len(self.added)} added", f"{len(self.updated)} updated", f"{len(self.unchanged)} unchanged",
                  f"{len(self.removed)} removed", f"{self.chunks} chunks written", f"{self.seconds:.1f}s"]
         text = "indexed: " + ", ".join(parts)
         for path, reason in self.skipped:
-            text += f"\nskipped {path}: {reason}"
+            text += f"\nskipped {path if paths else Path(path).name}: {reason}"
         return text
 
 

@@ -116,18 +116,19 @@ class ChunkStore:
         return bool((self.collection.metadata or {}).get("complete", False))
 
     def mark_complete(self, complete: bool) -> None:
-        meta = {k: v for k, v in (self.collection.metadata or {}).items() if not k.startswith("hnsw:")}
-        meta["complete"] = complete
-        self.collection.modify(metadata=meta)
+        self._set_metadata(complete=complete)
 
     def corpus_folder(self) -> str | None:
         """The corpus folder the index was last built from (None for an index built before this was kept)."""
         return (self.collection.metadata or {}).get("corpus_dir")
 
     def record_corpus_folder(self, folder: str) -> None:
+        self._set_metadata(corpus_dir=folder)
+
+    def _set_metadata(self, **values) -> None:
+        # Chroma refuses to modify the hnsw:* keys, so they are left out of what is written back.
         meta = {k: v for k, v in (self.collection.metadata or {}).items() if not k.startswith("hnsw:")}
-        meta["corpus_dir"] = folder
-        self.collection.modify(metadata=meta)
+        self.collection.modify(metadata={**meta, **values})
 
     def document_hashes(self) -> dict[str, str]:
         """doc_id -> content hash of every indexed document; "" for a document whose chunks are not all

@@ -1,0 +1,61 @@
+"""An answer as safe web content: the chat's Markdown with markers as links, and the sources panel.
+
+Everything from documents is data here: HTML is escaped, and Markdown syntax is shown literally, so
+a document cannot make the browser render a link or fetch an image. Each answer's markers link to that
+answer's own sources (``#src-<turn>-<n>``), so a marker in an earlier answer still shows its quote.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from .text import normalize
+
+SHOWN_ANSWERS = 20  # the sources panel keeps this many answers' sources, so older markers still work
+
+# Markdown syntax a document could use to make the chat render a link or image (which the browser would
+# fetch, telling the document's author who asked what): each is shown as the literal character instead.
+_MARKDOWN_ACTIVE = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$])")
+
+
+def link_markers(text: str, turn: int) -> str:
+    """Answer text as inert Markdown (HTML escaped, Markdown syntax and URLs defused), with each marker
+    [n] a link to source n of answer ``turn``."""
+    escaped = _MARKDOWN_ACTIVE.sub(r"\\\1", html.escape(text, quote=False))
+    return re.sub(r"\\\[(\d+)\\\]", rf"[\\[\1\\]](#src-{turn}-\1)", escaped)
+
+
+def sources_html(answers: list) -> str:
+    """Sources of each answer of the session, newest first: title, date, document id, and the passage
+    with the quote highlighted; an answer's markers link to its own sources."""
+    if not answers:
+        return "<p>Sources of each answer appear here.</p>"
+    return "".join(_answer_sources(turn, answer, latest=(i == 0))
+                   for i, (turn, answer) in enumerate(reversed(answers[-SHOWN_ANSWERS:])))
+
+
+def _answer_sources(turn: int, answer, latest: bool) -> str:
+    e = html.escape
+    heading = f"<h4>Answer {turn}: {e(answer.question[:80])}</h4>" if answer.question else ""
+    if answer.abstained:
+        items = "".join(f"<li>{e(s['title'])} (<code>{e(s['doc_id'])}</code>"
+                        f"{', ' + e(s['date']) if s.get('date') else ''})</li>" for s in answer.sources[:3])
+        return (f"<details {'open' if latest else ''}><summary>{heading or 'Answer'}</summary>"
+                f"<div class='abstained'><b>No supported answer:</b> the articles don't say.</div>"
+                f"<p>Closest sources:</p><ul>{items}</ul></details>")
+    parts = []
+    for c in answer.citations:
+        quote = normalize(c.quote)
+        passage = next((normalize(p["text"]) for p in answer.passages
+                        if p["doc_id"] == c.doc_id and quote in normalize(p["text"])), quote)
+        at = passage.find(quote)
+        if at >= 0:
+            end = at + len(quote)
+            shown = f"{e(passage[:at])}<mark>{e(passage[at:end])}</mark>{e(passage[end:])}"
+        else:
+            shown = f"<mark>{e(c.quote)}</mark>"
+        date = f", {e(c.date)}" if c.date else ""
+        parts.append(f"<div class='source' id='src-{turn}-{c.marker}'><b>[{c.marker}]</b> {e(c.title)} "
+                     f"(<code>{e(c.doc_id)}</code>{date})<div class='passage'>{shown}</div></div>")
+    return f"<div class='answer-sources' id='answer-{turn}'>{heading}{''.join(parts) or '<p>No sources.</p>'}</div>"
