@@ -6,6 +6,8 @@ import threading
 from pathlib import Path
 from typing import Iterator
 
+import numpy as np
+
 from .conversation import History
 from .embedding import DIMENSION, MODEL_NAME, MiniLMOnnxEmbedding
 from .ingest import IngestReport, ProgressCallback, ingest
@@ -14,7 +16,8 @@ from .llm import load_generator
 from .pipeline import AnswerPipeline
 from .prompts import Prompts
 from .render import Answer
-from .retrieval import HybridRetriever, LexicalIndex
+from .lexical import LexicalIndex, lexical_path
+from .retrieval import HybridRetriever
 from .settings import Settings
 from .store import ChunkStore
 
@@ -33,6 +36,7 @@ class Assistant:
         self.settings = settings.replace(**overrides) if settings else Settings.from_env(**overrides)
         self.embedder = MiniLMOnnxEmbedding()
         self.store = ChunkStore(self.settings, MODEL_NAME, DIMENSION)
+        self.lexical = LexicalIndex(self.lexical_file(), MODEL_NAME)
         self._engine: AnswerPipeline | None = None
         self._generator = None
         self._judge = judge
@@ -50,7 +54,7 @@ class Assistant:
             raise ValueError(f"derive() changes answer settings only, not {', '.join(fixed)}")
         other = object.__new__(Assistant)
         other.settings = self.settings.replace(**changes)
-        other.embedder, other.store = self.embedder, self.store
+        other.embedder, other.store, other.lexical = self.embedder, self.store, self.lexical
         other._engine, other._generator, other._lock = None, None, threading.RLock()
         other._judge = self.judge() if not other.settings.fast else self._judge
         return other
@@ -61,10 +65,14 @@ class Assistant:
               progress: bool | ProgressCallback = False) -> IngestReport:
         """Bring the index in line with a corpus folder (incremental unless ``rebuild``)."""
         with self._lock:
-            report = ingest(self.settings, self.store, self._embed_texts,
+            report = ingest(self.settings, self.store, self.lexical, self._embed_texts,
                             Path(corpus_dir) if corpus_dir else None, progress=progress, rebuild=rebuild)
-            self._engine = None  # the lexical index is rebuilt from the new chunks on next use
+            self._engine = None  # the next question starts from fresh document frequencies
             return report
+
+    def lexical_file(self) -> Path:
+        """The lexical index's file (BM25 and sentence vectors): in ``index_dir``, also with a Chroma server."""
+        return lexical_path(self.settings.index_dir, self.settings.collection, self.settings.chroma_url)
 
     def corpus_folder(self) -> Path:
         """The folder the index was built from (``rag index --corpus``), else the configured one."""
@@ -73,16 +81,16 @@ class Assistant:
 
     def documents(self) -> list[dict]:
         """Indexed documents: doc_id, title, date and chunk count."""
-        docs: dict[str, dict] = {}
-        for chunk in self.store.all_chunks():
-            entry = docs.setdefault(chunk.doc_id, {"doc_id": chunk.doc_id, "title": chunk.doc_title,
-                                                   "date": chunk.date, "chunks": 0})
-            entry["chunks"] += 1
-        return sorted(docs.values(), key=lambda d: d["doc_id"])
+        return self.lexical.documents()
+
+    def document_hashes(self) -> dict[str, str]:
+        """doc_id -> content hash of every indexed document (what an upload is compared with)."""
+        return self.lexical.document_hashes()
 
     def remove_document(self, doc_id: str) -> None:
         with self._lock:
             self.store.delete_document(doc_id)
+            self.lexical.delete_document(doc_id)
             self._engine = None
 
     # --- answers -----------------------------------------------------------------------------
@@ -117,13 +125,14 @@ class Assistant:
             return ready
         with self._lock:
             if self._engine is None:
-                if self.store.count() == 0:
+                stored = self.store.count()
+                if stored == 0:
                     self.index(progress=False)
-                elif not self.store.is_complete():  # an interrupted ingest: finish it from its own folder
+                elif not self.store.is_complete() or stored != self.lexical.chunk_count():
+                    # An interrupted ingest, or an index from before the lexical one: finish it from its folder.
                     self.index(self.corpus_folder(), progress=False)
-                lexical = LexicalIndex(self.store.all_chunks())
-                retriever = HybridRetriever(self.settings, self.store, self._embed_query, lexical)
-                self._engine = AnswerPipeline(self.settings, retriever, lexical, self.embedder.embed,
+                retriever = HybridRetriever(self.settings, self.store, self._embed_query, self.lexical)
+                self._engine = AnswerPipeline(self.settings, retriever, self.lexical, self.embedder.embed,
                                               self._load_generator, self.judge, Prompts())
             return self._engine
 
@@ -138,8 +147,8 @@ class Assistant:
             self._judge = LlamaJudge(self.settings)
         return self._judge
 
-    def _embed_texts(self, texts: list[str]) -> list[list[float]]:
-        return self.embedder.embed(texts).tolist()
+    def _embed_texts(self, texts: list[str]) -> np.ndarray:
+        return self.embedder.embed(texts)
 
     def _embed_query(self, text: str) -> list[float]:
         return self.embedder.embed([text])[0].tolist()

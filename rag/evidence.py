@@ -19,7 +19,8 @@ import numpy as np
 
 from .guard import negation_scope
 from .injection import instruction_spans
-from .retrieval import LexicalIndex, ScoredChunk
+from .lexical import LexicalIndex
+from .retrieval import ScoredChunk
 from .text import content_stems, normalize, sentence_spans, stem, stem_in, words
 
 # Words that ask about the corpus itself rather than its content.

@@ -1,4 +1,5 @@
-"""Ingest: documents -> token-sized chunks with exact offsets -> vectors -> the chunk store.
+"""Ingest: documents -> token-sized chunks with exact offsets -> vectors (of chunks and of their sentences)
+-> the chunk store and the lexical index, in batches.
 
 Re-indexing is incremental by content hash: unchanged documents are skipped, changed ones replaced,
 deleted ones removed. The collection is flagged incomplete while an ingest runs, so an interrupted
@@ -16,17 +17,22 @@ from typing import Callable
 from llama_index.core import Document
 from llama_index.core.node_parser import SentenceSplitter
 
+import numpy as np
+
 from .corpus import SourceDocument, load_corpus
 from .errors import RagError
+from .lexical import IndexedDocument, LexicalIndex, SentenceVectors
 from .settings import Settings
 from .store import Chunk, ChunkStore
-from .text import normalize, tiktoken_tokenizer
+from .text import normalize, reflow, sentence_spans, tiktoken_tokenizer, words
 
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[float, int, str], None]  # (documents done, fractions included; total; doc_id)
 # Chunks embedded between two progress reports: a big document reports its progress as it goes.
 EMBED_SLICE = 256
+# Chunks per write to the store and the lexical index: per-call costs vanish, memory stays bounded.
+WRITE_BATCH = 512
 
 
 @dataclass
@@ -112,28 +118,31 @@ def _span_end(text: str, content: str, start: int) -> int:
 def ingest(
     settings: Settings,
     store: ChunkStore,
-    embed: Callable[[list[str]], list[list[float]]],
+    lexical: LexicalIndex,
+    embed: Callable[[list[str]], "np.ndarray | list[list[float]]"],
     corpus_dir: Path | None = None,
     progress: bool | ProgressCallback = False,
     rebuild: bool = False,
 ) -> IngestReport:
-    """Bring the store in line with the corpus folder and report what changed."""
+    """Bring the vector store and the lexical index in line with the corpus folder; report what changed."""
     started = time.perf_counter()
     folder = Path(corpus_dir or settings.corpus_dir)
     loaded = load_corpus(folder)
     report = IngestReport(skipped=[(str(p), reason) for p, reason in loaded.skipped])
     if rebuild:
         store.reset()
+        lexical.reset()
     store.mark_complete(False)
     # Recorded first, so an interrupted ingest is finished from the same folder, and the app adds
     # uploads to the folder the index was built from (not to the default one, which would drop the rest).
     store.record_corpus_folder(str(folder.resolve()))
 
-    indexed = store.document_hashes()
+    indexed, in_store = indexed_documents(store, lexical)
     current = {d.doc_id: d for d in loaded.documents}
     todo = [d for d in loaded.documents if indexed.get(d.doc_id) != d.content_hash]
     report.unchanged = sorted(d for d in current if indexed.get(d) == current[d].content_hash)
     splitter = make_splitter(settings)
+    writer = BatchWriter(store, lexical, replacing=set(indexed) | in_store)
 
     bar = None
     if progress is True and todo:
@@ -143,34 +152,88 @@ def ingest(
     for done, doc in enumerate(todo, 1):
         try:
             chunks = chunk_document(doc, splitter)
-            vectors: list[list[float]] = []
-            for at in range(0, len(chunks), EMBED_SLICE):
-                vectors += embed([_embedding_text(c) for c in chunks[at : at + EMBED_SLICE]])
-                if callable(progress) and len(chunks) > EMBED_SLICE:
-                    progress(done - 1 + len(vectors) / len(chunks), len(todo), doc.doc_id)
-            store.replace_document(doc.doc_id, chunks, vectors)
+            spans = [sentence_units(c.text) for c in chunks]
+            # A sentence in the overlap of two chunks is embedded once.
+            sentences = list(dict.fromkeys(reflow(c.text[s:e]) for c, found in zip(chunks, spans) for s, e in found))
+            texts = [_embedding_text(c) for c in chunks] + sentences
+            vectors: list[np.ndarray] = []
+            for at in range(0, len(texts), EMBED_SLICE):
+                vectors.append(np.asarray(embed(texts[at : at + EMBED_SLICE]), dtype=np.float32))
+                if callable(progress) and len(texts) > EMBED_SLICE:
+                    progress(done - 1 + min(at + EMBED_SLICE, len(texts)) / len(texts), len(todo), doc.doc_id)
+            matrix = np.vstack(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)
+            by_text = dict(zip(sentences, matrix[len(chunks):]))
+            per_chunk = [SentenceVectors(np.array(found, dtype=np.int32).reshape(-1, 2),
+                                         np.array([by_text[reflow(c.text[s:e])] for s, e in found], dtype=np.float32))
+                         for c, found in zip(chunks, spans)]
         except RagError:
             raise  # the store or a setting, not this document: every other document would fail too
         except Exception as exc:  # this document cannot be indexed: set it aside, index the rest
             log.exception("could not index %s", doc.path)
             report.skipped.append((str(doc.path), f"could not be indexed ({exc.__class__.__name__}: {exc})"))
-            store.delete_document(doc.doc_id)  # no half-written document stays behind
             continue
-        (report.updated if doc.doc_id in indexed else report.added).append(doc.doc_id)
+        writer.add(IndexedDocument(doc.doc_id, doc.content_hash, doc.title, doc.date, chunks, per_chunk),
+                   matrix[: len(chunks)])
+        (report.updated if doc.doc_id in writer.replacing else report.added).append(doc.doc_id)
         report.chunks += len(chunks)
         if bar is not None:
             bar.update(1)
         elif callable(progress):
             progress(done, len(todo), doc.doc_id)
+    writer.flush()
     if bar is not None:
         bar.close()
 
-    for doc_id in sorted(set(indexed) - set(current)):
+    for doc_id in sorted((set(indexed) | in_store) - set(current)):
         store.delete_document(doc_id)
+        lexical.delete_document(doc_id)
         report.removed.append(doc_id)
     store.mark_complete(True)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def indexed_documents(store: ChunkStore, lexical: LexicalIndex) -> tuple[dict[str, str], set[str]]:
+    """(doc_id -> hash of the documents indexed whole, ids of every document the vector store holds).
+
+    The lexical index is written after the store, so a document it holds is in both. Only when the two
+    disagree on the chunk count (an index built before the lexical one, an ingest killed between the two
+    writes) are the store's own records read, a page at a time, to find what to rewrite or remove.
+    """
+    indexed = lexical.document_hashes()
+    if store.count() == lexical.chunk_count():
+        return indexed, set()
+    stored = store.document_hashes()
+    return {d: h for d, h in indexed.items() if stored.get(d) == h}, set(stored)
+
+
+class BatchWriter:
+    """Collects embedded documents and writes them in batches of about ``WRITE_BATCH`` chunks: one call
+    per batch instead of a round trip per document (documents of a few chunks are the common case)."""
+
+    def __init__(self, store: ChunkStore, lexical: LexicalIndex, replacing: set[str]):
+        self.store, self.lexical, self.replacing = store, lexical, replacing
+        self.pending: list[tuple[IndexedDocument, np.ndarray]] = []
+
+    def add(self, doc: IndexedDocument, chunk_vectors: np.ndarray) -> None:
+        self.pending.append((doc, chunk_vectors))
+        if sum(len(d.chunks) for d, _ in self.pending) >= WRITE_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        docs = [d for d, _ in self.pending]
+        self.store.write_documents([(d.doc_id, d.chunks, v) for d, v in self.pending],
+                                   replacing={d.doc_id for d in docs} & self.replacing)
+        self.lexical.write(docs)  # after the store: a document the lexical index holds is whole in both
+        self.pending = []
+
+
+def sentence_units(text: str) -> list[tuple[int, int]]:
+    """The spans of ``text`` that get a sentence vector: its sentences of three words or more (what the
+    answer stage ranks as evidence)."""
+    return [(s, e) for s, e in sentence_spans(text) if len(words(text[s:e])) >= 3]
 
 
 def _embedding_text(chunk: Chunk) -> str:

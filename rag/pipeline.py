@@ -34,10 +34,11 @@ from .evidence import (QUESTION_NOISE, Evidence, QuestionProfile, RankContext, c
 from .guard import CheckedSentence, Support, check_answer
 from .judge import ENTAILED, Judge
 from .lead import yes_no_lead
+from .lexical import LexicalIndex
 from .llm import Generator
 from .prompts import Prompts
 from .render import Answer, abstain, passages_of, render, sources_of
-from .retrieval import HybridRetriever, LexicalIndex, passes_filters
+from .retrieval import HybridRetriever, passes_filters
 from .settings import Settings
 from .store import Chunk
 from .text import content_stems, reflow, stem
@@ -158,8 +159,7 @@ class AnswerPipeline:
         units = candidate_units(hits)
         if not units:
             return []
-        texts = [reflow(u.text) for u in units]
-        vectors = dict(zip([u.text for u in units], self.sentence_vectors(texts)))
+        vectors = self.unit_vectors(units, [h.chunk for h in hits])
         return rank(units, q, RankContext(self.embed([q.text])[0], vectors, len(hits)))
 
     def judges_presence(self, q: QuestionProfile) -> bool:
@@ -180,11 +180,11 @@ class AnswerPipeline:
 
     def unknown_names(self, question: str, units: list[Evidence]) -> bool:
         """A name in the question that neither the evidence nor the corpus knows (e.g. "Nobel")."""
-        known = set(self.lexical.vocabulary)
+        known: set[str] = set()
         for u in units:
             known |= set(content_stems(u.text))
         names = {stem(w) for w in re.findall(r"\b[A-Z][a-z]+", question)[1:]}
-        return any(n not in known and n not in QUESTION_NOISE for n in names)
+        return any(n not in known and n not in QUESTION_NOISE and not self.lexical.knows(n) for n in names)
 
     def judged(self, q: QuestionProfile, units: list[Evidence], passages: list[Chunk], base: Answer) -> list[Evidence]:
         """The best-ranked units the judge says state the answer; the rest are not shown."""
@@ -227,7 +227,9 @@ class AnswerPipeline:
 
     def catalog(self, query: CatalogQuery, question: str, standalone: str, started: float) -> Answer:
         """A corpus-level question, answered from the documents' metadata (see rag.catalog)."""
-        openings = [c for c in opening_chunks(self.lexical.chunks, per_story=query.kind == "overview")
+        per_story = query.kind == "overview"
+        stored = self.retriever.store.get_chunks(self.lexical.opening_chunk_ids(per_story))
+        openings = [c for c in opening_chunks(stored, per_story=per_story)
                     if passes_filters(c, self.settings)]
         # Cited as whole articles: the citation carries the article's title, not its first story's.
         chunks = [dataclasses.replace(c, title=c.doc_title) for c in openings]
@@ -243,6 +245,20 @@ class AnswerPipeline:
         return render(base, kept, chunks, started, final=True) if kept else abstain(base, started)
 
     # --- helpers ---------------------------------------------------------------------------------
+
+    def unit_vectors(self, units: list[Evidence], passages: list[Chunk]) -> dict[str, np.ndarray]:
+        """Unit text -> its vector: stored at ingest for a sentence, embedded now for the rest (a sentence
+        with the list it introduces, or an index built before sentence vectors were kept)."""
+        stored = self.lexical.sentence_vectors(passages)
+        lookups = {chunk_id: found.lookup() for chunk_id, found in stored.items()}
+        vectors: dict[str, np.ndarray] = {}
+        for u in units:
+            vector = lookups.get(passages[u.passage - 1].id, {}).get((u.start, u.end))
+            if vector is not None:
+                vectors[u.text] = vector
+        missing = [u.text for u in units if u.text not in vectors]
+        vectors.update(zip(missing, self.sentence_vectors([reflow(t) for t in missing])))
+        return vectors
 
     def sentence_vectors(self, texts: list[str]) -> list[np.ndarray]:
         cache = self._vectors

@@ -160,19 +160,24 @@ class ChunkStore:
 
     # --- writing -----------------------------------------------------------------------------
 
-    def replace_document(self, doc_id: str, chunks: list[Chunk], embeddings: list[list[float]]) -> None:
+    def replace_document(self, doc_id: str, chunks: list[Chunk], embeddings) -> None:
         """Swap a document's chunks: new ones are written first, then the stale ones removed."""
-        old_ids = {i for i, _, _ in self._pages(include=[], where={"doc_id": doc_id})}
+        self.write_documents([(doc_id, chunks, embeddings)], replacing={doc_id})
+
+    def write_documents(self, documents: list[tuple[str, list[Chunk], Any]], replacing: set[str] = frozenset()) -> None:
+        """Write the chunks of several documents in as few calls as Chroma's batch limit allows. For the
+        documents in ``replacing`` (indexed before), the chunks they no longer have are removed after."""
+        old_ids = {i for doc_id in replacing for i, _, _ in self._pages(include=[], where={"doc_id": doc_id})}
+        records = [({**c.to_metadata(), "doc_chunks": len(chunks)}, c, vector)
+                   for _, chunks, vectors in documents for c, vector in zip(chunks, vectors)]
         batch = self.max_batch()  # Chroma refuses a bigger write ("batch size 31334 > 5461")
-        for at in range(0, len(chunks), batch):
-            part = chunks[at : at + batch]
+        for at in range(0, len(records), batch):
+            part = records[at : at + batch]
             self.collection.upsert(
-                ids=[c.id for c in part],
-                documents=[c.text for c in part],
-                metadatas=[{**c.to_metadata(), "doc_chunks": len(chunks)} for c in part],
-                embeddings=embeddings[at : at + batch],
+                ids=[c.id for _, c, _ in part], documents=[c.text for _, c, _ in part],
+                metadatas=[m for m, _, _ in part], embeddings=[v for _, _, v in part],
             )
-        stale = sorted(old_ids - {c.id for c in chunks})
+        stale = sorted(old_ids - {c.id for _, c, _ in records})
         for at in range(0, len(stale), batch):
             self.collection.delete(ids=stale[at : at + batch])
 
@@ -197,13 +202,19 @@ class ChunkStore:
         chunks = [Chunk.from_record(i, d, m) for i, d, m in self._pages(include=["documents", "metadatas"])]
         return sorted(chunks, key=lambda c: (c.doc_id, c.start))
 
+    def get_chunks(self, ids: list[str]) -> list[Chunk]:
+        """The chunks with these ids (those still there), read a page at a time."""
+        found: list[Chunk] = []
+        for at in range(0, len(ids), READ_PAGE):
+            page = self.collection.get(ids=ids[at : at + READ_PAGE], include=["documents", "metadatas"])
+            found += [Chunk.from_record(i, d, m) for i, d, m in zip(page["ids"], page["documents"], page["metadatas"])]
+        return found
+
     def query(self, embedding: list[float], k: int, where: dict | None = None) -> list[tuple[Chunk, float]]:
-        """The k nearest chunks with their cosine similarity."""
-        n = self.count()
-        if n == 0:
-            return []
+        """The k nearest chunks with their cosine similarity (fewer when the collection holds fewer; Chroma
+        1.x caps ``n_results`` itself, so no per-query ``count()`` round trip)."""
         result = self.collection.query(
-            query_embeddings=[embedding], n_results=min(k, n), where=where or None,
+            query_embeddings=[embedding], n_results=k, where=where or None,
             include=["documents", "metadatas", "distances"],
         )
         return [

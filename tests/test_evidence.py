@@ -5,7 +5,8 @@ import pytest
 
 from rag import evidence as ev
 from rag.evidence import Evidence, RankContext, candidate_units, choose, profile_question, rank
-from rag.retrieval import LexicalIndex, ScoredChunk
+from rag.lexical import LexicalIndex
+from rag.retrieval import ScoredChunk
 from rag.store import Chunk
 
 
@@ -20,7 +21,7 @@ CHUNKS = [
     chunk("Researchers met in the capital. The weather was fine and everyone was pleased with the food.", 2),
 ]
 # Filler chunks make names rare, as in a real corpus (a word in most chunks is a topic, not a name).
-LEXICAL = LexicalIndex(CHUNKS + [chunk(f"Filler text number {n} about nothing in particular.", 10 + n) for n in range(7)])
+LEXICAL = LexicalIndex.of_chunks(CHUNKS + [chunk(f"Filler text number {n} about nothing in particular.", 10 + n) for n in range(7)])
 
 
 def unit(text: str, window: str | None = None, passage: int = 1) -> Evidence:
