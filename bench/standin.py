@@ -1,0 +1,64 @@
+"""A stand-in encoder for the sizes where the real one would take hours on 2 cores.
+
+Hashed words (feature hashing into 384 dimensions, L2-normalised): every stage but the encoder runs for
+real, with vectors of the right shape and some lexical meaning. Dense retrieval quality measured with it
+says nothing about the real model; speed and memory do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import numpy as np
+from llama_index.core.base.embeddings.base import BaseEmbedding
+
+DIMENSION = 384
+
+
+def _bucket(word: str) -> tuple[int, float]:
+    digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
+    value = int.from_bytes(digest, "little")
+    return value % DIMENSION, 1.0 if value & (1 << 40) else -1.0
+
+
+class StandInEncoder:
+    """``embed(texts) -> (n, 384)`` unit vectors from hashed lower-cased words."""
+
+    def __init__(self):
+        self._cache: dict[str, tuple[int, float]] = {}
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"[a-z0-9]+", text.lower()):
+                slot = self._cache.get(word)
+                if slot is None:
+                    slot = self._cache[word] = _bucket(word)
+                out[row, slot[0]] += slot[1]
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.clip(norms, 1e-12, None)
+
+
+class StandInEmbedding(BaseEmbedding):
+    """The same encoder behind LlamaIndex's embedding interface (for the peer)."""
+
+    model_name: str = "stand-in-hashed-words"
+
+    def _vectors(self, texts: list[str]) -> list[list[float]]:
+        return StandInEncoder().embed(texts).tolist()
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self._vectors([query])[0]
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self._vectors([text])[0]
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return self._vectors(texts)
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+    async def _aget_text_embedding(self, text: str) -> list[float]:
+        return self._get_text_embedding(text)
