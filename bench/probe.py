@@ -180,7 +180,7 @@ def run_peer(args) -> dict:
         embed_model = MiniLMOnnxEmbedding()
     defaults = Settings()
     started = time.perf_counter()
-    docs = SimpleDirectoryReader(args.corpus).load_data()
+    docs = SimpleDirectoryReader(args.corpus, exclude_hidden=False).load_data()  # the cache is .cache/
     splitter = SentenceSplitter(chunk_size=defaults.chunk_tokens, chunk_overlap=defaults.chunk_overlap,
                                 tokenizer=tiktoken_tokenizer())
     index = VectorStoreIndex.from_documents(docs, embed_model=embed_model, transformations=[splitter])

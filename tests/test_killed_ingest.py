@@ -43,6 +43,7 @@ def test_an_ingest_killed_at_several_points_is_finished_by_the_next_run(tmp_path
     expected = {d.doc_id: len(chunk_document(d, splitter)) for d in load_corpus(corpus).documents}
     chunks = resumed.store.all_chunks()
     assert len({c.id for c in chunks}) == len(chunks) == sum(expected.values())
-    assert {d["doc_id"]: d["chunks"] for d in resumed.documents()} == expected
+    assert {d["doc_id"]: d["chunks"] for d in resumed.documents()} == expected  # the lexical index's count
+    assert resumed.lexical.chunk_count() == len(chunks)  # no BM25 row twice, none missing
     assert all(h for h in resumed.store.document_hashes().values())
     assert finished_early < len(KILL_AFTER_SECONDS), "no run was killed midway: raise the corpus size"
