@@ -5,8 +5,7 @@ Three steps, each with one job:
 * ``profile_question``: what the question asks (rare words, answer type, whose words, premises);
 * ``candidate_units``: every sentence of the retrieved chunks as a verbatim span (one ending in ":"
   carries its list; chunk-edge fragments and text addressing the model are skipped);
-* ``rank``: each unit scored as the weighted sum of ``FEATURES`` (``WEIGHTS`` says why each weight is
-  what it is); ``choose`` then keeps the best few that add to each other.
+* ``rank``: each unit scored as the weighted sum of ``FEATURES`` (``WEIGHTS`` says why); ``choose`` keeps the best few.
 """
 
 from __future__ import annotations
