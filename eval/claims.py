@@ -31,23 +31,34 @@ class Statement:
 
 
 def split_statements(answer_text: str) -> list[Statement]:
-    """The answer's sentences with the markers each carries (a marker before or after the full stop)."""
+    """The answer's sentences with the markers each carries (a marker before or after the full stop); a
+    sentence without a marker belongs to the next statement that has one."""
     # Move markers that follow a full stop in front of it, so the sentence splitter keeps them.
     # "According to <source>: <quote>": the lead-in names the source (the marker checks it); the claim is
     # the quote. Taken out first: a source named "II. Methods" would cut the sentence in two.
     text = ATTRIBUTION.sub("", answer_text.strip())
     text = re.sub(r"([.!?][\"”’']?)((?:\s*\[\d+(?:\s*,\s*\d+)*\])+)", r"\2\1", text)
     out = []
+    pending = ""  # sentences without a marker, waiting for the one that cites them
     for s, e in sentence_spans(text):
-        sentence = text[s:e]
+        sentence = pending + text[s:e]
         markers = [int(n) for group in MARKER.findall(sentence) for n in group.split(",")]
-        clean = re.sub(r"\s+([.!?,;:])", r"\1", MARKER.sub("", sentence)).strip()
-        # "No — <quote>": the particle is the answer's verdict (checked by the key facts); the claim to
-        # verify against the citation is what follows it.
-        clean = _ANSWER_PARTICLE.sub("", clean) or clean
-        if words(clean):
-            out.append(Statement(clean, list(dict.fromkeys(markers))))
-    return out
+        if not markers:
+            # One citation may cover a quote of several sentences ("... listed below: A. NIPS ... [1]"):
+            # the marker at its end cites them all, so they are checked together against its quote.
+            pending = sentence + " "
+            continue
+        pending = ""
+        out += _statement(sentence, markers)
+    return out + _statement(pending, [])
+
+
+def _statement(sentence: str, markers: list[int]) -> list[Statement]:
+    clean = re.sub(r"\s+([.!?,;:])", r"\1", MARKER.sub("", sentence)).strip()
+    # "No — <quote>": the particle is the answer's verdict (checked by the key facts); the claim to
+    # verify against the citation is what follows it.
+    clean = _ANSWER_PARTICLE.sub("", clean) or clean
+    return [Statement(clean, list(dict.fromkeys(markers)))] if words(clean) else []
 
 
 def atomic_claims(sentence: str) -> list[str]:

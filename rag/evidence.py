@@ -20,7 +20,7 @@ from .guard import negation_scope
 from .injection import instruction_spans
 from .lexical import LexicalIndex
 from .retrieval import ScoredChunk
-from .text import content_stems, normalize, sentence_spans, stem, stem_in, words
+from .text import content_stems, is_heading, normalize, sentence_spans, stem, stem_in, words
 
 # Words that ask about the corpus itself rather than its content.
 QUESTION_NOISE = {stem(w) for w in (
@@ -147,7 +147,8 @@ def candidate_units(hits: list[ScoredChunk]) -> list[Evidence]:
             sentence = text[s:e]
             key = normalize(sentence)
             # A question in an article (a headline asking "...?") asserts nothing.
-            if key in seen or len(words(sentence)) < 3 or sentence.rstrip().endswith("?"):
+            if (key in seen or len(words(sentence)) < 3 or sentence.rstrip().endswith("?")
+                    or is_heading(text, s, e)):  # a heading labels what follows; it asserts nothing
                 continue
             # A chunk may begin or end inside a sentence; its neighbour chunk holds the whole one.
             if (j == 0 and s == 0 and hit.chunk.start > 0 and sentence[:1].islower()) or (

@@ -31,6 +31,8 @@ from .store import Chunk
 from .text import content_stems
 
 SCHEMA_VERSION = 1
+COMMON_FROM = 5_000  # chunks from which very common words are left out of a lexical query ...
+COMMON_SHARE = 0.05  # ... "very common": in more than this share of the chunks
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
@@ -180,7 +182,7 @@ class LexicalIndex:
     def search(self, stems: list[str], k: int, doc_ids: tuple[str, ...] = (), date_from: int | None = None,
                date_to: int | None = None) -> list[tuple[str, float]]:
         """(chunk id, BM25 score) of the k best chunks holding any of ``stems``, within the filters."""
-        expression = match_expression(stems)
+        expression = match_expression(self.discriminating(stems))
         if expression is None:
             return []
         sql = ("SELECT c.chunk_id, -bm25(words) AS score FROM words JOIN chunks c ON c.id = words.rowid "
@@ -198,6 +200,17 @@ class LexicalIndex:
         with self._lock:
             rows = self._db.execute(sql + " ORDER BY bm25(words) LIMIT ?", (*args, k)).fetchall()
         return [(chunk_id, float(score)) for chunk_id, score in rows]
+
+    def discriminating(self, stems: list[str]) -> list[str]:
+        """``stems`` without those in more than ``COMMON_SHARE`` of the chunks of a large index (the rarest
+        is always kept). As Lucene's common-terms query does: such a word adds almost nothing to BM25's
+        order, but FTS5 would score every chunk that holds it."""
+        total = self.chunk_count()
+        if total < COMMON_FROM or len(stems) < 2:
+            return stems
+        frequency = {s: self.document_frequency(s) for s in stems}
+        rarest = min(stems, key=frequency.get)
+        return [s for s in stems if s == rarest or frequency[s] <= COMMON_SHARE * total]
 
     def chunk_count(self) -> int:
         if self._total is None:

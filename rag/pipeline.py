@@ -25,10 +25,12 @@ from typing import Callable, Iterator
 import numpy as np
 
 from .catalog import CatalogQuery, catalog_answer, catalog_query, opening_chunks, opening_sentence
+from .compare import compare, comparison_topic, sides
 from .compose import date_lead, extractive, remote_draft
 from .conversation import History, model_standalone_question, standalone_question
 from .directives import strip_directives
 from .errors import QuestionError
+from .expand import expand
 from .evidence import (QUESTION_NOISE, Evidence, QuestionProfile, RankContext, candidate_units, choose,
                        profile_question, rank)
 from .guard import CheckedSentence, Support, check_answer
@@ -117,7 +119,8 @@ class AnswerPipeline:
         if catalog is not None:
             yield self.catalog(catalog, question, standalone, started)
             return
-        hits = self.retriever.search(standalone)
+        topic = comparison_topic(standalone) if self.settings.backend == "local" else None
+        hits = self.retriever.search(topic or standalone)
         passages = [h.chunk for h in hits]
         base = Answer("", [], False, question, standalone, sources_of(hits), passages_of(passages))
         base.removed += [("(question)", f"a request about the answer's form, not followed: {d}") for d in directives]
@@ -125,16 +128,19 @@ class AnswerPipeline:
             base.removed.append(("(question)", f"truncated to {self.settings.max_question_chars} characters"))
             base.notice = (f"(Your question was cut to its first {self.settings.max_question_chars:,} characters: "
                            "RAG_MAX_QUESTION_CHARS.)")
-        q = profile_question(standalone, self.lexical)
-        units = self.rank(q, hits)
+        q = profile_question(topic or standalone, self.lexical)
+        units = ranked = self.rank(q, hits)
         if not self.plausible(q, units):
             yield abstain(base, started)
+            return
+        if topic is not None:
+            yield self.compared(standalone, units, passages, base, started)
             return
         if self.judges_presence(q):
             checking = min(len(units), JUDGE_CANDIDATES)
             yield dataclasses.replace(base, status=f"Checking the {checking} best passages with the judge …")
             units = self.judged(q, units, passages, base)
-        evidence = choose(units, q)
+        evidence = expand(choose(units, q), ranked, q, passages)
         if not evidence:
             yield abstain(base, started)
             return
@@ -218,6 +224,13 @@ class AnswerPipeline:
                 yield lead
                 evidence = evidence[1:]  # the lead quotes the best unit
         yield from extractive(evidence, passages)
+
+    def compared(self, question: str, units: list[Evidence], passages: list[Chunk], base: Answer,
+                 started: float) -> Answer:
+        """Whether (or how) the sources agree: one attributed quote per source (see rag.compare)."""
+        judge = self.judge if self.settings.direct_lead else None
+        kept = compare(question, sides(units, passages), passages, judge, base.removed)
+        return render(base, kept, passages, started, final=True, attribute=True) if kept else abstain(base, started)
 
     def guard(self, draft: str, passages: list[Chunk], given: set[str] = frozenset()):
         """The citation guard over the retrieved passages, with the judge's entailment when there is one."""

@@ -51,12 +51,21 @@ def tiktoken_tokenizer():
     return functools.partial(encoding.encode, disallowed_special=())
 
 
+# Abbreviations of technical and scholarly prose that punkt's news-trained English model lacks: without
+# them "(see Fig. 3)" or "Hinton et al. showed" ends a sentence mid-clause. Words that also end
+# sentences ("no.", "etc.") are left out.
+SCHOLARLY_ABBREVIATIONS = ("fig figs eq eqs eqn sec secs ch vol vols pp al approx cf resp ref refs e.g i.e "
+                           "viz tab").split()
+
+
 @functools.lru_cache(maxsize=1)
 def _punkt():
     use_bundled_tokenizer_data()
     from nltk.tokenize import PunktTokenizer
 
-    return PunktTokenizer("english")
+    tokenizer = PunktTokenizer("english")
+    tokenizer._params.abbrev_types.update(SCHOLARLY_ABBREVIATIONS)  # no public setter; the attribute is stable
+    return tokenizer
 
 
 # Run-in sentences without a space after the full stop ("on Wednesday.The national-level ...").
@@ -74,13 +83,19 @@ _LINE_END_HYPHEN = re.compile(r"(\S*[a-z])-[ \t]*\n\s*(?=[a-z])")
 _ENUMERATOR = re.compile(r"^([A-Z]|[IVXLC]{1,5}|\d{1,3}(\.\d{1,3})*)\.$")
 
 
+_PROSE_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
 def wrap_width(lines: list[str]) -> int | None:
     """The width the text was hard-wrapped at, or None when its lines are whole paragraphs."""
-    lengths = sorted(len(line.rstrip()) for line in lines if line.strip())
+    # Judged on lines of prose only: equation pieces, page numbers and table rows of a PDF would skew it.
+    # Runs of spaces collapsed: a PDF pads an equation line out to its number, "(35)", at the margin.
+    prose = [re.sub(r"\s{2,}", " ", line.strip()) for line in lines if len(_PROSE_WORD.findall(line)) >= 4]
+    lengths = sorted(len(line) for line in prose)
     if len(lengths) < 3:
         return None
     width = lengths[int(0.9 * (len(lengths) - 1))]
-    long_lines = [line.rstrip() for line in lines if len(line.rstrip()) >= WRAPPED_LINE_SHARE * width]
+    long_lines = [line for line in prose if len(line) >= WRAPPED_LINE_SHARE * width]
     ended = sum(line.endswith((".", "!", "?", '"', "”")) for line in long_lines)
     # Wrapping sets a hard maximum, and most wrapped lines stop mid-sentence.
     overlong = sum(n > 1.25 * width for n in lengths)
@@ -163,6 +178,19 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
                 spans[n:n + 2] = [(spans[n][0], spans[n + 1][1])]
             n += 1
     return spans
+
+
+HEADING_WORDS = 12  # a line this short with no closing punctuation, alone in its paragraph, is a heading
+
+
+def is_heading(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is a line of its own without sentence punctuation ("XIII. BENCHMARK
+    DATABASES", "2) Sub-sampling Layer"): a label, not a statement."""
+    span = text[start:end].rstrip()
+    alone = text[:start].rstrip(" \t").endswith("\n") or not text[:start].strip()
+    ends_line = text[end:].lstrip(" \t").startswith("\n") or not text[end:].strip()
+    return (alone and ends_line and "\n" not in span and len(words(span)) <= HEADING_WORDS
+            and not span[:1].islower() and not re.search(r"[.!?:;\"”’')\]]$", span))
 
 
 _QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "–": "-", "—": "-", "\u00a0": " "})

@@ -105,6 +105,14 @@ def test_a_dangling_marker_is_caught(judge, corpus, gold):
     assert not result.correct
 
 
+def test_a_quote_of_several_sentences_is_one_statement_checked_against_its_citation():
+    from eval.claims import split_statements
+
+    found = split_statements("Popular conferences are listed below: A. Conferences ▪ NIPS ▪ ICLR [1]. Unbacked.")
+    assert [(s.text, s.markers) for s in found] == [
+        ("Popular conferences are listed below: A. Conferences ▪ NIPS ▪ ICLR.", [1]), ("Unbacked.", [])]
+
+
 def test_fabricated_and_stitched_quotes_are_told_apart(judge, corpus, gold):
     stitched = "Zhao did not deny the charge but there is no such a problem for scientists"
     fabricated = "Zhao confirmed that all cooperation with Russia has been frozen indefinitely"

@@ -92,6 +92,12 @@ def test_candidate_units_skip_questions_and_cut_fragments_and_keep_lists_whole()
     assert texts == ["The list has these items:\n- apples and pears\n- plums"]
 
 
+def test_a_heading_is_not_evidence():
+    hits = [ScoredChunk(chunk("E. Momentum in Gradient Descent\nMomentum is a method which helps to accelerate "
+                              "the training."), 1.0, 0.0, 0.0)]
+    assert [u.text for u in candidate_units(hits)] == ["Momentum is a method which helps to accelerate the training."]
+
+
 def test_rank_orders_by_the_weighted_features_and_choose_drops_near_duplicates():
     q = profile("Where did the forum open?")
     units = [unit("The weather was fine and everyone was pleased.", passage=3),

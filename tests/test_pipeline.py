@@ -93,3 +93,24 @@ def test_fast_mode_never_calls_the_judge(pipeline_with):
     judge = ScriptedJudge(default=0.0)
     answer = pipeline_with(judge, fast=True).answer(MOON)
     assert not answer.abstained and judge.seen == []
+
+
+AGREE = "Do the sources agree on whether China-Russia scientific cooperation was frozen?"
+
+
+def test_do_the_sources_agree_quotes_each_source_side_by_side(pipeline_with):
+    answer = pipeline_with(ScriptedJudge(default=0.0)).answer(AGREE)
+    assert len({c.doc_id for c in answer.citations}) >= 2, "one quote per source, from several sources"
+    assert answer.text.startswith("No — "), "no quote entails another either way: they differ"
+    assert "According to" in answer.text  # the other side is named
+
+
+def test_sources_that_entail_each_other_agree(pipeline_with):
+    answer = pipeline_with(ScriptedJudge(default=0.9)).answer(AGREE)
+    assert answer.text.startswith("Yes — ")
+
+
+def test_without_the_judge_the_sides_stand_without_a_verdict(pipeline_with):
+    answer = pipeline_with(ScriptedJudge(default=0.0), fast=True).answer(AGREE)
+    assert len({c.doc_id for c in answer.citations}) >= 2
+    assert not answer.text.startswith(("Yes", "No"))

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from rag.corpus import load_document
-from rag.text import normalize, paragraph_spans, reflow, sentence_spans, stem, wrap_width
+from rag.text import is_heading, normalize, paragraph_spans, reflow, sentence_spans, stem, wrap_width
 
 from .pdf_fixture import write_text_pdf
 
@@ -53,6 +53,14 @@ def test_spans_stay_verbatim_slices_of_the_text():
     assert "applica-\ntion" in WRAPPED[slice(*sentence_spans(WRAPPED)[3])]
 
 
+def test_scholarly_abbreviations_do_not_end_a_sentence():
+    paper = ("DL is employed where machine intelligence is useful (see Fig. 3). Hinton et al. showed it, "
+             "e.g. in speech, as Eq. 2 says. Then he said no. The end.")
+    assert sentences(paper) == ["DL is employed where machine intelligence is useful (see Fig. 3).",
+                                "Hinton et al. showed it, e.g. in speech, as Eq. 2 says.",
+                                "Then he said no.", "The end."]
+
+
 def test_paragraphs_written_on_one_line_are_not_joined():
     news = ("Headline without a full stop\n"
             "BEIJING, March 3 -- The first paragraph is a long line of prose that goes on and on well past any "
@@ -98,3 +106,20 @@ def test_a_document_without_a_heading_is_titled_by_its_first_sentence(tmp_path):
     path = tmp_path / "note.txt"
     path.write_text("the meeting was moved to Tuesday because the hall was booked. Everyone agreed.\n")
     assert load_document(path).title == "the meeting was moved to Tuesday because the hall was booked."
+
+
+def test_equations_and_table_rows_do_not_hide_the_wrap_width():
+    prose = ["The key idea of LSTMs is the cell state, the horizontal line",
+             "running through the top of the figure. LSTMs remove or add",
+             "information to the cell state through gates: input gate and",
+             "output gate, which can be defined as the following equations."]
+    equations = ["        𝑖𝑡 =  𝜎(𝑊𝑖. [ℎ𝑡−1, 𝑥𝑡] + 𝑏𝑖)" + " " * 40 + "(35)", "𝜕𝑦", "1", "End"] * 3
+    text = "\n".join(prose + equations) + "\n"
+    assert wrap_width(text.splitlines()) is not None
+    assert sentences(text)[0] == "\n".join(prose[:2])[: "\n".join(prose[:2]).index("figure.") + 7]
+
+
+def test_a_heading_is_told_from_a_sentence():
+    text = "2) Sub-sampling Layer\nThe subsampling layer performs the down sampled operation.\nTime series data\n"
+    spans = sentence_spans(text)
+    assert [is_heading(text, s, e) for s, e in spans] == [True, False, True]
