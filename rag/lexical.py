@@ -32,7 +32,8 @@ from .text import content_stems
 
 SCHEMA_VERSION = 1
 COMMON_FROM = 5_000  # chunks from which very common words are left out of a lexical query ...
-COMMON_SHARE = 0.05  # ... "very common": in more than this share of the chunks
+COMMON_SHARE = 0.05  # ... "very common": in more than this share of the chunks ...
+COMMON_KEEP = 2  # ... but a query keeps at least its two rarest words ("PyBytes_Check": "pybyt" + "check")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
@@ -202,15 +203,15 @@ class LexicalIndex:
         return [(chunk_id, float(score)) for chunk_id, score in rows]
 
     def discriminating(self, stems: list[str]) -> list[str]:
-        """``stems`` without those in more than ``COMMON_SHARE`` of the chunks of a large index (the rarest
-        is always kept). As Lucene's common-terms query does: such a word adds almost nothing to BM25's
+        """``stems`` without those in more than ``COMMON_SHARE`` of the chunks of a large index (the
+        ``COMMON_KEEP`` rarest are always kept). As Lucene's common-terms query does: such a word adds almost nothing to BM25's
         order, but FTS5 would score every chunk that holds it."""
         total = self.chunk_count()
         if total < COMMON_FROM or len(stems) < 2:
             return stems
         frequency = {s: self.document_frequency(s) for s in stems}
-        rarest = min(stems, key=frequency.get)
-        return [s for s in stems if s == rarest or frequency[s] <= COMMON_SHARE * total]
+        rarest = set(sorted(stems, key=frequency.get)[:COMMON_KEEP])
+        return [s for s in stems if s in rarest or frequency[s] <= COMMON_SHARE * total]
 
     def chunk_count(self) -> int:
         if self._total is None:

@@ -32,6 +32,19 @@ def test_search_ranks_by_bm25_and_returns_chunk_ids():
     assert INDEX.search(content_stems("quantum chromodynamics"), k=5) == []
 
 
+def test_a_large_index_leaves_very_common_words_out_of_the_query(monkeypatch):
+    import rag.lexical
+
+    chunks = [chunk("d", n, f"A common sentence number {n}." + (" A rare word." if n == 0 else "")
+                    + (" A middling word." if n < 2 else "")) for n in range(20)]
+    index = LexicalIndex.of_chunks(chunks)
+    stems = content_stems("common rare middling")
+    assert index.discriminating(stems) == stems  # a small index searches every word
+    monkeypatch.setattr(rag.lexical, "COMMON_FROM", 10)
+    assert index.discriminating(stems) == [stem("rare"), stem("middling")]  # the two rarest stay
+    assert index.search(stems, k=3)[0][0] == "d:0:0"
+
+
 def test_filters_run_inside_the_query():
     station = content_stems("station")
     assert {c for c, _ in INDEX.search(station, k=5)} == {"a:0:0", "a:0:1", "c:0:0"}
