@@ -20,7 +20,8 @@ from .guard import negation_scope
 from .injection import instruction_spans
 from .lexical import LexicalIndex
 from .retrieval import ScoredChunk
-from .text import content_stems, is_heading, normalize, sentence_spans, stem, stem_in, words
+from .speech import ASKS_SPEECH, ROLES, continues_speech, speaks
+from .text import content_stems, is_heading, normalize, question_parts, sentence_spans, stem, stem_in, words
 
 # Words that ask about the corpus itself rather than its content.
 QUESTION_NOISE = {stem(w) for w in (
@@ -40,20 +41,10 @@ ANSWER_TYPES = [
     # A person: two capitalised words in a row (case-sensitive: "the president" is not a name).
     (re.compile(r"^\s*(who|whom)\b", re.I), re.compile(r"\b[A-Z][a-z]+\s+[A-Z][a-z]+"), False),
 ]
-ASKS_SPEECH = re.compile(r"\b(say|said|says|tell|told|call|called|claim\w*|describ\w*|think|believ\w*|respond\w*|"
-                         r"react\w*|remark\w*|comment\w*|warn\w*|stress\w*|mean|argu\w*|add|added)\b", re.I)
-REPORTING = re.compile(r"\b(said|says|say|told|tells|added|stressed|noted|warned|claimed|argued|explained|"
-                       r"according to|remarks?|statement)\b", re.I)
-PRONOUN_REPORTING = re.compile(r"\b(he|she|they)\s+(said|says|told|added|stressed|noted|warned|explained)\b", re.I)
-# Generic English role nouns: "How did officials respond?" is answered by whoever holds the role.
-_OFFICIALS = "official spokesman spokeswoman spokesperson ministry minister ambassador"
-_RESEARCHERS = "researcher scientist academy professor"
-ROLES = {stem(role): {stem(w) for w in holders.split()} for role, holders in {
-    "official": _OFFICIALS, "researcher": _RESEARCHERS, "scientist": _RESEARCHERS,
-    "expert": "expert professor researcher analyst",
-}.items()}
 WHY = re.compile(r"^\s*why\b", re.I)
-YES_NO = re.compile(r"^\s*(did|does|do|is|are|was|were|has|have|had|can|could|will|would|should)\b", re.I)
+# "Can you provide an example of ...?" is a request, not a yes/no question.
+YES_NO = re.compile(r"^\s*(?!(can|could|will|would)\s+you\b)"
+                    r"(did|does|do|is|are|was|were|has|have|had|can|could|will|would|should)\b", re.I)
 LIST_BUDGET = 700  # characters of a list kept with the sentence that introduces it (":")
 NAME_FREQUENCY = 0.3  # a capitalised word in more chunks than this share is a topic, not a speaker's name
 
@@ -98,7 +89,7 @@ def asked_speakers(question: str, lexical: LexicalIndex) -> set[str]:
     answered = re.search(r"\b(respond|react|repl(y|ied)|answer)\w*\s+to\b", question, re.IGNORECASE)
     if answered:
         question = question[: answered.start()]
-    names = {stem(w) for w in re.findall(r"\b[A-Z][a-z]+", question)[1:]}
+    names = {stem(w) for part in question_parts(question) for w in re.findall(r"\b[A-Z][a-z]+", part)[1:]}
     speakers = {s for s in names if lexical.frequency(s) < NAME_FREQUENCY and s not in QUESTION_NOISE}
     for word in words(question):
         speakers |= ROLES.get(stem(word), set())
@@ -278,23 +269,6 @@ def choose(units: list[Evidence], q: QuestionProfile) -> list[Evidence]:
             chosen.append(ev)
             covered |= adds
     return chosen
-
-
-def speaks(names: set[str], sentence: str, window: str) -> bool:
-    """Whether one of ``names`` is the speaker of ``sentence`` ("X said", "said X", "..., he said")."""
-    tokens = words(sentence)
-    for i, token in enumerate(tokens):
-        if stem(token) in names and REPORTING.search(" ".join(tokens[max(i - 8, 0): i + 9])):
-            return True
-    return bool(PRONOUN_REPORTING.search(sentence)) and bool(names & set(content_stems(window)))
-
-
-def continues_speech(names: set[str], sentence: str, window: str) -> bool:
-    """A sentence with no speaker of its own, right after one of ``names`` spoke (reported speech goes on)."""
-    if REPORTING.search(sentence) or PRONOUN_REPORTING.search(sentence):
-        return False
-    before = window[: window.find(sentence)] if sentence in window else ""
-    return bool(before) and speaks(names, before, before)
 
 
 def _jaccard(a: set[str], b: set[str]) -> float:

@@ -180,6 +180,15 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     return spans
 
 
+MAX_QUESTION_PARTS = 2  # parts of a many-part question asked separately (each costs a judge pass)
+
+
+def question_parts(question: str) -> list[str]:
+    """The questions a question holds: "What is X? How does it work?" is two, each asked alone."""
+    parts = [p.strip() for p in re.split(r"(?<=\?)\s+(?=[A-Z])", question) if p.strip()]
+    return parts[:MAX_QUESTION_PARTS] or [question]
+
+
 HEADING_WORDS = 12  # a line this short with no closing punctuation, alone in its paragraph, is a heading
 
 

@@ -114,3 +114,16 @@ def test_without_the_judge_the_sides_stand_without_a_verdict(pipeline_with):
     answer = pipeline_with(ScriptedJudge(default=0.0), fast=True).answer(AGREE)
     assert len({c.doc_id for c in answer.citations}) >= 2
     assert not answer.text.startswith(("Yes", "No"))
+
+
+def test_a_capitalised_word_opening_the_second_part_of_a_question_is_not_an_unknown_name(pipeline_with):
+    answer = pipeline_with(ScriptedJudge({"research station": 0.9})).answer(
+        "What is the weather like? What will China and Russia build on the moon?")
+    assert not answer.abstained
+
+
+def test_a_request_starting_with_can_you_is_not_a_yes_no_question(pipeline_with):
+    answer = pipeline_with(ScriptedJudge({"research station": 0.9}, yes_no=0.95)).answer(
+        "Can you describe what China and Russia plan to build on the moon?")
+    assert not answer.text.startswith(("Yes", "No"))
+    assert all("research station" in c.quote for c in answer.citations)
