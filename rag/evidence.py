@@ -23,10 +23,12 @@ from .retrieval import ScoredChunk
 from .speech import ASKS_SPEECH, ROLES, continues_speech, speaks
 from .text import content_stems, is_heading, normalize, question_parts, sentence_spans, stem, stem_in, words
 
-# Words that ask about the corpus itself rather than its content.
+# Words that ask about the corpus itself, or about the answer's form ("Can you describe ...?"), rather
+# than its content.
 QUESTION_NOISE = {stem(w) for w in (
     "article articles report reported mention mentioned passage passages source sources text document "
-    "documents paper happen publish published done make made call called"
+    "documents paper happen publish published done make made call called "
+    "describe explain list provide give tell example examples overview outline summarize summarise briefly"
 ).split()}
 # (asks, offers, strict): what kind of answer a wh-question wants, and a pattern that marks a sentence
 # offering one. A strict type must be offered at all: a "where" answer names a place.
