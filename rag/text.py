@@ -180,7 +180,7 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     return spans
 
 
-MAX_QUESTION_PARTS = 2  # parts of a many-part question asked separately (each costs a judge pass)
+MAX_QUESTION_PARTS = 2  # parts of a many-part question read separately (each opens with a capital)
 
 
 def question_parts(question: str) -> list[str]:
