@@ -4,9 +4,9 @@
 
 For each question of the bundled gold set and of every set in ../shared/eval-sets, the pipeline's own
 retrieval and ranking run, and the judge scores the ``--top`` best units. Each unit is labelled with the
-share of the question's key facts (gold regexes) it states. One JSON line per question; ``--summary``
-reads the file back and prints, per set and per decision rule, answerable questions with a unit stating
-a key fact kept, and unanswerable questions with every unit rejected.
+share of the question's key facts (gold regexes) it states. One JSON line per question: P(answered),
+the rank features and the label of each unit, from which a decision rule (threshold, weak accept) is
+scored per set. Session 6's reading of it is in the README ("The judge's ceiling").
 """
 
 from __future__ import annotations
@@ -53,21 +53,20 @@ def records(assistant: Assistant, items, name: str, top: int):
 def collect(args) -> None:
     base = Settings.from_env()
     main = Assistant(base)
-    runs = [("bundled", main, load_gold())]
     with open(args.out, "w") as out:
-        for name, assistant, items in runs:
+        def write(assistant, items, name):
             for r in records(assistant, items, name, args.top):
                 out.write(json.dumps(r) + "\n")
                 out.flush()
+                print(name, r["id"], file=sys.stderr)
+
+        write(main, load_gold(), "bundled")
         for eval_set in discover_sets(Path(args.sets)):
             with tempfile.TemporaryDirectory() as index_dir:
                 settings = base.replace(corpus_dir=eval_set.corpus_dir, index_dir=Path(index_dir), chroma_url=None)
                 assistant = Assistant(settings, judge=main.judge())
                 assistant.index()
-                for r in records(assistant, load_set_items(eval_set), eval_set.name, args.top):
-                    out.write(json.dumps(r) + "\n")
-                    out.flush()
-                    print(eval_set.name, r["id"], file=sys.stderr)
+                write(assistant, load_set_items(eval_set), eval_set.name)
 
 
 def main(argv=None) -> int:

@@ -14,7 +14,7 @@ import itertools
 import re
 
 from .compose import support_of
-from .evidence import Evidence
+from .evidence import YES_NO, Evidence
 from .guard import CheckedSentence
 from .store import Chunk
 from .text import display_text, reflow
@@ -30,7 +30,6 @@ SIDE_SHARE = 0.6  # a document's best unit must score this share of the best one
 SIDE_COVERAGE = 0.5  # ... and hold this share of the topic's rarity-weighted words (else: not on topic)
 AGREE_AT = 0.7  # P(entailed) one way or the other at least this: the quotes agree ("Yes")
 DIFFER_AT = 0.3  # P(entailed) both ways at most this, for some pair: they differ ("No")
-YES_NO = re.compile(r"^\s*(do|does|did|are|is|were|was)\b", re.I)
 
 
 def comparison_topic(question: str) -> str | None:

@@ -21,7 +21,7 @@ from .injection import instruction_spans
 from .lexical import LexicalIndex
 from .retrieval import ScoredChunk
 from .speech import ASKS_SPEECH, ROLES, continues_speech, speaks
-from .text import content_stems, is_heading, normalize, question_parts, sentence_spans, stem, stem_in, words
+from .text import content_stems, is_heading, normalize, sentence_spans, stem, stem_in, words
 
 # Words that ask about the corpus itself, or about the answer's form ("Can you describe ...?"), rather
 # than its content.
@@ -83,6 +83,12 @@ def profile_question(question: str, lexical: LexicalIndex) -> QuestionProfile:
     return QuestionProfile(question, q_stems, wanted, asked_speakers(question, lexical), premise, lexical.idf)
 
 
+def question_names(question: str) -> set[str]:
+    """Stems of the capitalised words of a question, except the word opening each of its questions
+    ("What is X? How does it ...?": X, not "What" or "How")."""
+    return {stem(w) for part in re.split(r"(?<=\?)\s+", question) for w in re.findall(r"\b[A-Z][a-z]+", part)[1:]}
+
+
 def asked_speakers(question: str, lexical: LexicalIndex) -> set[str]:
     """Stems of the rare capitalised words of a "what did X say"-style question (X's name), or its roles."""
     if not ASKS_SPEECH.search(question):
@@ -91,7 +97,7 @@ def asked_speakers(question: str, lexical: LexicalIndex) -> set[str]:
     answered = re.search(r"\b(respond|react|repl(y|ied)|answer)\w*\s+to\b", question, re.IGNORECASE)
     if answered:
         question = question[: answered.start()]
-    names = {stem(w) for part in question_parts(question) for w in re.findall(r"\b[A-Z][a-z]+", part)[1:]}
+    names = question_names(question)
     speakers = {s for s in names if lexical.frequency(s) < NAME_FREQUENCY and s not in QUESTION_NOISE}
     for word in words(question):
         speakers |= ROLES.get(stem(word), set())

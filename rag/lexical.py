@@ -204,8 +204,8 @@ class LexicalIndex:
 
     def discriminating(self, stems: list[str]) -> list[str]:
         """``stems`` without those in more than ``COMMON_SHARE`` of the chunks of a large index (the
-        ``COMMON_KEEP`` rarest are always kept). As Lucene's common-terms query does: such a word adds almost nothing to BM25's
-        order, but FTS5 would score every chunk that holds it."""
+        ``COMMON_KEEP`` rarest always stay). As Lucene's common-terms query does: such a word adds almost
+        nothing to BM25's order, but FTS5 would score every chunk that holds it."""
         total = self.chunk_count()
         if total < COMMON_FROM or len(stems) < 2:
             return stems

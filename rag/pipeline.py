@@ -32,7 +32,7 @@ from .directives import strip_directives
 from .errors import QuestionError
 from .expand import expand
 from .evidence import (QUESTION_NOISE, Evidence, QuestionProfile, RankContext, candidate_units, choose,
-                       profile_question, rank)
+                       profile_question, question_names, rank)
 from .guard import CheckedSentence, Support, check_answer
 from .judge import ENTAILED, Judge
 from .lead import yes_no_lead
@@ -43,7 +43,7 @@ from .render import Answer, abstain, passages_of, render, sources_of
 from .retrieval import HybridRetriever, passes_filters
 from .settings import Settings
 from .store import Chunk
-from .text import content_stems, question_parts, reflow, stem
+from .text import content_stems, reflow
 
 SENTENCE_CACHE = 20_000  # sentence vectors kept between questions (384 floats each: about 30 MB)
 JUDGE_CANDIDATES = 3  # units the judge reads per question, best ranked first (~1 s each on one core);
@@ -189,7 +189,7 @@ class AnswerPipeline:
         known: set[str] = set()
         for u in units:
             known |= set(content_stems(u.text))
-        names = {stem(w) for part in question_parts(question) for w in re.findall(r"\b[A-Z][a-z]+", part)[1:]}
+        names = question_names(question)
         return any(n not in known and n not in QUESTION_NOISE and not self.lexical.knows(n) for n in names)
 
     def judged(self, q: QuestionProfile, units: list[Evidence], passages: list[Chunk], base: Answer) -> list[Evidence]:

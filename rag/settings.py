@@ -57,7 +57,7 @@ class Settings:
     fast: bool = False
     judge_model_path: Path | None = None  # another GGUF instruct model for the judge
     # P(answered) a candidate needs. Measured (bench/judge_calibration.py, 3 eval sets, 130 answerable and
-    # 27 unanswerable questions): 0.25 kept 4 more answers than 0.3 and abstained on one fewer.
+    # 27 unanswerable questions): 0.25 kept 4 more answers than 0.3, at one more unanswerable answered.
     judge_threshold: float = 0.25
     judge_context: int = 1024  # tokens: instructions + question + one candidate
     # Local backend: a yes/no question opens with "Yes —" / "No —" and its best quote, when the judge is sure.

@@ -51,11 +51,9 @@ def tiktoken_tokenizer():
     return functools.partial(encoding.encode, disallowed_special=())
 
 
-# Abbreviations of technical and scholarly prose that punkt's news-trained English model lacks: without
-# them "(see Fig. 3)" or "Hinton et al. showed" ends a sentence mid-clause. Words that also end
+# Scholarly abbreviations punkt's news-trained model lacks ("(see Fig. 3)", "et al."); words that also end
 # sentences ("no.", "etc.") are left out.
-SCHOLARLY_ABBREVIATIONS = ("fig figs eq eqs eqn sec secs ch vol vols pp al approx cf resp ref refs e.g i.e "
-                           "viz tab").split()
+SCHOLARLY_ABBREVIATIONS = "fig figs eq eqs eqn sec secs ch vol vols pp al approx cf resp ref refs e.g i.e viz tab".split()
 
 
 @functools.lru_cache(maxsize=1)
@@ -81,8 +79,6 @@ _LINE_END_HYPHEN = re.compile(r"(\S*[a-z])-[ \t]*\n\s*(?=[a-z])")
 
 
 _ENUMERATOR = re.compile(r"^([A-Z]|[IVXLC]{1,5}|\d{1,3}(\.\d{1,3})*)\.$")
-
-
 _PROSE_WORD = re.compile(r"[^\W\d_]{2,}")
 
 
@@ -180,15 +176,6 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     return spans
 
 
-MAX_QUESTION_PARTS = 2  # parts of a many-part question read separately (each opens with a capital)
-
-
-def question_parts(question: str) -> list[str]:
-    """The questions a question holds: "What is X? How does it work?" is two, each asked alone."""
-    parts = [p.strip() for p in re.split(r"(?<=\?)\s+(?=[A-Z])", question) if p.strip()]
-    return parts[:MAX_QUESTION_PARTS] or [question]
-
-
 HEADING_WORDS = 12  # a line this short with no closing punctuation, alone in its paragraph, is a heading
 
 
@@ -196,8 +183,9 @@ def is_heading(text: str, start: int, end: int) -> bool:
     """Whether ``text[start:end]`` is a line of its own without sentence punctuation ("XIII. BENCHMARK
     DATABASES", "2) Sub-sampling Layer"): a label, not a statement."""
     span = text[start:end].rstrip()
-    alone = text[:start].rstrip(" \t").endswith("\n") or not text[:start].strip()
-    ends_line = text[end:].lstrip(" \t").startswith("\n") or not text[end:].strip()
+    line_end = text.find("\n", end)
+    alone = not text[text.rfind("\n", 0, start) + 1:start].strip()  # nothing before it on its line ...
+    ends_line = not text[end:line_end if line_end >= 0 else len(text)].strip()  # ... nor after it
     return (alone and ends_line and "\n" not in span and len(words(span)) <= HEADING_WORDS
             and not span[:1].islower() and not re.search(r"[.!?:;\"”’')\]]$", span))
 

@@ -108,3 +108,8 @@ def test_rank_orders_by_the_weighted_features_and_choose_drops_near_duplicates()
     assert ranked[0].text.startswith("The forum opened")
     chosen = choose(ranked, q)
     assert len(chosen) == 1
+
+
+def test_question_names_skip_the_word_opening_each_sentence():
+    assert ev.question_names("What did Zhao say? How did Sergeev react? Was Dr. Ma there?") == {
+        ev.stem("Zhao"), ev.stem("Sergeev"), ev.stem("Dr"), ev.stem("Ma")}
