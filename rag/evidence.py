@@ -47,6 +47,11 @@ WHY = re.compile(r"^\s*why\b", re.I)
 # "Can you provide an example of ...?" is a request, not a yes/no question.
 YES_NO = re.compile(r"^\s*(?!(can|could|will|would)\s+you\b)"
                     r"(did|does|do|is|are|was|were|has|have|had|can|could|will|would|should)\b", re.I)
+# A question that wants an explanation, not a fact: its answer runs over several sentences.
+EXPLAINS = re.compile(r"^\s*(how|why)\b(?!\s+(many|much|long|old|far|often|big|large|soon)\b)|"
+                      r"\b(explain|describe|discuss|outline|overview|summari[sz]e|elaborate)\b|"
+                      r"\bwhat (is|are|was|were) the (\w+ )?(purpose|concept|idea|role|significance|difference|"
+                      r"advantages?|disadvantages?|benefits?|limitations?)\b", re.I)
 LIST_BUDGET = 700  # characters of a list kept with the sentence that introduces it (":")
 NAME_FREQUENCY = 0.3  # a capitalised word in more chunks than this share is a topic, not a speaker's name
 
@@ -65,6 +70,11 @@ class QuestionProfile:
     @property
     def yes_no(self) -> bool:
         return bool(YES_NO.match(self.text)) and not re.search(r"\bor\b", self.text)
+
+    @property
+    def explains(self) -> bool:
+        """Whether the question asks how, why, or to explain: then an answer is a passage, not a sentence."""
+        return bool(EXPLAINS.search(self.text))
 
     def coverage(self, text: str) -> float:
         """Share of the question's (rarity-weighted) words found in ``text``; a role counts its holders."""
@@ -86,7 +96,9 @@ def profile_question(question: str, lexical: LexicalIndex) -> QuestionProfile:
 def question_names(question: str) -> set[str]:
     """Stems of the capitalised words of a question, except the word opening each of its questions
     ("What is X? How does it ...?": X, not "What" or "How")."""
-    return {stem(w) for part in re.split(r"(?<=\?)\s+", question) for w in re.findall(r"\b[A-Z][a-z]+", part)[1:]}
+    # Whole words, so a camel-cased name ("GoogLeNet") is one name, not its first hump ("Goog").
+    return {stem(w) for part in re.split(r"(?<=\?)\s+", question)
+            for w in re.findall(r"\b[A-Z][a-z][A-Za-z'’\-]*[A-Za-z]|\b[A-Z][a-z]", part)[1:]}
 
 
 def asked_speakers(question: str, lexical: LexicalIndex) -> set[str]:

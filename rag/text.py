@@ -187,7 +187,7 @@ def is_heading(text: str, start: int, end: int) -> bool:
     alone = not text[text.rfind("\n", 0, start) + 1:start].strip()  # nothing before it on its line ...
     ends_line = not text[end:line_end if line_end >= 0 else len(text)].strip()  # ... nor after it
     return (alone and ends_line and "\n" not in span and len(words(span)) <= HEADING_WORDS
-            and not span[:1].islower() and not re.search(r"[.!?:;\"”’')\]]$", span))
+            and not span[:1].islower() and not re.search(r"[.!?:;\"”’'\]]$", span))  # "6) GoogLeNet (2014)" ends in ")"
 
 
 _QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "–": "-", "—": "-", "\u00a0": " "})

@@ -113,3 +113,9 @@ def test_rank_orders_by_the_weighted_features_and_choose_drops_near_duplicates()
 def test_question_names_skip_the_word_opening_each_sentence():
     assert ev.question_names("What did Zhao say? How did Sergeev react? Was Dr. Ma there?") == {
         ev.stem("Zhao"), ev.stem("Sergeev"), ev.stem("Dr"), ev.stem("Ma")}
+
+
+def test_a_camel_cased_name_is_one_name():
+    """"GoogLeNet" is a name the text knows as "googlenet", not an unknown "Goog"."""
+    assert ev.question_names("Why was GoogLeNet smaller than LeNet-5?") == {ev.stem("GoogLeNet"), ev.stem("LeNet")}
+    assert ev.stem("GoogLeNet") in ev.content_stems("GoogLeNet won in 2014.")

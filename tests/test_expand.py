@@ -45,3 +45,21 @@ def test_growth_is_bounded():
     units, passages = ranked(long_paper, [1.0] * 40)
     [grown] = expand([units[0]], units, profile("How are features extracted?"), passages)
     assert len(grown.text) <= EXPAND_CHARS
+
+
+def test_a_sentence_that_refers_back_goes_with_the_one_before_it():
+    text = ("The initialization is based on a symmetric activation function. This approach is known as Xavier "
+            "initialization. The weather was fine.")
+    units, passages = ranked(text, [0.2, 1.0, 0.1])
+    [grown] = expand([units[1]], units, profile("What is Xavier initialization based on?"), passages)
+    assert grown.text == text[: text.index(" The weather")]
+
+
+def test_an_explanation_takes_the_next_sentence_whatever_it_scores():
+    text = ("Batch normalization helps accelerate training. The inputs are transformed to zero mean. "
+            "Results improve. The weather was fine.")
+    units, passages = ranked(text, [1.0, 0.1, 0.1, 0.1])
+    [grown] = expand([units[0]], units, profile("How does batch normalization help training?"), passages)
+    assert grown.text == text[: text.index(" Results")]
+    [fact] = expand([units[0]], units, profile("Which method accelerates training?"), passages)
+    assert fact.text == units[0].text  # a fact question keeps its one sentence

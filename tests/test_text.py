@@ -120,6 +120,7 @@ def test_equations_and_table_rows_do_not_hide_the_wrap_width():
 
 
 def test_a_heading_is_told_from_a_sentence():
-    text = "2) Sub-sampling Layer\nThe subsampling layer performs the down sampled operation.\nTime series data\n"
+    text = ("2) Sub-sampling Layer\nThe subsampling layer performs the down sampled operation.\nTime series data\n"
+            "6) GoogLeNet (2014)\n")
     spans = sentence_spans(text)
-    assert [is_heading(text, s, e) for s, e in spans] == [True, False, True]
+    assert [is_heading(text, s, e) for s, e in spans] == [True, False, True, True]
