@@ -119,3 +119,11 @@ def test_a_camel_cased_name_is_one_name():
     """"GoogLeNet" is a name the text knows as "googlenet", not an unknown "Goog"."""
     assert ev.question_names("Why was GoogLeNet smaller than LeNet-5?") == {ev.stem("GoogLeNet"), ev.stem("LeNet")}
     assert ev.stem("GoogLeNet") in ev.content_stems("GoogLeNet won in 2014.")
+
+
+def test_an_explanation_is_told_from_a_fact_question():
+    assert profile("How does batch normalization help training?").explains
+    assert profile("Explain the Xavier initialization approach.").explains
+    assert profile("What is the key idea behind LSTM models?").explains
+    assert not profile("How many joint labs are there?").explains
+    assert not profile("What did Zhao say?").explains

@@ -63,6 +63,16 @@ def test_only_units_the_judge_accepts_are_shown(pipeline_with):
     assert answer.citations[0].score == pytest.approx(0.9)
 
 
+def test_an_explanation_needs_a_weaker_verdict_than_a_fact(pipeline_with, monkeypatch):
+    """The judge is asked for a few words, which a how/why answer has not: its bar is lower."""
+    from rag.pipeline import EXPLANATION_THRESHOLD
+    monkeypatch.setattr("rag.pipeline.FULL_COVERAGE", 1.01)  # no weak accept for words seen in context
+    judge = ScriptedJudge(default=(EXPLANATION_THRESHOLD + 0.25) / 2)  # between the two bars
+    pipeline = pipeline_with(judge, judge_threshold=0.25)
+    assert pipeline.answer(MOON).abstained
+    assert not pipeline.answer("Why do China and Russia plan to build a station on the moon?").abstained
+
+
 def test_yes_no_questions_are_not_left_to_the_presence_judge(pipeline_with):
     """Measured: the bundled model says "unknown" to most passages that answer a yes/no question with no."""
     judge = ScriptedJudge(default=0.0)
