@@ -22,8 +22,8 @@ from eval.gold import load_gold
 from eval.metrics import fact_found
 from eval.sets import DEFAULT_SETS_DIR, discover_sets, load_set_items
 from rag import Assistant
-from rag.evidence import profile_question
-from rag.pipeline import judge_text
+from rag.question import profile_question
+from rag.presence import judge_text
 from rag.settings import Settings
 
 

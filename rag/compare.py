@@ -14,7 +14,8 @@ import itertools
 import re
 
 from .compose import support_of
-from .evidence import YES_NO, Evidence
+from .evidence import Evidence
+from .question import YES_NO
 from .guard import CheckedSentence
 from .store import Chunk
 from .text import display_text, reflow

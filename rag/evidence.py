@@ -2,7 +2,7 @@
 
 Three steps, each with one job:
 
-* ``profile_question``: what the question asks (rare words, answer type, whose words, premises);
+* ``profile_question`` (rag.question): what the question asks (rare words, answer type, whose words, premises);
 * ``candidate_units``: every sentence of the retrieved chunks as a verbatim span (one ending in ":"
   carries its list; chunk-edge fragments and text addressing the model are skipped);
 * ``rank``: each unit scored as the weighted sum of ``FEATURES`` (``WEIGHTS`` says why); ``choose`` keeps the best few.
@@ -18,102 +18,12 @@ import numpy as np
 
 from .guard import negation_scope
 from .injection import instruction_spans
-from .lexical import LexicalIndex
+from .question import QuestionProfile
 from .retrieval import ScoredChunk
-from .speech import ASKS_SPEECH, ROLES, continues_speech, speaks
-from .text import content_stems, is_heading, normalize, sentence_spans, stem, stem_in, words
+from .speech import continues_speech, speaks
+from .text import content_stems, is_heading, normalize, sentence_spans, stem_in, words
 
-# Words that ask about the corpus itself, or about the answer's form ("Can you describe ...?"), rather
-# than its content.
-QUESTION_NOISE = {stem(w) for w in (
-    "article articles report reported mention mentioned passage passages source sources text document "
-    "documents paper happen publish published done make made call called "
-    "describe explain list provide give tell example examples overview outline summarize summarise briefly"
-).split()}
-# (asks, offers, strict): what kind of answer a wh-question wants, and a pattern that marks a sentence
-# offering one. A strict type must be offered at all: a "where" answer names a place.
-ANSWER_TYPES = [
-    (re.compile(r"^\s*when\b|\bwhat (date|day|year|month|century)\b", re.I),
-     re.compile(r"\b(January|February|March|April|May|June|July|August|September|October|November|December|"
-                r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|\d{4}|\d+(st|nd|rd|th))\b"), True),
-    (re.compile(r"^\s*where\b|\bin which (city|country|place)\b", re.I),
-     re.compile(r"\b(at|in|held|opened in|near|from)\s+(the\s+)?[A-Z]"), True),
-    (re.compile(r"^\s*how (many|much)\b", re.I), re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|"
-                                                            r"ten|hundred|thousand|million|billion|dozen)\b"), True),
-    # A person: two capitalised words in a row (case-sensitive: "the president" is not a name).
-    (re.compile(r"^\s*(who|whom)\b", re.I), re.compile(r"\b[A-Z][a-z]+\s+[A-Z][a-z]+"), False),
-]
-WHY = re.compile(r"^\s*why\b", re.I)
-# "Can you provide an example of ...?" is a request, not a yes/no question.
-YES_NO = re.compile(r"^\s*(?!(can|could|will|would)\s+you\b)"
-                    r"(did|does|do|is|are|was|were|has|have|had|can|could|will|would|should)\b", re.I)
-# A question that wants an explanation, not a fact: its answer runs over several sentences.
-EXPLAINS = re.compile(r"^\s*(how|why)\b(?!\s+(many|much|long|old|far|often|big|large|soon)\b)|"
-                      r"\b(explain|describe|discuss|outline|overview|summari[sz]e|elaborate)\b|"
-                      r"\bwhat (is|are|was|were) the (\w+ )?(purpose|concept|idea|role|significance|difference|"
-                      r"advantages?|disadvantages?|benefits?|limitations?)\b", re.I)
 LIST_BUDGET = 700  # characters of a list kept with the sentence that introduces it (":")
-NAME_FREQUENCY = 0.3  # a capitalised word in more chunks than this share is a topic, not a speaker's name
-
-
-@dataclass
-class QuestionProfile:
-    """What a question asks, worked out once per question."""
-
-    text: str
-    stems: list[str]  # content stems, without words about the corpus itself
-    wanted: list[tuple[bool, re.Pattern]]  # (strict, pattern a sentence offering the answer matches)
-    speakers: set[str]  # stems of the names (or roles) whose words are asked for
-    premise: set[str]  # stems a why- or yes/no question takes for granted
-    idf: Callable[[str], float]
-
-    @property
-    def yes_no(self) -> bool:
-        return bool(YES_NO.match(self.text)) and not re.search(r"\bor\b", self.text)
-
-    @property
-    def explains(self) -> bool:
-        """Whether the question asks how, why, or to explain: then an answer is a passage, not a sentence."""
-        return bool(EXPLAINS.search(self.text))
-
-    def coverage(self, text: str) -> float:
-        """Share of the question's (rarity-weighted) words found in ``text``; a role counts its holders."""
-        if not self.stems:
-            return 0.0
-        found = set(content_stems(text))
-        total = sum(self.idf(s) for s in self.stems)
-        hit = [s for s in self.stems if stem_in(s, found) or (self.speakers and ROLES.get(s, set()) & found)]
-        return sum(self.idf(s) for s in hit) / total if total else 0.0
-
-
-def profile_question(question: str, lexical: LexicalIndex) -> QuestionProfile:
-    q_stems = [s for s in dict.fromkeys(content_stems(question)) if s not in QUESTION_NOISE]
-    wanted = [(strict, offers) for asks, offers, strict in ANSWER_TYPES if asks.search(question)]
-    premise = set(q_stems) if (WHY.match(question) or YES_NO.match(question)) else set()
-    return QuestionProfile(question, q_stems, wanted, asked_speakers(question, lexical), premise, lexical.idf)
-
-
-def question_names(question: str) -> set[str]:
-    """Stems of the capitalised words of a question, except the word opening each of its questions
-    ("What is X? How does it ...?": X, not "What" or "How")."""
-    # Whole words, so a camel-cased name ("GoogLeNet") is one name, not its first hump ("Goog").
-    return {stem(w) for part in re.split(r"(?<=\?)\s+", question)
-            for w in re.findall(r"\b[A-Z][a-z][A-Za-z'’\-]*[A-Za-z]|\b[A-Z][a-z]", part)[1:]}
-
-
-def asked_speakers(question: str, lexical: LexicalIndex) -> set[str]:
-    """Stems of the rare capitalised words of a "what did X say"-style question (X's name), or its roles."""
-    if not ASKS_SPEECH.search(question):
-        return set()
-    # "How did officials respond to Sergeev's claim?": Sergeev is what they answer, not a speaker.
-    answered = re.search(r"\b(respond|react|repl(y|ied)|answer)\w*\s+to\b", question, re.IGNORECASE)
-    if answered:
-        question = question[: answered.start()]
-    names = question_names(question)
-    speakers = {s for s in names if lexical.frequency(s) < NAME_FREQUENCY and s not in QUESTION_NOISE}
-    for word in words(question):
-        speakers |= ROLES.get(stem(word), set())
-    return speakers
 
 
 @dataclass

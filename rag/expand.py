@@ -21,7 +21,8 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from .evidence import Evidence, QuestionProfile
+from .evidence import Evidence
+from .question import QuestionProfile
 from .store import Chunk
 from .text import paragraph_spans, sentence_spans
 

@@ -10,7 +10,8 @@ guard by construction. The unit is then not repeated below the lead.
 
 from __future__ import annotations
 
-from .evidence import Evidence, QuestionProfile
+from .evidence import Evidence
+from .question import QuestionProfile
 from .guard import CheckedSentence
 from .compose import support_of
 from .store import Chunk

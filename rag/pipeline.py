@@ -4,7 +4,7 @@ node postprocessors -> response synthesizer).
     route      corpus-level questions ("Which article came first?") go to the catalog (rag.catalog)
     retrieve   hybrid dense + BM25 chunks (rag.retrieval)
     rank       candidate units scored by named features (rag.evidence)
-    judge      the bundled model keeps only units that state the answer (rag.judge; off when ``fast``)
+    judge      the bundled model keeps only units that state the answer (rag.presence; off when ``fast``)
     compose    extractive sentences, a direct lead, or a remote model's draft (rag.compose, rag.lead)
     guard      every model-written sentence checked against its quote (rag.guard)
     render     markers, citations, or an abstention naming the closest sources (rag.render)
@@ -31,14 +31,15 @@ from .conversation import History, model_standalone_question, standalone_questio
 from .directives import strip_directives
 from .errors import QuestionError
 from .expand import expand
-from .evidence import (QUESTION_NOISE, Evidence, QuestionProfile, RankContext, candidate_units, choose,
-                       profile_question, question_names, rank)
+from .evidence import Evidence, RankContext, candidate_units, choose, rank
 from .guard import CheckedSentence, Support, check_answer
 from .judge import ENTAILED, Judge
 from .lead import yes_no_lead
 from .lexical import LexicalIndex
 from .llm import Generator
+from .presence import JUDGE_CANDIDATES, judged
 from .prompts import Prompts
+from .question import QUESTION_NOISE, QuestionProfile, misspelt, profile_question, question_names
 from .render import Answer, abstain, passages_of, render, sources_of
 from .retrieval import HybridRetriever, passes_filters
 from .settings import Settings
@@ -46,15 +47,6 @@ from .store import Chunk
 from .text import content_stems, reflow
 
 SENTENCE_CACHE = 20_000  # sentence vectors kept between questions (384 floats each: about 30 MB)
-JUDGE_CANDIDATES = 3  # units the judge reads per question, best ranked first (~1 s each on one core);
-# measured on SQuAD-2 questions: the answer was as often among the best 3 as among the best 7
-WEAK_ACCEPT = 0.1  # P(answered) that suffices when the unit with its context holds every question word ...
-FULL_COVERAGE = 0.95  # ... i.e. this share of the question's rarity-weighted words
-# P(answered) that suffices for a how/why/explain question: the judge is asked for an answer "in a few
-# words", which an explanation has not, so it says "unknown" to more of them. Measured: the best 3
-# units held a key fact for 16/22 such AlexNet questions at 0.15, 13/22 at 0.25; on eight unanswerable
-# how/why questions about the bundled corpus no unit scored above 0.11.
-EXPLANATION_THRESHOLD = 0.15
 # Without the judge (``fast``), abstain when the best unit covers less than this share of the
 # question's rarity-weighted words ...
 MIN_COVERAGE = 0.5
@@ -195,27 +187,12 @@ class AnswerPipeline:
         for u in units:
             known |= set(content_stems(u.text))
         names = question_names(question)
-        return any(n not in known and n not in QUESTION_NOISE and not self.lexical.knows(n) for n in names)
+        return any(n not in known and n not in QUESTION_NOISE and not self.lexical.knows(n) and not misspelt(n, known)
+                   for n in names)
 
     def judged(self, q: QuestionProfile, units: list[Evidence], passages: list[Chunk], base: Answer) -> list[Evidence]:
         """The best-ranked units the judge says state the answer; the rest are not shown."""
-        top = units[:JUDGE_CANDIDATES]
-        scores = self.judge.answers(q.text, [judge_text(u, passages) for u in top])
-        threshold = self.settings.judge_threshold
-        if q.explains:
-            threshold = min(threshold, EXPLANATION_THRESHOLD)
-        kept = []
-        for unit, p in zip(top, scores):
-            unit.judged = p
-            # Every question word in the unit or the sentences before it ("the two countries" after a
-            # sentence naming both) is evidence the judge reading the unit alone cannot see: then a
-            # weaker verdict is enough.
-            in_context = unit.features.get("window_coverage", 0.0) >= FULL_COVERAGE
-            if p >= (min(WEAK_ACCEPT, threshold) if in_context else threshold):
-                kept.append(unit)
-            else:
-                base.removed.append((reflow(unit.text), f"judge: does not state the answer (P(answered)={p:.2f})"))
-        return kept
+        return judged(self.judge, q, units, passages, self.settings.judge_threshold, base.removed)
 
     def compose(self, q: QuestionProfile, evidence: list[Evidence], passages: list[Chunk],
                 base: Answer) -> Iterator[CheckedSentence]:
@@ -296,7 +273,3 @@ class AnswerPipeline:
                     cache.popitem(last=False)
         return [found[t] for t in texts]
 
-
-def judge_text(unit: Evidence, passages: list[Chunk]) -> str:
-    """What the judge reads: the unit as prose, under its story's title for context."""
-    return f"({reflow(passages[unit.passage - 1].title)}) {reflow(unit.text)}"

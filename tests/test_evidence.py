@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from rag import evidence as ev
-from rag.evidence import Evidence, RankContext, candidate_units, choose, profile_question, rank
+from rag.evidence import Evidence, RankContext, candidate_units, choose, rank
+from rag.question import profile_question
 from rag.lexical import LexicalIndex
 from rag.retrieval import ScoredChunk
 from rag.store import Chunk
@@ -109,21 +110,3 @@ def test_rank_orders_by_the_weighted_features_and_choose_drops_near_duplicates()
     chosen = choose(ranked, q)
     assert len(chosen) == 1
 
-
-def test_question_names_skip_the_word_opening_each_sentence():
-    assert ev.question_names("What did Zhao say? How did Sergeev react? Was Dr. Ma there?") == {
-        ev.stem("Zhao"), ev.stem("Sergeev"), ev.stem("Dr"), ev.stem("Ma")}
-
-
-def test_a_camel_cased_name_is_one_name():
-    """"GoogLeNet" is a name the text knows as "googlenet", not an unknown "Goog"."""
-    assert ev.question_names("Why was GoogLeNet smaller than LeNet-5?") == {ev.stem("GoogLeNet"), ev.stem("LeNet")}
-    assert ev.stem("GoogLeNet") in ev.content_stems("GoogLeNet won in 2014.")
-
-
-def test_an_explanation_is_told_from_a_fact_question():
-    assert profile("How does batch normalization help training?").explains
-    assert profile("Explain the Xavier initialization approach.").explains
-    assert profile("What is the key idea behind LSTM models?").explains
-    assert not profile("How many joint labs are there?").explains
-    assert not profile("What did Zhao say?").explains

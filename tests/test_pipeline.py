@@ -65,12 +65,29 @@ def test_only_units_the_judge_accepts_are_shown(pipeline_with):
 
 def test_an_explanation_needs_a_weaker_verdict_than_a_fact(pipeline_with, monkeypatch):
     """The judge is asked for a few words, which a how/why answer has not: its bar is lower."""
-    from rag.pipeline import EXPLANATION_THRESHOLD
-    monkeypatch.setattr("rag.pipeline.FULL_COVERAGE", 1.01)  # no weak accept for words seen in context
+    from rag.presence import EXPLANATION_THRESHOLD
+    monkeypatch.setattr("rag.presence.FULL_COVERAGE", 1.01)  # no weak accept for words seen in context
     judge = ScriptedJudge(default=(EXPLANATION_THRESHOLD + 0.25) / 2)  # between the two bars
     pipeline = pipeline_with(judge, judge_threshold=0.25)
     assert pipeline.answer(MOON).abstained
     assert not pipeline.answer("Why do China and Russia plan to build a station on the moon?").abstained
+
+
+def test_a_how_many_answer_must_state_a_number(pipeline_with):
+    """However sure the judge is, a sentence without a number does not answer "how many"."""
+    answer = pipeline_with(ScriptedJudge({"on hold": 0.9})).answer(
+        "How many projects did the Chinese partners of the RAS put on hold?")
+    assert answer.abstained
+    assert any("no place or number" in why for _, why in answer.removed)
+
+
+def test_a_unit_offering_the_asked_type_needs_a_weaker_verdict(pipeline_with, monkeypatch):
+    from rag.presence import TYPED_THRESHOLD
+    monkeypatch.setattr("rag.presence.FULL_COVERAGE", 1.01)  # no weak accept for words seen in context
+    judge = ScriptedJudge(default=(TYPED_THRESHOLD + 0.25) / 2)
+    answer = pipeline_with(judge, judge_threshold=0.25).answer(
+        "How many joint research and exchange programmes have China and Russia set up?")
+    assert not answer.abstained and any(ch.isdigit() for ch in answer.citations[0].quote)
 
 
 def test_yes_no_questions_are_not_left_to_the_presence_judge(pipeline_with):

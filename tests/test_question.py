@@ -1,0 +1,32 @@
+"""The question's profile: the names it mentions, whether it wants an explanation, and typos."""
+
+from rag.question import misspelt, question_names
+from rag.text import content_stems, stem
+
+from .test_evidence import profile
+
+
+def test_question_names_skip_the_word_opening_each_sentence():
+    assert question_names("What did Zhao say? How did Sergeev react? Was Dr. Ma there?") == {
+        stem("Zhao"), stem("Sergeev"), stem("Dr"), stem("Ma")}
+
+
+def test_a_camel_cased_name_is_one_name():
+    """"GoogLeNet" is a name the text knows as "googlenet", not an unknown "Goog"."""
+    assert question_names("Why was GoogLeNet smaller than LeNet-5?") == {stem("GoogLeNet"), stem("LeNet")}
+    assert stem("GoogLeNet") in content_stems("GoogLeNet won in 2014.")
+
+
+def test_an_explanation_is_told_from_a_fact_question():
+    assert profile("How does batch normalization help training?").explains
+    assert profile("Explain the Xavier initialization approach.").explains
+    assert profile("What is the key idea behind LSTM models?").explains
+    assert not profile("How many joint labs are there?").explains
+    assert not profile("What did Zhao say?").explains
+
+
+def test_a_mistyped_name_is_not_an_unknown_one():
+    known = {stem("Intercollegiate"), stem("sailing")}
+    assert misspelt(stem("Intercolleiate"), known)
+    assert not misspelt(stem("Nobel"), known)
+    assert not misspelt(stem("Romans"), {stem("Normans")})
