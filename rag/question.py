@@ -24,7 +24,7 @@ QUESTION_NOISE = {stem(w) for w in (
 # at all: a "where" answer names a place, a "how many" one a number. A "when" answer may lean on the
 # document's date instead (rag.compose.date_lead).
 ANSWER_TYPES = [
-    (re.compile(r"^\s*when\b|\bwhat (date|day|year|month|century)\b", re.I),
+    (re.compile(r"^\s*when\b|\b(what|which) (\w+ ){0,3}?(date|day|year|month|century)\b", re.I),
      re.compile(r"\b(January|February|March|April|May|June|July|August|September|October|November|December|"
                 r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|\d{4}|\d+(st|nd|rd|th))\b"), True, False),
     (re.compile(r"^\s*where\b|\bin which (city|country|place)\b", re.I),

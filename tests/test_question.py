@@ -30,3 +30,10 @@ def test_a_mistyped_name_is_not_an_unknown_one():
     assert misspelt(stem("Intercolleiate"), known)
     assert not misspelt(stem("Nobel"), known)
     assert not misspelt(stem("Romans"), {stem("Normans")})
+
+
+def test_a_question_for_a_year_wants_a_date_however_it_is_worded():
+    for question in ("When did Harvard first play Yale?", "In what year did Harvard win?",
+                     "What was the first year that Yale and Harvard played football?"):
+        assert profile(question).wanted, question
+    assert not profile("What did Zhao say about the freeze last year?").wanted
