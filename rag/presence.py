@@ -33,17 +33,20 @@ TYPED_THRESHOLD = 0.15
 def judged(judge: Judge, q: QuestionProfile, units: list[Evidence], passages: list[Chunk], threshold: float,
            removed: list[tuple[str, str]]) -> list[Evidence]:
     """The best-ranked units whose P(answered) clears their bar; ``removed`` gets the others."""
-    top = units[:JUDGE_CANDIDATES]
-    scores = judge.answers(q.text, [judge_text(u, passages) for u in top])
+    strict = any(strict for strict, _ in q.wanted)
+    top = []
+    for unit in units[:JUDGE_CANDIDATES]:
+        if q.required and not unit.features.get("answer_type"):  # rejected before the judge spends a second on it
+            removed.append((reflow(unit.text), "no answer: it states no place or number the question asks for"))
+        else:
+            top.append(unit)
+    scores = judge.answers(q.text, [judge_text(u, passages) for u in top]) if top else []
     if q.explains:
         threshold = min(threshold, EXPLANATION_THRESHOLD)
     kept = []
     for unit, p in zip(top, scores):
         unit.judged = p
-        typed = bool(unit.features.get("answer_type")) and any(strict for strict, _ in q.wanted)
-        if q.required and not typed:
-            removed.append((reflow(unit.text), "no answer: it states no place or number the question asks for"))
-            continue
+        typed = strict and bool(unit.features.get("answer_type"))
         # Every question word in the unit or the sentences before it ("the two countries" after a
         # sentence naming both) is evidence the judge reading the unit alone cannot see: then a weaker
         # verdict is enough.
