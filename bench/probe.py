@@ -44,11 +44,21 @@ class TimedEncoder:
 
     def __init__(self, encoder):
         self.encoder, self.seconds, self.texts = encoder, 0.0, 0
+        if not hasattr(encoder, "embed_with_spans"):  # the stand-in: sentences are embedded alone
+            self.embed_with_spans = None
 
     def embed(self, texts):
         started = time.perf_counter()
         try:
             return self.encoder.embed(texts)
+        finally:
+            self.seconds += time.perf_counter() - started
+            self.texts += len(texts)
+
+    def embed_with_spans(self, texts, spans):
+        started = time.perf_counter()
+        try:
+            return self.encoder.embed_with_spans(texts, spans)
         finally:
             self.seconds += time.perf_counter() - started
             self.texts += len(texts)

@@ -6,7 +6,6 @@ import threading
 from pathlib import Path
 from typing import Iterator
 
-import numpy as np
 
 from .conversation import History
 from .embedding import DIMENSION, MODEL_NAME, MiniLMOnnxEmbedding
@@ -65,7 +64,7 @@ class Assistant:
               progress: bool | ProgressCallback = False) -> IngestReport:
         """Bring the index in line with a corpus folder (incremental unless ``rebuild``)."""
         with self._lock:
-            report = ingest(self.settings, self.store, self.lexical, self._embed_texts,
+            report = ingest(self.settings, self.store, self.lexical, self.embedder,
                             Path(corpus_dir) if corpus_dir else None, progress=progress, rebuild=rebuild)
             self._engine = None  # the next question starts from fresh document frequencies
             return report
@@ -146,9 +145,6 @@ class Assistant:
         if self._judge is None:  # one model per process, kept across index rebuilds
             self._judge = LlamaJudge(self.settings)
         return self._judge
-
-    def _embed_texts(self, texts: list[str]) -> np.ndarray:
-        return self.embedder.embed(texts)
 
     def _embed_query(self, text: str) -> list[float]:
         return self.embedder.embed([text])[0].tolist()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -19,6 +19,13 @@ MODEL_NAME = "all-MiniLM-L6-v2-onnx-int8"
 DIMENSION = 384
 MAX_WORDPIECES = 256  # the model's max_seq_length
 TOKENIZER_FILE = Path(__file__).resolve().parent / "assets" / "all-MiniLM-L6-v2" / "tokenizer.json"
+
+
+class Encoder(Protocol):
+    """What ingest needs of an embedding model. One that also has ``embed_with_spans`` (as
+    ``MiniLMOnnxEmbedding``) gives sentence vectors from its chunk pass; others embed sentences alone."""
+
+    def embed(self, texts: list[str]) -> "np.ndarray | list[list[float]]": ...
 
 
 class EmbeddingUnavailable(RuntimeError):
@@ -72,8 +79,20 @@ class MiniLMOnnxEmbedding(BaseEmbedding):
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """L2-normalised vectors, shape (len(texts), 384)."""
+        return self.embed_with_spans(texts, [[] for _ in texts])[0]
+
+    def embed_with_spans(self, texts: list[str], spans: list[list[tuple[int, int]]]
+                         ) -> tuple[np.ndarray, list[list[np.ndarray | None]]]:
+        """Vectors of ``texts`` and, from the same pass, of character spans of each text.
+
+        A span's vector is the mean of its own tokens' states in the whole text's pass ("late
+        chunking"): one pass gives a chunk's vector and all its sentences' vectors, where embedding
+        each sentence alone costs the encoder about as much again. A span the model's 256-wordpiece
+        window cut off gets None.
+        """
+        span_vectors: list[list[np.ndarray | None]] = [[None] * len(s) for s in spans]
         if not texts:
-            return np.zeros((0, DIMENSION), dtype=np.float32)
+            return np.zeros((0, DIMENSION), dtype=np.float32), span_vectors
         self._load()
         # Texts of similar length are batched together, so a batch pads to little more than its own
         # length: sentences of 10-40 wordpieces beside a 200-wordpiece chunk would otherwise pay for 200.
@@ -88,10 +107,11 @@ class MiniLMOnnxEmbedding(BaseEmbedding):
             if any(i.name == "token_type_ids" for i in self._session.get_inputs()):
                 feeds["token_type_ids"] = np.zeros_like(ids)
             hidden = self._session.run(None, feeds)[0]
-            weights = mask[..., None].astype(np.float32)
-            pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-            out[rows] = pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
-        return out
+            out[rows] = _mean_pool(hidden, mask.astype(np.float32))
+            for row, encoding, states in zip(rows, encodings, hidden):
+                if spans[row]:
+                    span_vectors[row] = _span_vectors(states, encoding, spans[row])
+        return out, span_vectors
 
     # LlamaIndex BaseEmbedding interface
     def _get_query_embedding(self, query: str) -> list[float]:
@@ -108,3 +128,23 @@ class MiniLMOnnxEmbedding(BaseEmbedding):
 
     async def _aget_text_embedding(self, text: str) -> list[float]:
         return self._get_text_embedding(text)
+
+
+def _mean_pool(hidden: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    pooled = (hidden * weights[..., None]).sum(axis=1) / np.clip(weights.sum(axis=1, keepdims=True), 1e-9, None)
+    return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+
+
+def _span_vectors(states: np.ndarray, encoding: Any, spans: list[tuple[int, int]]) -> list[np.ndarray | None]:
+    """Mean-pooled token states of each character span; None when the window cut the span's end off."""
+    offsets = encoding.offsets
+    real = [i for i, m in enumerate(encoding.attention_mask) if m and offsets[i][1] > offsets[i][0]]
+    covered_to = max((offsets[i][1] for i in real), default=0)
+    found: list[np.ndarray | None] = []
+    for start, end in spans:
+        tokens = [i for i in real if offsets[i][0] >= start and offsets[i][1] <= end]
+        if not tokens or end > covered_to + 1:
+            found.append(None)
+            continue
+        found.append(_mean_pool(states[None, tokens], np.ones((1, len(tokens)), np.float32))[0])
+    return found

@@ -20,6 +20,7 @@ from llama_index.core.node_parser import SentenceSplitter
 import numpy as np
 
 from .corpus import SourceDocument, load_corpus
+from .embedding import Encoder
 from .errors import RagError
 from .lexical import IndexedDocument, LexicalIndex, SentenceVectors
 from .settings import Settings
@@ -119,7 +120,7 @@ def ingest(
     settings: Settings,
     store: ChunkStore,
     lexical: LexicalIndex,
-    embed: Callable[[list[str]], "np.ndarray | list[list[float]]"],
+    encoder: Encoder,
     corpus_dir: Path | None = None,
     progress: bool | ProgressCallback = False,
     rebuild: bool = False,
@@ -152,28 +153,15 @@ def ingest(
     for done, doc in enumerate(todo, 1):
         try:
             chunks = chunk_document(doc, splitter)
-            spans = [sentence_units(c.text) for c in chunks]
-            # A sentence in the overlap of two chunks is embedded once.
-            sentences = list(dict.fromkeys(reflow(c.text[s:e]) for c, found in zip(chunks, spans) for s, e in found))
-            texts = [_embedding_text(c) for c in chunks] + sentences
-            vectors: list[np.ndarray] = []
-            for at in range(0, len(texts), EMBED_SLICE):
-                vectors.append(np.asarray(embed(texts[at : at + EMBED_SLICE]), dtype=np.float32))
-                if callable(progress) and len(texts) > EMBED_SLICE:
-                    progress(done - 1 + min(at + EMBED_SLICE, len(texts)) / len(texts), len(todo), doc.doc_id)
-            matrix = np.vstack(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)
-            by_text = dict(zip(sentences, matrix[len(chunks):]))
-            per_chunk = [SentenceVectors(np.array(found, dtype=np.int32).reshape(-1, 2),
-                                         np.array([by_text[reflow(c.text[s:e])] for s, e in found], dtype=np.float32))
-                         for c, found in zip(chunks, spans)]
+            matrix, per_chunk = embed_chunks(encoder, chunks, lambda share: callable(progress) and progress(
+                done - 1 + share, len(todo), doc.doc_id))
         except RagError:
             raise  # the store or a setting, not this document: every other document would fail too
         except Exception as exc:  # this document cannot be indexed: set it aside, index the rest
             log.exception("could not index %s", doc.path)
             report.skipped.append((str(doc.path), f"could not be indexed ({exc.__class__.__name__}: {exc})"))
             continue
-        writer.add(IndexedDocument(doc.doc_id, doc.content_hash, doc.title, doc.date, chunks, per_chunk),
-                   matrix[: len(chunks)])
+        writer.add(IndexedDocument(doc.doc_id, doc.content_hash, doc.title, doc.date, chunks, per_chunk), matrix)
         (report.updated if doc.doc_id in writer.replacing else report.added).append(doc.doc_id)
         report.chunks += len(chunks)
         if bar is not None:
@@ -228,6 +216,52 @@ class BatchWriter:
                                    replacing={d.doc_id for d in docs} & self.replacing)
         self.lexical.write(docs)  # after the store: a document the lexical index holds is whole in both
         self.pending = []
+
+
+def embed_chunks(encoder: Encoder, chunks: list[Chunk], report: Callable[[float], object]
+                 ) -> tuple[np.ndarray, list[SentenceVectors]]:
+    """The chunks' vectors and their sentences' vectors, ``EMBED_SLICE`` chunks per encoder call.
+
+    An encoder with ``embed_with_spans`` gives each sentence its vector from the chunk's own pass;
+    another one embeds the sentences as texts of their own (each distinct sentence once).
+    """
+    spans = [sentence_units(c.text) for c in chunks]
+    texts = [_embedding_text(c) for c in chunks]
+    with_spans = getattr(encoder, "embed_with_spans", None)
+    if with_spans is not None:
+        vectors, pooled = [], []
+        for at in range(0, len(chunks), EMBED_SLICE):
+            shifts = [len(t) - len(c.text) for t, c in zip(texts[at:at + EMBED_SLICE], chunks[at:at + EMBED_SLICE])]
+            v, p = with_spans(texts[at:at + EMBED_SLICE],
+                              [[(s + d, e + d) for s, e in found] for found, d in zip(spans[at:at + EMBED_SLICE], shifts)])
+            vectors.append(np.asarray(v, dtype=np.float32))
+            pooled += p
+            if len(chunks) > EMBED_SLICE:
+                report(min(at + EMBED_SLICE, len(chunks)) / len(chunks))
+        # A sentence the model's window cut off is embedded on its own.
+        cut = [reflow(c.text[s:e]) for c, found, got in zip(chunks, spans, pooled)
+               for (s, e), v in zip(found, got) if v is None]
+        alone = iter(np.asarray(encoder.embed(cut), dtype=np.float32) if cut else [])
+        rows = [[v if v is not None else next(alone) for v in got] for got in pooled]
+    else:
+        # A sentence in the overlap of two chunks is embedded once.
+        sentences = list(dict.fromkeys(reflow(c.text[s:e]) for c, found in zip(chunks, spans) for s, e in found))
+        all_texts = texts + sentences
+        vectors = []
+        for at in range(0, len(all_texts), EMBED_SLICE):
+            vectors.append(np.asarray(encoder.embed(all_texts[at : at + EMBED_SLICE]), dtype=np.float32))
+            if len(all_texts) > EMBED_SLICE:
+                report(min(at + EMBED_SLICE, len(all_texts)) / len(all_texts))
+        matrix = np.vstack(vectors)
+        by_text = dict(zip(sentences, matrix[len(chunks):]))
+        vectors = [matrix[: len(chunks)]]
+        rows = [[by_text[reflow(c.text[s:e])] for s, e in found] for c, found in zip(chunks, spans)]
+    matrix = np.vstack(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)
+    width = matrix.shape[1] if matrix.size else 0
+    per_chunk = [SentenceVectors(np.array(found, dtype=np.int32).reshape(-1, 2),
+                                 np.array(got, dtype=np.float32).reshape(len(found), width))
+                 for found, got in zip(spans, rows)]
+    return matrix, per_chunk
 
 
 def sentence_units(text: str) -> list[tuple[int, int]]:

@@ -153,16 +153,29 @@ def test_reads_and_writes_are_paged(small_setup, monkeypatch):
         "A short replacement text."]
 
 
+class WatchedEncoder:
+    """The real encoder, with ``before(texts)`` called ahead of each of its passes."""
+
+    def __init__(self, encoder, before):
+        self.encoder, self.before = encoder, before
+
+    def embed(self, texts):
+        self.before(texts)
+        return self.encoder.embed(texts)
+
+    def embed_with_spans(self, texts, spans):
+        self.before(texts)
+        return self.encoder.embed_with_spans(texts, spans)
+
+
 def test_a_document_that_fails_to_index_is_set_aside_and_the_rest_indexed(small_setup, monkeypatch):
     assistant = Assistant(small_setup)
-    real_embed = assistant._embed_texts
 
-    def embed(texts):
+    def choke(texts):
         if any("Sergeev" in t for t in texts):
             raise RuntimeError("the encoder choked")
-        return real_embed(texts)
 
-    monkeypatch.setattr(assistant, "_embed_texts", embed)
+    assistant.embedder = WatchedEncoder(assistant.embedder, choke)
     report = assistant.index()
     assert len(report.added) == 2 and assistant.store.is_complete()
     assert any("could not be indexed" in why and "choked" in why for _, why in report.skipped)
@@ -187,15 +200,13 @@ def test_questions_are_answered_while_an_ingest_runs(small_setup, monkeypatch):
 
     assistant = Assistant(small_setup.replace(fast=True))
     assistant.engine()
-    real_embed = assistant._embed_texts
     writing = threading.Event()
 
-    def slow_embed(texts):
+    def slow(texts):
         writing.set()
         clock.sleep(2)
-        return real_embed(texts)
 
-    monkeypatch.setattr(assistant, "_embed_texts", slow_embed)
+    assistant.embedder = WatchedEncoder(assistant.embedder, slow)
     shutil.copy(CORPUS / "001_2082d504f351398b.txt", small_setup.corpus_dir / "001_2082d504f351398b.txt")
     ingest = threading.Thread(target=assistant.index)
     ingest.start()
