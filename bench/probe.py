@@ -44,8 +44,6 @@ class TimedEncoder:
 
     def __init__(self, encoder):
         self.encoder, self.seconds, self.texts = encoder, 0.0, 0
-        if not hasattr(encoder, "embed_with_spans"):  # the stand-in: sentences are embedded alone
-            self.embed_with_spans = None
 
     def embed(self, texts):
         started = time.perf_counter()

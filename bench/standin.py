@@ -39,6 +39,13 @@ class StandInEncoder:
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.clip(norms, 1e-12, None)
 
+    def embed_with_spans(self, texts: list[str], spans: list[list[tuple[int, int]]]
+                         ) -> tuple[np.ndarray, list[list[np.ndarray]]]:
+        """As the real encoder's: the texts' vectors and their spans' (here: the spans' own words)."""
+        pieces = [text[s:e] for text, found in zip(texts, spans) for s, e in found]
+        vectors = iter(self.embed(pieces))
+        return self.embed(texts), [[next(vectors) for _ in found] for found in spans]
+
 
 class StandInEmbedding(BaseEmbedding):
     """The same encoder behind LlamaIndex's embedding interface (for the peer)."""
