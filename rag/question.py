@@ -28,7 +28,9 @@ ANSWER_TYPES = [
      re.compile(r"\b(January|February|March|April|May|June|July|August|September|October|November|December|"
                 r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|\d{4}|\d+(st|nd|rd|th))\b"), True, False),
     (re.compile(r"^\s*where\b|\bin which (city|country|place)\b", re.I),
-     re.compile(r"\b(at|in|held|opened in|near|from)\s+(the\s+)?[A-Z]"), True, True),
+     # a preposition of place or direction before a capitalised name ("flowed ... to the North Sea")
+     re.compile(r"\b(at|in|held|near|from|to|into|through|across|along|between|around|within|outside|off|"
+                r"(north|south|east|west)(ern)? of)\s+(the\s+)?[A-Z]"), True, True),
     (re.compile(r"^\s*how (many|much)\b", re.I),
      re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
                 r"sixty|seventy|eighty|ninety|hundred|thousand|million|billion|dozens?|half|twice)\b", re.I), True, True),

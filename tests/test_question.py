@@ -37,3 +37,14 @@ def test_a_question_for_a_year_wants_a_date_however_it_is_worded():
                      "What was the first year that Yale and Harvard played football?"):
         assert profile(question).wanted, question
     assert not profile("What did Zhao say about the freeze last year?").wanted
+
+
+def test_a_where_answer_names_a_place_after_a_preposition_of_place_or_direction():
+    q = profile("Where did the river flow before the flood?")
+    offers = [p for _, p in q.wanted]
+    assert q.required
+    for sentence in ("Before the flood, the river flowed just south of today's line to the North Sea.",
+                     "The station was built in Harbin.", "They sailed across the Atlantic.",
+                     "The lab lies north of Moscow."):
+        assert any(p.search(sentence) for p in offers), sentence
+    assert not any(p.search("The river was diverted for flood protection reasons.") for p in offers)
