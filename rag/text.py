@@ -245,6 +245,7 @@ _IRREGULAR = {
 }
 
 
+@functools.lru_cache(maxsize=1 << 16)  # ingest stems every word of every chunk: most are repeats
 def stem(word: str) -> str:
     """A light suffix stripper: enough to match deny/denied/denies, freeze/freezing, talks/talk."""
     w = word.lower().strip("'").replace("'s", "")
