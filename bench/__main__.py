@@ -2,7 +2,7 @@
 
 For each corpus size: ingest (in its own process), start-up and answering (another process), the
 LlamaIndex peer (a third), and at ``--server-size`` the same against a real ``chroma run`` server.
-Sizes above ``--real-up-to`` use the stand-in encoder (bench/standin.py): the real one would take hours.
+Sizes above ``--real-up-to`` (10^4) use the stand-in encoder (bench/standin.py): the real one would take an hour.
 Results go to ``bench/results.json``; the page and its chart are rendered from them.
 """
 
@@ -99,7 +99,7 @@ def measure_size(size: int, cache: Path, real: bool, clients: int, server: bool)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000", help="corpus sizes in chunks, comma-separated")
-    parser.add_argument("--real-up-to", type=int, default=1000, help="largest size embedded with the real encoder")
+    parser.add_argument("--real-up-to", type=int, default=10000, help="largest size embedded with the real encoder")
     parser.add_argument("--server-size", type=int, default=100000, help="the size also measured with a Chroma server")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--cache", type=Path, default=ROOT / ".cache" / "bench")

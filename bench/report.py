@@ -16,8 +16,8 @@ ones. `bench/questions.jsonl` holds {questions} questions answered by the smalle
 a question's gold is a regular expression that a retrieved chunk must match.
 
 **Encoder**: sizes up to {real} chunks are embedded with the bundled MiniLM model. Larger ones use a
-stand-in (hashed words, `bench/standin.py`): the real encoder runs at ~{rate:.0f} texts/s here, so 10^5
-chunks and their sentences would take hours. Everything but the encoder is real at every size; dense
+stand-in (hashed words, `bench/standin.py`): the real encoder runs at ~{rate:.0f} chunks/s here, so 10^5
+chunks would take about an hour, for us and again for the peer. Everything but the encoder is real at every size; dense
 retrieval quality at the stand-in sizes says nothing about the model (its speed does).
 
 **Machine**: {cpu}, {cores} cores, {memory:,} MB RAM, Python {python}; load average {load_before} before
@@ -44,10 +44,10 @@ def table(results: dict) -> str:
                 cells.append("–")
         rows.append([label, *cells])
 
-    add("ingest: chunks/s (its sentences embedded too)", lambda r: f"{r['ingest']['chunks_per_s']:.1f}")
+    add("ingest: chunks/s (sentence vectors included)", lambda r: f"{r['ingest']['chunks_per_s']:.1f}")
     add("ingest: share of the time in the encoder (= speed vs the raw encoder on the same texts)",
         lambda r: f"{r['ingest']['encoder_share']:.2f}")
-    add("ingest: texts encoded per chunk (chunk + its sentences)",
+    add("ingest: encoder passes per chunk (sentences pooled from the chunk's pass)",
         lambda r: f"{r['ingest']['encoded_texts'] / r['ingest']['chunks']:.1f}")
     add("ingest: peak RSS MB", lambda r: f"{r['ingest']['peak_rss_mb']:.0f}")
     add("peer (LlamaIndex `VectorStoreIndex`) build: chunks/s", lambda r: f"{r['peer']['chunks_per_s']:.1f}")
