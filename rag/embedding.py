@@ -22,10 +22,12 @@ TOKENIZER_FILE = Path(__file__).resolve().parent / "assets" / "all-MiniLM-L6-v2"
 
 
 class Encoder(Protocol):
-    """What ingest needs of an embedding model. One that also has ``embed_with_spans`` (as
-    ``MiniLMOnnxEmbedding``) gives sentence vectors from its chunk pass; others embed sentences alone."""
+    """What ingest needs of an embedding model (``MiniLMOnnxEmbedding``; the benchmark's stand-in)."""
 
     def embed(self, texts: list[str]) -> "np.ndarray | list[list[float]]": ...
+
+    def embed_with_spans(self, texts: list[str], spans: list[list[tuple[int, int]]]
+                         ) -> "tuple[np.ndarray, list[list[np.ndarray | None]]]": ...
 
 
 class EmbeddingUnavailable(RuntimeError):

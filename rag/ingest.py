@@ -220,47 +220,29 @@ class BatchWriter:
 
 def embed_chunks(encoder: Encoder, chunks: list[Chunk], report: Callable[[float], object]
                  ) -> tuple[np.ndarray, list[SentenceVectors]]:
-    """The chunks' vectors and their sentences' vectors, ``EMBED_SLICE`` chunks per encoder call.
-
-    An encoder with ``embed_with_spans`` gives each sentence its vector from the chunk's own pass;
-    another one embeds the sentences as texts of their own (each distinct sentence once).
-    """
+    """The chunks' vectors and, from the same encoder passes, their sentences' vectors
+    (``EMBED_SLICE`` chunks per call). A sentence the model's window cut off is embedded on its own."""
     spans = [sentence_units(c.text) for c in chunks]
     texts = [_embedding_text(c) for c in chunks]
-    with_spans = getattr(encoder, "embed_with_spans", None)
-    if with_spans is not None:
-        vectors, pooled = [], []
-        for at in range(0, len(chunks), EMBED_SLICE):
-            shifts = [len(t) - len(c.text) for t, c in zip(texts[at:at + EMBED_SLICE], chunks[at:at + EMBED_SLICE])]
-            v, p = with_spans(texts[at:at + EMBED_SLICE],
-                              [[(s + d, e + d) for s, e in found] for found, d in zip(spans[at:at + EMBED_SLICE], shifts)])
-            vectors.append(np.asarray(v, dtype=np.float32))
-            pooled += p
-            if len(chunks) > EMBED_SLICE:
-                report(min(at + EMBED_SLICE, len(chunks)) / len(chunks))
-        # A sentence the model's window cut off is embedded on its own.
-        cut = [reflow(c.text[s:e]) for c, found, got in zip(chunks, spans, pooled)
-               for (s, e), v in zip(found, got) if v is None]
-        alone = iter(np.asarray(encoder.embed(cut), dtype=np.float32) if cut else [])
-        rows = [[v if v is not None else next(alone) for v in got] for got in pooled]
-    else:
-        # A sentence in the overlap of two chunks is embedded once.
-        sentences = list(dict.fromkeys(reflow(c.text[s:e]) for c, found in zip(chunks, spans) for s, e in found))
-        all_texts = texts + sentences
-        vectors = []
-        for at in range(0, len(all_texts), EMBED_SLICE):
-            vectors.append(np.asarray(encoder.embed(all_texts[at : at + EMBED_SLICE]), dtype=np.float32))
-            if len(all_texts) > EMBED_SLICE:
-                report(min(at + EMBED_SLICE, len(all_texts)) / len(all_texts))
-        matrix = np.vstack(vectors)
-        by_text = dict(zip(sentences, matrix[len(chunks):]))
-        vectors = [matrix[: len(chunks)]]
-        rows = [[by_text[reflow(c.text[s:e])] for s, e in found] for c, found in zip(chunks, spans)]
+    vectors, pooled = [], []
+    for at in range(0, len(chunks), EMBED_SLICE):
+        part = slice(at, at + EMBED_SLICE)
+        shifts = [len(t) - len(c.text) for t, c in zip(texts[part], chunks[part])]  # the title before the text
+        v, p = encoder.embed_with_spans(texts[part], [[(s + d, e + d) for s, e in found]
+                                                      for found, d in zip(spans[part], shifts)])
+        vectors.append(np.asarray(v, dtype=np.float32))
+        pooled += p
+        if len(chunks) > EMBED_SLICE:
+            report(min(at + EMBED_SLICE, len(chunks)) / len(chunks))
+    cut = [reflow(c.text[s:e]) for c, found, got in zip(chunks, spans, pooled)
+           for (s, e), v in zip(found, got) if v is None]
+    alone = iter(np.asarray(encoder.embed(cut), dtype=np.float32) if cut else [])
     matrix = np.vstack(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)
     width = matrix.shape[1] if matrix.size else 0
     per_chunk = [SentenceVectors(np.array(found, dtype=np.int32).reshape(-1, 2),
-                                 np.array(got, dtype=np.float32).reshape(len(found), width))
-                 for found, got in zip(spans, rows)]
+                                 np.array([v if v is not None else next(alone) for v in got],
+                                          dtype=np.float32).reshape(len(found), width))
+                 for found, got in zip(spans, pooled)]
     return matrix, per_chunk
 
 

@@ -1,7 +1,6 @@
 """Text utilities shared by every stage: offline tokenizers, sentence spans, normalisation, content words.
 
-Both tokenizer data sets come from files llama-index-core ships (``_static/``), so nothing is
-downloaded: tiktoken's encodings and NLTK's punkt sentence model.
+Both tokenizer data sets (tiktoken's encodings, NLTK's punkt model) come from llama-index-core's ``_static/``.
 """
 
 from __future__ import annotations
