@@ -63,7 +63,8 @@ def collect(args) -> None:
         write(main, load_gold(), "bundled")
         for eval_set in discover_sets(Path(args.sets)):
             with tempfile.TemporaryDirectory() as index_dir:
-                settings = base.replace(corpus_dir=eval_set.corpus_dir, index_dir=Path(index_dir), chroma_url=None)
+                settings = base.replace(corpus_dir=eval_set.corpus_dir, index_dir=Path(index_dir), chroma_url=None,
+                                        lexical_url=None)
                 assistant = Assistant(settings, judge=main.judge())
                 assistant.index()
                 write(assistant, load_set_items(eval_set), eval_set.name)

@@ -169,7 +169,7 @@ def run_external(eval_set: EvalSet, items: list, main: Assistant, judge, progres
     per process: the set's assistant shares the main one's)."""
     with tempfile.TemporaryDirectory(prefix=f"rag-eval-{eval_set.name}-") as index_dir:
         settings = main.settings.replace(corpus_dir=eval_set.corpus_dir, index_dir=Path(index_dir), chroma_url=None,
-                                         filter_doc_ids=(), date_from=None, date_to=None)
+                                         lexical_url=None, filter_doc_ids=(), date_from=None, date_to=None)
         assistant = Assistant(settings, judge=main.judge())
         assistant.index(progress=progress)
         return run(assistant, items, judge, progress=progress, label=eval_set.name)

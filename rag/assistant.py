@@ -15,7 +15,8 @@ from .llm import load_generator
 from .pipeline import AnswerPipeline
 from .prompts import Prompts
 from .render import Answer
-from .lexical import LexicalIndex, lexical_path
+from .lexical import LexicalIndex
+from .lexical_sqlite import SqliteLexicalIndex, lexical_path
 from .retrieval import HybridRetriever
 from .settings import Settings
 from .store import ChunkStore
@@ -35,15 +36,15 @@ class Assistant:
         self.settings = settings.replace(**overrides) if settings else Settings.from_env(**overrides)
         self.embedder = MiniLMOnnxEmbedding()
         self.store = ChunkStore(self.settings, MODEL_NAME, DIMENSION)
-        self.lexical = LexicalIndex(self.lexical_file(), MODEL_NAME)
+        self.lexical = self._open_lexical()
         self._engine: AnswerPipeline | None = None
         self._generator = None
         self._judge = judge
         self._lock = threading.RLock()
 
     # Fields that decide where the index lives; an assistant derived for another answer setup shares them.
-    INDEX_FIELDS = ("corpus_dir", "index_dir", "collection", "chroma_url", "chunk_tokens", "chunk_overlap",
-                    "cache_dir")
+    INDEX_FIELDS = ("corpus_dir", "index_dir", "collection", "chroma_url", "lexical_url", "chunk_tokens",
+                    "chunk_overlap", "cache_dir")
 
     def derive(self, **changes) -> "Assistant":
         """An assistant with other answer settings (backend, top-k, ...) over the same index, embedder and
@@ -69,9 +70,19 @@ class Assistant:
             self._engine = None  # the next question starts from fresh document frequencies
             return report
 
-    def lexical_file(self) -> Path:
-        """The lexical index's file (BM25 and sentence vectors): in ``index_dir``, also with a Chroma server."""
+    def lexical_file(self) -> Path | None:
+        """The lexical index's file (BM25 and sentence vectors): in ``index_dir``, also with a Chroma server;
+        None when the lexical side is in PostgreSQL (``lexical_url``)."""
+        if self.settings.lexical_url:
+            return None
         return lexical_path(self.settings.index_dir, self.settings.collection, self.settings.chroma_url)
+
+    def _open_lexical(self) -> LexicalIndex:
+        if self.settings.lexical_url:
+            from .lexical_postgres import PostgresLexicalIndex  # psycopg is imported only when configured
+
+            return PostgresLexicalIndex(self.settings.lexical_url, self.settings.collection, MODEL_NAME)
+        return SqliteLexicalIndex(self.lexical_file(), MODEL_NAME)
 
     def corpus_folder(self) -> Path:
         """The folder the index was built from (``rag index --corpus``), else the configured one."""

@@ -16,6 +16,7 @@ def _settings_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--corpus", help="corpus folder (default: RAG_CORPUS_DIR or ./corpus)")
     parser.add_argument("--index-dir", help="index folder (default: RAG_INDEX_DIR or ./index)")
     parser.add_argument("--chroma-url", help="use a Chroma server, e.g. http://127.0.0.1:8000")
+    parser.add_argument("--lexical-url", help="keep the lexical index in PostgreSQL, e.g. postgresql://rag@db/rag")
     parser.add_argument("--backend", choices=["local", "openai", "openai-compatible"])
     parser.add_argument("--model", help="model name for the openai / openai-compatible backends")
     parser.add_argument("--base-url", help="OpenAI-compatible server URL, e.g. http://127.0.0.1:8080/v1")
@@ -24,8 +25,8 @@ def _settings_args(parser: argparse.ArgumentParser) -> None:
 
 def _settings(args: argparse.Namespace) -> Settings:
     return Settings.from_env(
-        corpus_dir=args.corpus, index_dir=args.index_dir, chroma_url=args.chroma_url, backend=args.backend,
-        model=args.model, base_url=args.base_url, top_k=args.top_k,
+        corpus_dir=args.corpus, index_dir=args.index_dir, chroma_url=args.chroma_url, lexical_url=args.lexical_url,
+        backend=args.backend, model=args.model, base_url=args.base_url, top_k=args.top_k,
     )
 
 

@@ -25,7 +25,7 @@ class ModelUnavailable(RagError, RuntimeError):
 
 
 class StoreUnavailable(RagError, RuntimeError):
-    """The Chroma server cannot be reached."""
+    """A server holding the index (Chroma, or PostgreSQL for the lexical side) cannot be reached."""
 
 
 class IndexMismatch(RagError, RuntimeError):

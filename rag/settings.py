@@ -30,6 +30,10 @@ class Settings:
     collection: str = "corpus"
     # Scale-out: a Chroma server ("http://host:8000") instead of the embedded PersistentClient.
     chroma_url: str | None = None
+    # Scale-out: a PostgreSQL database ("postgresql://user:password@host/db") for the lexical side (BM25, the
+    # document list, sentence vectors) instead of the SQLite file in index_dir, for app processes on
+    # several machines.
+    lexical_url: str | None = None
 
     # Chunking, in tiktoken (cl100k_base) tokens.
     chunk_tokens: int = 160

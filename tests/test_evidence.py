@@ -6,7 +6,7 @@ import pytest
 from rag import evidence as ev
 from rag.evidence import Evidence, RankContext, candidate_units, choose, rank
 from rag.question import profile_question
-from rag.lexical import LexicalIndex
+from rag.lexical_sqlite import SqliteLexicalIndex as LexicalIndex
 from rag.retrieval import ScoredChunk
 from rag.store import Chunk
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from rag import Assistant
 from rag.ingest import embed_chunks
-from rag.lexical import LexicalIndex, match_expression
+from rag.lexical_sqlite import SqliteLexicalIndex as LexicalIndex, match_expression
 from rag.settings import Settings
 from rag.store import Chunk
 from rag.text import content_stems, stem
