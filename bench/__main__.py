@@ -1,7 +1,8 @@
 """Reproduce docs/benchmarks.md: ``python -m bench`` (add ``--sizes 1000`` for a quick run).
 
 For each corpus size: ingest (in its own process), start-up and answering (another process), the
-LlamaIndex peer (a third), and at ``--server-size`` the same against a real ``chroma run`` server.
+LlamaIndex peer (a third), and at ``--server-size`` the same against a real ``chroma run`` server, then
+against Chroma and PostgreSQL (the lexical side) together.
 Sizes above ``--real-up-to`` (10^4) use the stand-in encoder (bench/standin.py): the real one would take an hour.
 Results go to ``bench/results.json``; the page and its chart are rendered from them.
 """
@@ -9,18 +10,18 @@ Results go to ``bench/results.json``; the page and its chart are rendered from t
 from __future__ import annotations
 
 import argparse
+from contextlib import nullcontext
 import json
 import os
 import platform
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from bench.corpus import build
 from bench.report import render
+from bench.servers import chroma_server, postgres_server
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,31 +32,6 @@ def probe(*args: str) -> dict:
     if done.returncode != 0:
         raise SystemExit(f"bench.probe {' '.join(args)} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def chroma_server(path: Path) -> tuple[subprocess.Popen, str]:
-    """A real ``chroma run`` server on a free port, started and waited for."""
-    import httpx
-
-    port = free_port()
-    chroma = Path(sys.executable).with_name("chroma")
-    server = subprocess.Popen([str(chroma), "run", "--path", str(path), "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
-                return server, url
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    server.kill()
-    raise SystemExit("chroma run did not start")
 
 
 def machine() -> dict:
@@ -80,19 +56,19 @@ def measure_size(size: int, cache: Path, real: bool, clients: int, server: bool)
     print(f"[{size}] peer", flush=True)
     row["peer"] = probe("peer", "--corpus", str(corpus), *flags)
     if server:
-        data = cache / f"server-{size}"
-        shutil.rmtree(data, ignore_errors=True)
-        shutil.rmtree(index.with_name(index.name + "-served"), ignore_errors=True)
-        process, url = chroma_server(data)
-        try:
-            served = [*flags, "--index", str(index.with_name(index.name + "-served")), "--chroma-url", url]
-            print(f"[{size}] server ingest", flush=True)
-            row["server_ingest"] = probe("ingest", "--corpus", str(corpus), *served)
-            print(f"[{size}] server answer", flush=True)
-            row["server_answer"] = probe("answer", "--clients", str(clients), *served)
-        finally:
-            process.terminate()
-            process.wait(30)
+        # The scale-out set-ups: vectors on a Chroma server (the lexical file beside the app), then
+        # vectors on Chroma and the lexical side on PostgreSQL (nothing on the app's disk).
+        for key, lexical in (("server", False), ("servers", True)):
+            data, served_index = cache / f"{key}-{size}", index.with_name(f"{index.name}-{key}")
+            for folder in (data, served_index):
+                shutil.rmtree(folder, ignore_errors=True)
+            with chroma_server(data) as chroma, (postgres_server() if lexical else nullcontext()) as postgres:
+                served = [*flags, "--index", str(served_index), "--chroma-url", chroma]
+                served += ["--lexical-url", postgres] if lexical else []
+                print(f"[{size}] {key} ingest", flush=True)
+                row[f"{key}_ingest"] = probe("ingest", "--corpus", str(corpus), *served)
+                print(f"[{size}] {key} answer", flush=True)
+                row[f"{key}_answer"] = probe("answer", "--clients", str(clients), *served)
     return row
 
 

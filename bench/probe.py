@@ -1,7 +1,7 @@
 """One measurement in a fresh process (so start-up time and peak RSS are its own), printed as JSON.
 
-    python -m bench.probe ingest  --corpus DIR --index DIR [--stand-in] [--chroma-url URL]
-    python -m bench.probe answer  --index DIR [--stand-in] [--chroma-url URL] [--clients 8]
+    python -m bench.probe ingest  --corpus DIR --index DIR [--stand-in] [--chroma-url URL] [--lexical-url URL]
+    python -m bench.probe answer  --index DIR [--stand-in] [--chroma-url URL] [--lexical-url URL] [--clients 8]
     python -m bench.probe peer    --corpus DIR [--stand-in]
 """
 
@@ -68,6 +68,8 @@ def make_assistant(args, **overrides):
     settings = dict(index_dir=Path(args.index), fast=True, **overrides)
     if args.chroma_url:
         settings["chroma_url"] = args.chroma_url
+    if args.lexical_url:
+        settings["lexical_url"] = args.lexical_url
     if getattr(args, "corpus", None):
         settings["corpus_dir"] = Path(args.corpus)
     assistant = Assistant(**settings)
@@ -216,6 +218,7 @@ def main() -> None:
     parser.add_argument("--index")
     parser.add_argument("--stand-in", action="store_true")
     parser.add_argument("--chroma-url")
+    parser.add_argument("--lexical-url")
     parser.add_argument("--clients", type=int, default=0)
     args = parser.parse_args()
     run = {"ingest": run_ingest, "answer": run_answer, "peer": run_peer}[args.what]

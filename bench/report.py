@@ -70,16 +70,19 @@ def table(results: dict) -> str:
     add("end to end, peer: build + retrieve every question, s",
         lambda r: f"{r['peer']['build_s'] + r['peer']['dense']['total_s']:.0f}")
     add("end to end: ours / peer time", lambda r: f"{(r['ingest']['seconds'] + r['answer']['ask']['total_s']) / (r['peer']['build_s'] + r['peer']['dense']['total_s']):.2f}×")
-    add("Chroma server: ingest chunks/s", lambda r: f"{r['server_ingest']['chunks_per_s']:.1f}")
-    add("Chroma server: start-up s", lambda r: f"{r['server_answer']['startup_s']:.2f}")
-    add("Chroma server: hybrid p50 / p95 ms",
-        lambda r: f"{_ms(r['server_answer']['hybrid'])} / {_ms(r['server_answer']['hybrid'], 'p95_ms')}")
-    add("Chroma server: hybrid gold in top 6",
-        lambda r: f"{r['server_answer']['hybrid']['gold_in_top6']}/{r['server_answer']['hybrid']['questions']}")
-    add("Chroma server: `ask()` p50 / p95 ms",
-        lambda r: f"{_ms(r['server_answer']['ask'])} / {_ms(r['server_answer']['ask'], 'p95_ms')}")
-    add("Chroma server: answers/s, 8 clients", lambda r: f"{r['server_answer']['clients']['answers_per_s']:.2f}")
-    add("Chroma server: peak RSS of the answering process, MB", lambda r: f"{r['server_answer']['peak_rss_mb']:.0f}")
+    for key, label in (("server", "Chroma server"), ("servers", "Chroma server + PostgreSQL lexical")):
+        add(f"{label}: ingest chunks/s", lambda r, k=key: f"{r[f'{k}_ingest']['chunks_per_s']:.1f}")
+        add(f"{label}: start-up s", lambda r, k=key: f"{r[f'{k}_answer']['startup_s']:.2f}")
+        for mode in ("lexical", "hybrid"):
+            add(f"{label}: {mode} p50 / p95 ms",
+                lambda r, k=key, m=mode: f"{_ms(r[f'{k}_answer'][m])} / {_ms(r[f'{k}_answer'][m], 'p95_ms')}")
+        add(f"{label}: hybrid gold in top 6", lambda r, k=key: "{gold_in_top6}/{questions}".format(
+            **r[f"{k}_answer"]["hybrid"]))
+        add(f"{label}: `ask()` p50 / p95 ms",
+            lambda r, k=key: f"{_ms(r[f'{k}_answer']['ask'])} / {_ms(r[f'{k}_answer']['ask'], 'p95_ms')}")
+        add(f"{label}: answers/s, 8 clients", lambda r, k=key: f"{r[f'{k}_answer']['clients']['answers_per_s']:.2f}")
+        add(f"{label}: peak RSS of the answering process, MB",
+            lambda r, k=key: f"{r[f'{k}_answer']['peak_rss_mb']:.0f}")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
@@ -100,10 +103,12 @@ def chart(results: dict, path: Path) -> None:
                       ("ask() p50 (judge off)", lambda r: r["answer"]["ask"]["p50_ms"]),
                       ("peer retrieval p50", lambda r: r["peer"]["dense"]["p50_ms"])):
         ax.plot(x, [fn(r) for r in sizes], marker="o", label=label)
-    served = [r for r in sizes if "server_answer" in r]
-    if served:
-        ax.plot([r["server_answer"]["chunks"] for r in served], [r["server_answer"]["hybrid"]["p50_ms"] for r in served],
-                marker="s", linestyle="none", label="hybrid p50, Chroma server")
+    for key, label in (("server", "hybrid p50, Chroma server"), ("servers", "hybrid p50, Chroma + PostgreSQL")):
+        served = [r for r in sizes if f"{key}_answer" in r]
+        if served:
+            ax.plot([r[f"{key}_answer"]["chunks"] for r in served],
+                    [r[f"{key}_answer"]["hybrid"]["p50_ms"] for r in served],
+                    marker="s" if key == "server" else "^", linestyle="none", label=label)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("chunks in the index")
@@ -121,8 +126,9 @@ def render(results: dict, out: Path, notes: str = "") -> None:
     m = results["machine"]
     small = min(results["sizes"].values(), key=lambda r: r["size"])
     rate = small["ingest"]["encoded_texts"] / max(small["ingest"]["encoder_seconds"], 1e-9)
-    minutes = round(sum(r["ingest"]["seconds"] + r.get("server_ingest", {}).get("seconds", 0) + r["peer"]["build_s"]
-                        for r in results["sizes"].values()) / 60 * 1.3)
+    minutes = round(sum(r["ingest"]["seconds"] + r["peer"]["build_s"] + sum(
+        r.get(f"{k}_ingest", {}).get("seconds", 0) for k in ("server", "servers")) for r in results["sizes"].values())
+        / 60 * 1.3)
     intro = INTRO.format(minutes=minutes, questions=small["answer"]["hybrid"]["questions"], real=max(
         (r["size"] for r in results["sizes"].values() if "real" in r["encoder"]), default=0), rate=rate,
         cpu=m["cpu"], cores=m["cores"], memory=m["memory_mb"], python=m["python"],
