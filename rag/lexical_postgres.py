@@ -1,8 +1,8 @@
 """The lexical engine for several app machines: a PostgreSQL database (``RAG_LEXICAL_URL``).
 
 One schema per collection (``rag_<collection>``) holds the document list, each chunk's row (filters,
-token count, sentence vectors) and an inverted index, ``postings(term, chunk, tf)``, with a B-tree on
-``term``. A search reads the postings of the question's words only and computes BM25 in SQL with FTS5's
+token count, sentence vectors) and an inverted index, ``postings(term, chunk, tf, length)``, with a
+B-tree on ``term`` that covers the rest. A search reads the postings of the question's words only and computes BM25 in SQL with FTS5's
 formula, so the scores and the order match the SQLite engine on the same chunks.
 
 Why postings and not PostgreSQL's ``tsvector``/``ts_rank``: ``ts_rank`` has no inverse document
@@ -34,7 +34,7 @@ CREATE TABLE IF NOT EXISTS {s}.chunks(id BIGSERIAL PRIMARY KEY, chunk_id TEXT UN
                                       length INTEGER NOT NULL, spans BYTEA, vectors BYTEA);
 CREATE INDEX IF NOT EXISTS chunks_by_doc ON {s}.chunks(doc_id, story, start);
 CREATE TABLE IF NOT EXISTS {s}.postings(term TEXT NOT NULL, chunk BIGINT NOT NULL, tf INTEGER NOT NULL,
-                                        PRIMARY KEY (term, chunk));
+                                        length INTEGER NOT NULL, PRIMARY KEY (term, chunk) INCLUDE (tf, length));
 CREATE INDEX IF NOT EXISTS postings_by_chunk ON {s}.postings(chunk);
 """
 
@@ -72,12 +72,8 @@ class PostgresLexicalIndex(LexicalIndex):
         self._psycopg = psycopg
         self.url, self.schema = url, schema_name(collection)
         self._lock = threading.RLock()
-        try:
-            self._db = psycopg.connect(url, autocommit=True, connect_timeout=max(1, int(connect_timeout)),
-                                       application_name="rag")
-        except psycopg.Error as exc:
-            raise StoreUnavailable(f"cannot reach the PostgreSQL server at {redacted(url)} ({exc}); check "
-                                   "RAG_LEXICAL_URL or unset it to keep the lexical index in a local file") from exc
+        self._connect_timeout = max(1, int(connect_timeout))
+        self._db = self._connect()
         with self._writing() as cur:
             cur.execute(_SCHEMA.format(s=self.schema))
             meta = dict(cur.execute(f"SELECT key, value FROM {self.schema}.meta").fetchall())
@@ -88,11 +84,25 @@ class PostgresLexicalIndex(LexicalIndex):
                             f"SET value = excluded.value",
                             [("schema", str(SCHEMA_VERSION))] + ([("embed_model", embed_model)] if embed_model else []))
 
+    def _connect(self):
+        try:
+            return self._psycopg.connect(self.url, autocommit=True, connect_timeout=self._connect_timeout,
+                                         application_name="rag")
+        except self._psycopg.Error as exc:
+            raise StoreUnavailable(f"cannot reach the PostgreSQL server at {redacted(self.url)} ({exc}); check "
+                                   "RAG_LEXICAL_URL or unset it to keep the lexical index in a local file") from exc
+
+    def _connection(self):
+        """The shared connection, opened again if the server dropped it (a restart, a failover)."""
+        if self._db.closed or self._db.broken:
+            self._db = self._connect()
+        return self._db
+
     @contextlib.contextmanager
     def _writing(self):
         """A cursor in a transaction that holds this collection's write lock: writers from several
         processes or machines take turns, readers never wait."""
-        with self._lock, self._errors(), self._db.transaction(), self._db.cursor() as cur:
+        with self._lock, self._errors(), self._connection().transaction(), self._db.cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self.schema,))
             yield cur
         self._forget()
@@ -106,8 +116,14 @@ class PostgresLexicalIndex(LexicalIndex):
                                    "check RAG_LEXICAL_URL") from exc
 
     def _read(self, sql: str, args=()) -> list[tuple]:
+        """Rows of one query; a read on a connection the server dropped is tried once more on a new one."""
         with self._lock, self._errors():
-            return self._db.execute(sql, args).fetchall()
+            try:
+                return self._connection().execute(sql, args).fetchall()
+            except self._psycopg.OperationalError:
+                if not self._db.broken:
+                    raise
+                return self._connection().execute(sql, args).fetchall()
 
     # --- writing -----------------------------------------------------------------------------
 
@@ -120,7 +136,7 @@ class PostgresLexicalIndex(LexicalIndex):
                 counts = Counter(t for s in stems for t in fts_tokens(s))
                 length = sum(counts.values())
                 counts.update(phrase_term(s) for s in stems if len(fts_tokens(s)) > 1)
-                tokens[chunk.id] = counts
+                tokens[chunk.id] = counts, length
                 rows.append((chunk.id, chunk.doc_id, chunk.story, chunk.start, date_number(chunk.date),
                              text_checksum(chunk.text), length, *sentences.to_bytes()))
         with self._writing() as cur:
@@ -130,10 +146,10 @@ class PostgresLexicalIndex(LexicalIndex):
                 ids = dict(cur.execute(f"INSERT INTO {s}.chunks({', '.join(_CHUNK_COLUMNS)}) SELECT * FROM "
                                        f"unnest({arrays}) RETURNING chunk_id, id", list(map(list, zip(*rows)))
                                        ).fetchall())
-                with cur.copy(f"COPY {s}.postings(term, chunk, tf) FROM STDIN") as copy:
-                    for chunk_id, counts in tokens.items():
+                with cur.copy(f"COPY {s}.postings(term, chunk, tf, length) FROM STDIN") as copy:
+                    for chunk_id, (counts, length) in tokens.items():
                         for term, tf in counts.items():
-                            copy.write_row((term, ids[chunk_id], tf))
+                            copy.write_row((term, ids[chunk_id], tf, length))
             cur.executemany(f"INSERT INTO {s}.documents VALUES (%s, %s, %s, %s, %s)",
                             [(d.doc_id, d.content_hash, d.title, d.date, len(d.chunks)) for d in documents])
 
@@ -179,12 +195,16 @@ class PostgresLexicalIndex(LexicalIndex):
         if date_to is not None:
             where.append("c.date_int <= %(date_to)s")
             args["date_to"] = date_to
+        s = self.schema
+        # Scored from the postings alone (each carries its chunk's length, read from the index); the
+        # chunks table is joined before scoring only when a filter needs it, else for the k winners.
+        filtered = f"JOIN {s}.chunks c ON c.id = p.chunk WHERE {' AND '.join(where)}" if where else ""
         rows = self._read(
-            f"SELECT c.chunk_id, sum(q.idf * p.tf * (%(k1)s + 1) / (p.tf + %(k1)s * (1 - %(b)s + %(b)s * c.length "
-            f"/ %(avgdl)s))) AS score FROM unnest(%(terms)s::text[], %(idfs)s::float8[]) AS q(term, idf) "
-            f"JOIN {self.schema}.postings p ON p.term = q.term JOIN {self.schema}.chunks c ON c.id = p.chunk "
-            f"{'WHERE ' + ' AND '.join(where) if where else ''} "
-            f"GROUP BY c.chunk_id ORDER BY score DESC, c.chunk_id LIMIT %(k)s", args)
+            f"SELECT c.chunk_id, best.score FROM (SELECT p.chunk, sum(q.idf * p.tf * (%(k1)s + 1) / (p.tf + %(k1)s "
+            f"* (1 - %(b)s + %(b)s * p.length / %(avgdl)s))) AS score FROM unnest(%(terms)s::text[], "
+            f"%(idfs)s::float8[]) AS q(term, idf) JOIN {s}.postings p ON p.term = q.term {filtered} "
+            f"GROUP BY p.chunk ORDER BY score DESC, p.chunk LIMIT %(k)s) best JOIN {s}.chunks c ON c.id = best.chunk "
+            f"ORDER BY best.score DESC, c.chunk_id", args)
         return [(chunk_id, float(score)) for chunk_id, score in rows]
 
     def _stats(self) -> tuple[int, int]:

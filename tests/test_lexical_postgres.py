@@ -112,6 +112,15 @@ def test_an_assistant_on_a_chroma_server_and_postgresql_keeps_nothing_on_its_own
     assert second.documents() == first.documents() and len(second.documents()) == 5
 
 
+def test_a_connection_the_server_drops_is_opened_again(empty_index, postgres_server):
+    empty_index.write([document("kept", ["Reconnecting keeps the index usable."])])
+    with psycopg.connect(postgres_server, autocommit=True) as admin:  # as a restart or failover would
+        admin.execute("SELECT pg_terminate_backend(%s)", (empty_index._db.info.backend_pid,))
+    assert [c for c, _ in empty_index.search(content_stems("reconnecting"), k=3)] == ["kept:0:0"]
+    empty_index.delete_document("kept")  # writes too
+    assert empty_index.documents() == []
+
+
 def test_an_unreachable_postgresql_names_the_setting_and_hides_the_password(settings):
     with pytest.raises(StoreUnavailable, match="RAG_LEXICAL_URL") as raised:
         Assistant(settings.replace(lexical_url="postgresql://rag:s3cret@127.0.0.1:9/rag"))
