@@ -3,6 +3,7 @@ node postprocessors -> response synthesizer).
 
     route      corpus-level questions ("Which article came first?") go to the catalog (rag.catalog)
     retrieve   hybrid dense + BM25 chunks (rag.retrieval)
+    widen      each chunk completed at its edges from its neighbours (rag.widen)
     rank       candidate units scored by named features (rag.evidence)
     judge      the bundled model keeps only units that state the answer (rag.presence; off when ``fast``)
     compose    extractive sentences, a direct lead, or a remote model's draft (rag.compose, rag.lead)
@@ -45,6 +46,7 @@ from .retrieval import HybridRetriever, passes_filters
 from .settings import Settings
 from .store import Chunk
 from .text import content_stems, reflow
+from .widen import widen
 
 SENTENCE_CACHE = 20_000  # sentence vectors kept between questions (384 floats each: about 30 MB)
 # Without the judge (``fast``), abstain when the best unit covers less than this share of the
@@ -117,7 +119,7 @@ class AnswerPipeline:
             yield self.catalog(catalog, question, standalone, started)
             return
         topic = comparison_topic(standalone) if self.settings.backend == "local" else None
-        hits = self.retriever.search(topic or standalone)
+        hits, context = self.widen(self.retriever.search(topic or standalone))
         passages = [h.chunk for h in hits]
         base = Answer("", [], False, question, standalone, sources_of(hits), passages_of(passages))
         base.removed += [("(question)", f"a request about the answer's form, not followed: {d}") for d in directives]
@@ -126,7 +128,7 @@ class AnswerPipeline:
             base.notice = (f"(Your question was cut to its first {self.settings.max_question_chars:,} characters: "
                            "RAG_MAX_QUESTION_CHARS.)")
         q = profile_question(topic or standalone, self.lexical)
-        units = ranked = self.rank(q, hits)
+        units = ranked = self.rank(q, hits, context)
         if not self.plausible(q, units):
             yield abstain(base, started)
             return
@@ -158,11 +160,22 @@ class AnswerPipeline:
                 return rewritten
         return standalone_question(question, history)
 
-    def rank(self, q: QuestionProfile, hits) -> list[Evidence]:
+    def widen(self, hits):
+        """The hits with their chunks completed from their neighbours, and every chunk read (whose sentence
+        vectors the rank stage looks up)."""
+        if not hits:
+            return hits, []
+        widened, neighbours = widen([h.chunk for h in hits], self.retriever.store.get_chunks)
+        return ([dataclasses.replace(h, chunk=c) for h, c in zip(hits, widened)],
+                [h.chunk for h in hits] + neighbours)
+
+    def rank(self, q: QuestionProfile, hits, context: list[Chunk] | None = None) -> list[Evidence]:
+        """Candidate units of the hits, scored; ``context``: the chunks whose stored sentence vectors apply
+        (the hits' own chunks by default)."""
         units = candidate_units(hits)
         if not units:
             return []
-        vectors = self.unit_vectors(units, [h.chunk for h in hits])
+        vectors = self.unit_vectors(units, [h.chunk for h in hits], context)
         return rank(units, q, RankContext(self.embed([q.text])[0], vectors, len(hits)))
 
     def judges_presence(self, q: QuestionProfile) -> bool:
@@ -244,14 +257,19 @@ class AnswerPipeline:
 
     # --- helpers ---------------------------------------------------------------------------------
 
-    def unit_vectors(self, units: list[Evidence], passages: list[Chunk]) -> dict[str, np.ndarray]:
-        """Unit text -> its vector: stored at ingest for a sentence, embedded now for the rest (a sentence
-        with the list it introduces, or an index built before sentence vectors were kept)."""
-        stored = self.lexical.sentence_vectors(passages)
-        lookups = {chunk_id: found.lookup() for chunk_id, found in stored.items()}
+    def unit_vectors(self, units: list[Evidence], passages: list[Chunk],
+                     context: list[Chunk] | None = None) -> dict[str, np.ndarray]:
+        """Unit text -> its vector: stored at ingest for a sentence of a ``context`` chunk (looked up by its
+        span in the document, so a widened passage finds its neighbours' too), embedded now for the rest (a
+        sentence with the list it introduces, or an index built before sentence vectors were kept)."""
+        context = passages if context is None else context
+        stored = self.lexical.sentence_vectors(list({c.id: c for c in context}.values()))
+        by_span = {(c.doc_id, c.start + s, c.start + e): v for c in context if c.id in stored
+                   for (s, e), v in stored[c.id].lookup().items()}
         vectors: dict[str, np.ndarray] = {}
         for u in units:
-            vector = lookups.get(passages[u.passage - 1].id, {}).get((u.start, u.end))
+            passage = passages[u.passage - 1]
+            vector = by_span.get((passage.doc_id, passage.start + u.start, passage.start + u.end))
             if vector is not None:
                 vectors[u.text] = vector
         missing = [u.text for u in units if u.text not in vectors]

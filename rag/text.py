@@ -111,15 +111,15 @@ def paragraph_spans(text: str, start: int = 0, end: int | None = None) -> list[t
         line = text[s:e]
         if not line.strip():
             continue
-        joined = bool(spans) and spans[-1][1] == -1
-        if joined:
-            spans[-1] = (spans[-1][0], -1)
-        else:
-            spans.append((s, -1))
-        soft = (width is not None and following is not None and following[0] == e + 1
-                and text[following[0]:following[1]].strip() != ""
-                and (len(line.rstrip()) >= WRAPPED_LINE_SHARE * width or line.rstrip().endswith("-"))
-                and not _LIST_ITEM.match(text[following[0]:following[1]]))
+        if not spans or spans[-1][1] != -1:
+            spans.append((s, -1))  # a new paragraph, open (-1) until a line ends it
+        next_line = text[following[0]:following[1]] if following else ""
+        # The first line may begin mid-line (a chunk or passage starts at a sentence, not a line): it is
+        # short, so its length says nothing; a next line going on in lower case does.
+        soft = (width is not None and following is not None and following[0] == e + 1 and next_line.strip() != ""
+                and (len(line.rstrip()) >= WRAPPED_LINE_SHARE * width or line.rstrip().endswith("-")
+                     or ((s, e) == lines[0] and next_line[:1].islower()))
+                and not _LIST_ITEM.match(next_line))
         if not soft:
             spans[-1] = (spans[-1][0], e)
     return [(s, e) for s, e in spans if e != -1]

@@ -61,6 +61,17 @@ def test_scholarly_abbreviations_do_not_end_a_sentence():
                                 "Then he said no.", "The end."]
 
 
+def test_a_text_starting_mid_line_keeps_its_first_sentence_whole():
+    # A passage starts at a sentence, which in a PDF often begins in the middle of a line.
+    passage = WRAPPED[WRAPPED.index("Traditional ML"):]
+    assert reflow(sentences(passage)[0]).startswith("Traditional ML approaches use handmade features")
+    cut = "There is an\nimportant empirical evaluation of RNN\napproaches by Greff et al. in 2015, and the\n" \
+          "final conclusion was that the LSTM variants were\nall about the same. Another evaluation is\n" \
+          "conducted on thousands of RNN architectures\n"
+    assert reflow(sentences(cut)[0]).startswith("There is an important empirical evaluation")
+    assert sentences(WRAPPED)[0] == "B. Feature Learning"  # a heading on the first line stays apart
+
+
 def test_paragraphs_written_on_one_line_are_not_joined():
     news = ("Headline without a full stop\n"
             "BEIJING, March 3 -- The first paragraph is a long line of prose that goes on and on well past any "

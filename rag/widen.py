@@ -1,0 +1,89 @@
+"""Widen: a retrieved chunk completed at its edges from the chunks around it.
+
+A chunk boundary falls where the splitter's token budget runs out, not where the text pauses: a
+chunk may open inside a sentence ("of Xavier has been ...") and end inside one, or in the middle of a
+list ("▪ CIFAR 10/100 ... ▪ CalTech 101/256 : http://www.vision.caltech"). When the neighbouring chunk
+was not retrieved too, what the question asks for is cut off. As LlamaIndex's prev/next node
+postprocessor does, each retrieved chunk is widened from its neighbours in the same story:
+
+* its start moves back to the start of the sentence it opens inside;
+* its end moves on to the end of its last paragraph, and a list the chunk introduces ("... as
+  follows:") runs on as far as the evidence stage keeps lists; never past a sentence end within the
+  budget, so no new cut is made.
+
+A widened passage is still one verbatim span of its document (the chunks record their exact spans),
+so quotes from it stay verbatim.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Callable
+
+from .evidence import LIST_BUDGET
+from .store import Chunk
+from .text import paragraph_spans, sentence_spans
+
+WIDEN_BACK_CHARS = 400  # furthest a passage's start moves back (one long sentence)
+WIDEN_ON_CHARS = 700  # furthest its end moves on: about a list kept with its sentence (evidence.LIST_BUDGET)
+
+
+def neighbour_ids(chunk: Chunk) -> tuple[str, str]:
+    """The ids of the chunks before and after ``chunk`` in its story ("doc:story:n")."""
+    prefix, n = chunk.id.rsplit(":", 1)
+    return f"{prefix}:{int(n) - 1}", f"{prefix}:{int(n) + 1}"
+
+
+def widen(chunks: list[Chunk], fetch: Callable[[list[str]], list[Chunk]]) -> tuple[list[Chunk], list[Chunk]]:
+    """Each chunk widened from its neighbours (fetched with one ``fetch`` call), and the neighbours."""
+    retrieved = {c.id: c for c in chunks}
+    wanted = [i for c in chunks for i in neighbour_ids(c) if i not in retrieved]
+    neighbours = fetch(list(dict.fromkeys(wanted))) if wanted else []
+    known = {**retrieved, **{c.id: c for c in neighbours}}
+    widened = [widen_one(chunk, *(known.get(i) for i in neighbour_ids(chunk))) for chunk in chunks]
+    return widened, neighbours
+
+
+def widen_one(chunk: Chunk, before: Chunk | None, after: Chunk | None) -> Chunk:
+    """``chunk`` with its cut first sentence and its unfinished last paragraph completed."""
+    window, window_start = _joined([c for c in (before, chunk, after) if c is not None and c.story == chunk.story
+                                    and c.doc_id == chunk.doc_id], chunk)
+    start, end = chunk.start - window_start, chunk.end - window_start
+    sentences = sentence_spans(window)
+    new_start = next((s for s, e in sentences if s < start < e and start - s <= WIDEN_BACK_CHARS),
+                     start)  # the sentence the chunk opens inside
+    reach = next((e for s, e in paragraph_spans(window) if s < end < e), end)  # its last paragraph's end
+    # A list introduced in the chunk ("...as follows:") runs on as far as the evidence stage keeps lists,
+    # but not past a blank line.
+    lists = [s + LIST_BUDGET for s, e in sentences if start <= s < end and window[s:e].endswith(":")]
+    if lists:
+        blank = re.search(r"\n[ \t]*\n", window[end:])
+        reach = max(reach, min(max(lists), end + blank.start() if blank else len(window)))
+    new_end = end
+    if reach > end:
+        # A sentence running to the end of the window may be cut there: only one the splitter saw end counts.
+        last = len(window) if after is None or after.story != chunk.story else len(window) - 1
+        ends = [e for s, e in sentences if end < e <= min(reach, end + WIDEN_ON_CHARS, last)]
+        new_end = ends[-1] if ends else end
+    if (new_start, new_end) == (start, end):
+        return chunk
+    return dataclasses.replace(chunk, text=window[new_start:new_end], start=window_start + new_start,
+                               end=window_start + new_end)
+
+
+def _joined(chunks: list[Chunk], centre: Chunk) -> tuple[str, int]:
+    """The document text the chunks cover together (they overlap or touch), and where it starts; a
+    neighbour that does not meet the centre chunk is left out."""
+    chunks = sorted(chunks, key=lambda c: c.start)
+    at = chunks.index(centre)
+    text, start, end = centre.text, centre.start, centre.end
+    for c in reversed(chunks[:at]):
+        if c.end < start:
+            break
+        text, start = c.text[: start - c.start] + text, min(start, c.start)
+    for c in chunks[at + 1:]:
+        if c.start > end:
+            break
+        text, end = text + c.text[end - c.start:], max(end, c.end)
+    return text, start

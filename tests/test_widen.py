@@ -1,0 +1,72 @@
+"""The widen stage: a retrieved chunk completed at its edges from its neighbours, still a verbatim span."""
+
+from rag.store import Chunk
+from rag.widen import WIDEN_ON_CHARS, neighbour_ids, widen, widen_one
+
+DOCUMENT = (
+    "Deep learning has many uses. It is applied to most traditional application domains.\n\n"
+    "Here is the list of benchmark datasets used for image classification:\n"
+    "▪ MNIST : http://yann.lecun.com/exdb/mnist/\n"
+    "▪ CIFAR 10/100 : https://www.cs.toronto.edu/~kriz/cifar.html\n"
+    "▪ CalTech 101/256 : http://www.vision.caltech.edu/\n"
+    "▪ Open Images : https://github.com/openimages/dataset\n\n"
+    "Recurrent networks came later. They read sequences one step at a time."
+)
+
+
+def split(cuts: list[int], overlap: int = 10) -> list[Chunk]:
+    """The document cut at ``cuts``, each chunk overlapping the one before by ``overlap`` characters."""
+    bounds = [0, *cuts, len(DOCUMENT)]
+    chunks = []
+    for n, (a, b) in enumerate(zip(bounds, bounds[1:])):
+        start = max(0, a - overlap) if n else 0
+        chunks.append(Chunk(f"doc:0:{n}", "doc", DOCUMENT[start:b], "", "Doc", None, 0, start, b, "h"))
+    return chunks
+
+
+def fetch_from(chunks: list[Chunk]):
+    by_id = {c.id: c for c in chunks}
+    asked = []
+
+    def fetch(ids: list[str]) -> list[Chunk]:
+        asked.append(ids)
+        return [by_id[i] for i in ids if i in by_id]
+
+    return fetch, asked
+
+
+def test_a_list_cut_by_the_chunk_boundary_runs_on_into_the_next_chunk():
+    cut = DOCUMENT.index("vision.caltech") + 6  # "... http://www.vision" | ".caltech.edu/ ..."
+    chunks = split([cut])
+    widened = widen_one(chunks[0], None, chunks[1])
+    assert widened.text == DOCUMENT[widened.start:widened.end]  # still verbatim
+    assert "Open Images" in widened.text and widened.end - chunks[0].end <= WIDEN_ON_CHARS
+    assert "Recurrent" not in widened.text  # the list ends with its paragraph
+
+
+def test_a_chunk_opening_inside_a_sentence_starts_at_that_sentence():
+    cut = DOCUMENT.index("traditional application")
+    chunks = split([cut], overlap=0)
+    widened = widen_one(chunks[1], chunks[0], None)
+    assert widened.text.startswith("It is applied to most traditional application domains.")
+    assert widened.end == chunks[1].end
+
+
+def test_a_chunk_ending_at_a_paragraph_end_is_left_as_it_is():
+    cut = DOCUMENT.index("Here is the list")
+    chunks = split([cut], overlap=0)
+    assert widen_one(chunks[0], None, chunks[1]) == chunks[0]
+
+
+def test_widen_reads_the_missing_neighbours_in_one_call_and_returns_them():
+    chunks = split([DOCUMENT.index("▪ CIFAR"), DOCUMENT.index("Recurrent")])
+    fetch, asked = fetch_from(chunks)
+    widened, neighbours = widen([chunks[1]], fetch)
+    assert asked == [["doc:0:0", "doc:0:2"]] and {c.id for c in neighbours} == {"doc:0:0", "doc:0:2"}
+    assert widened[0].id == "doc:0:1" and widened[0].text.startswith("▪ MNIST")  # not "NIST"
+    assert widen([], fetch) == ([], [])
+
+
+def test_neighbours_are_found_by_chunk_number_even_with_colons_in_the_document_id():
+    chunk = Chunk("a:b:0:7", "a:b", "x", "", "", None, 0, 0, 1, "h")
+    assert neighbour_ids(chunk) == ("a:b:0:6", "a:b:0:8")
