@@ -90,10 +90,10 @@ def profile_question(question: str, lexical: LexicalIndex) -> QuestionProfile:
 
 
 def question_names(question: str) -> set[str]:
-    """Stems of the capitalised words of a question, except the word opening each of its questions
-    ("What is X? How does it ...?": X, not "What" or "How")."""
+    """Stems of the capitalised words of a question, except the word opening each of its sentences
+    ("Explain X. What is Y? How does it ...?": X and Y, not "Explain", "What" or "How")."""
     # Whole words, so a camel-cased name ("GoogLeNet") is one name, not its first hump ("Goog").
-    return {stem(w) for part in re.split(r"(?<=\?)\s+", question)
+    return {stem(w) for part in re.split(r"(?:(?<=[?!])|(?<=[a-z]{2}\.))\s+", question)  # not after "Dr."
             for w in re.findall(r"\b[A-Z][a-z][A-Za-z'’\-]*[A-Za-z]|\b[A-Z][a-z]", part)[1:]}
 
 

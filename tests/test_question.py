@@ -9,6 +9,8 @@ from .test_evidence import profile
 def test_question_names_skip_the_word_opening_each_sentence():
     assert question_names("What did Zhao say? How did Sergeev react? Was Dr. Ma there?") == {
         stem("Zhao"), stem("Sergeev"), stem("Dr"), stem("Ma")}
+    assert question_names("Explain FractalNet and how it differs from ResNet. What is the purpose of it?") == {
+        stem("FractalNet"), stem("ResNet")}  # "What" opens a sentence, after a full stop too
 
 
 def test_a_camel_cased_name_is_one_name():
