@@ -23,7 +23,7 @@ from .retrieval import ScoredChunk
 from .speech import continues_speech, speaks
 from .text import content_stems, is_heading, normalize, sentence_spans, stem_in, words
 
-LIST_BUDGET = 700  # characters of a list kept with the sentence that introduces it (":")
+LIST_BUDGET = 1200  # characters of a list kept with the sentence that introduces it (":")
 
 
 @dataclass

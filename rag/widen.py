@@ -26,7 +26,7 @@ from .store import Chunk
 from .text import paragraph_spans, sentence_spans
 
 WIDEN_BACK_CHARS = 400  # furthest a passage's start moves back (one long sentence)
-WIDEN_ON_CHARS = 700  # furthest its end moves on: about a list kept with its sentence (evidence.LIST_BUDGET)
+WIDEN_ON_CHARS = LIST_BUDGET  # furthest its end moves on: as far as a list kept with its sentence
 
 
 def neighbour_ids(chunk: Chunk) -> tuple[str, str]:
