@@ -17,10 +17,7 @@ stage through the same seam the pipeline uses.
 from __future__ import annotations
 
 import dataclasses
-import re
-import threading
 import time
-from collections import OrderedDict
 from typing import Callable, Iterator
 
 import numpy as np
@@ -30,7 +27,6 @@ from .compare import compare, comparison_topic, sides
 from .compose import date_lead, extractive, remote_draft
 from .conversation import History, model_standalone_question, standalone_question
 from .directives import strip_directives
-from .errors import QuestionError
 from .expand import expand
 from .evidence import Evidence, RankContext, candidate_units, choose, rank
 from .guard import CheckedSentence, Support, check_answer
@@ -40,33 +36,21 @@ from .lexical import LexicalIndex
 from .llm import Generator
 from .presence import JUDGE_CANDIDATES, judged
 from .prompts import Prompts
-from .question import QUESTION_NOISE, QuestionProfile, misspelt, profile_question, question_names
+from .question import (QUESTION_NOISE, QuestionProfile, clean_question, misspelt, profile_question,
+                       question_names)
 from .render import Answer, abstain, passages_of, render, sources_of
 from .retrieval import HybridRetriever, passes_filters
 from .settings import Settings
 from .store import Chunk
-from .text import content_stems, reflow
+from .text import content_stems
+from .vectors import UnitVectors
 from .widen import widen
 
-SENTENCE_CACHE = 20_000  # sentence vectors kept between questions (384 floats each: about 30 MB)
 # Without the judge (``fast``), abstain when the best unit covers less than this share of the
 # question's rarity-weighted words ...
 MIN_COVERAGE = 0.5
 # ... unless the question is paraphrased: then some words and a close meaning are enough.
 MIN_COVERAGE_PARAPHRASE, MIN_SIMILARITY_PARAPHRASE = 0.3, 0.5
-
-
-def clean_question(question: str, settings: Settings) -> tuple[str, bool]:
-    """The question stripped and cut to ``max_question_chars``; raises QuestionError if it is empty."""
-    if not isinstance(question, str):
-        raise QuestionError("the question must be text")
-    question = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", " ", question)  # control characters are not words
-    question = re.sub(r"\s+", " ", question).strip()
-    if not question:
-        raise QuestionError("the question is empty: ask something about the articles")
-    if len(question) > settings.max_question_chars:
-        return question[: settings.max_question_chars].rsplit(" ", 1)[0], True
-    return question, False
 
 
 class AnswerPipeline:
@@ -84,8 +68,7 @@ class AnswerPipeline:
         self._judge_factory = judge_factory
         self._generator: Generator | None = None
         self._judge: Judge | None = None
-        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()  # LRU of SENTENCE_CACHE entries
-        self._cache_lock = threading.Lock()  # the app answers several users at once
+        self.unit_vectors = UnitVectors(lexical, embed)
 
     @property
     def generator(self) -> Generator:
@@ -111,7 +94,7 @@ class AnswerPipeline:
     def answer_stream(self, question: str, history: History | None = None) -> Iterator[Answer]:
         """Partial answers as checked sentences arrive; the last one is complete."""
         started = time.perf_counter()
-        question, truncated = clean_question(question, self.settings)
+        question, truncated = clean_question(question, self.settings.max_question_chars)
         asked, directives = strip_directives(question)
         standalone = self.rewrite(asked, history)
         catalog = catalog_query(standalone)
@@ -254,40 +237,4 @@ class AnswerPipeline:
             supports = [Support(i, *opening_sentence(openings[i - 1]), 1.0) for i in cited]
             kept.append(CheckedSentence(sentence, supports))
         return render(base, kept, chunks, started, final=True) if kept else abstain(base, started)
-
-    # --- helpers ---------------------------------------------------------------------------------
-
-    def unit_vectors(self, units: list[Evidence], passages: list[Chunk],
-                     context: list[Chunk] | None = None) -> dict[str, np.ndarray]:
-        """Unit text -> its vector: stored at ingest for a sentence of a ``context`` chunk (looked up by its
-        span in the document, so a widened passage finds its neighbours' too), embedded now for the rest (a
-        sentence with the list it introduces, or an index built before sentence vectors were kept)."""
-        context = passages if context is None else context
-        stored = self.lexical.sentence_vectors(list({c.id: c for c in context}.values()))
-        by_span = {(c.doc_id, c.start + s, c.start + e): v for c in context if c.id in stored
-                   for (s, e), v in stored[c.id].lookup().items()}
-        vectors: dict[str, np.ndarray] = {}
-        for u in units:
-            passage = passages[u.passage - 1]
-            vector = by_span.get((passage.doc_id, passage.start + u.start, passage.start + u.end))
-            if vector is not None:
-                vectors[u.text] = vector
-        missing = [u.text for u in units if u.text not in vectors]
-        vectors.update(zip(missing, self.sentence_vectors([reflow(t) for t in missing])))
-        return vectors
-
-    def sentence_vectors(self, texts: list[str]) -> list[np.ndarray]:
-        cache = self._vectors
-        with self._cache_lock:
-            found = {t: cache[t] for t in texts if t in cache}
-            for t in found:
-                cache.move_to_end(t)
-        missing = list(dict.fromkeys(t for t in texts if t not in found))
-        if missing:
-            found.update(zip(missing, self.embed(missing)))
-            with self._cache_lock:
-                cache.update((t, found[t]) for t in missing)
-                while len(cache) > SENTENCE_CACHE:
-                    cache.popitem(last=False)
-        return [found[t] for t in texts]
 

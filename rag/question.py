@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Callable
 
+from .errors import QuestionError
 from .lexical import LexicalIndex
 from .speech import ASKS_SPEECH, ROLES
 from .text import content_stems, stem, stem_in, words
@@ -119,3 +120,17 @@ def asked_speakers(question: str, lexical: LexicalIndex) -> set[str]:
     for word in words(question):
         speakers |= ROLES.get(stem(word), set())
     return speakers
+
+
+def clean_question(question: str, max_chars: int) -> tuple[str, bool]:
+    """The question stripped and cut to ``max_chars`` (and whether it was cut); raises QuestionError if
+    it is empty."""
+    if not isinstance(question, str):
+        raise QuestionError("the question must be text")
+    question = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", " ", question)  # control characters are not words
+    question = re.sub(r"\s+", " ", question).strip()
+    if not question:
+        raise QuestionError("the question is empty: ask something about the articles")
+    if len(question) > max_chars:
+        return question[:max_chars].rsplit(" ", 1)[0], True
+    return question, False

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from rag import QuestionError
-from rag.pipeline import clean_question
+from rag.question import clean_question
 
 QUESTIONS = ["Who is Alexander Sergeev?", "Did China deny the freeze?",
              "What do China and Russia plan to build on the moon?"]
@@ -51,4 +51,4 @@ def test_any_text_is_an_answer_or_a_clear_error(fast, text, padding):
         assert "empty" in str(exc)
         return
     assert_no_dangling_marker(answer)
-    assert ("question was cut" in answer.text) == clean_question(question, fast.settings)[1]
+    assert ("question was cut" in answer.text) == clean_question(question, fast.settings.max_question_chars)[1]
