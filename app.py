@@ -20,12 +20,10 @@ from __future__ import annotations
 
 import argparse
 import html
-import json
 import os
 import re
 import shutil
 import time
-from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -41,10 +39,10 @@ from rag.chat_view import SHOWN_ANSWERS, link_markers, sources_html  # noqa: E40
 from rag.conversation import message_text  # noqa: E402
 from rag.errors import RagError  # noqa: E402
 from rag.http_api import add_openai_api  # noqa: E402
-from rag.uploads import Upload, save_uploads  # noqa: E402
+from rag.uploads import received_uploads, save_uploads  # noqa: E402
 
 from eval.gold import GoldError, load_gold  # noqa: E402
-from eval.report import REPORTS, fmt, latest_report, new_report_dir, write_report  # noqa: E402
+from eval.report import REPORTS, latest_report, new_report_dir, report_view, write_report  # noqa: E402
 from eval.judge import judge_accuracy, load_judge_set  # noqa: E402
 from eval.run import default_judge  # noqa: E402
 from eval.run import run as run_eval  # noqa: E402
@@ -78,42 +76,6 @@ CSS = """
 .source mark {background:#fff1a8; padding:0 1px}
 .abstained {color:#8a5a00}
 """
-
-
-def eval_view(folder: Path | None):
-    """Summary rows, failures (escaped Markdown), chart image and a status line of one eval report."""
-    if folder is None:
-        return [], "", None, "No report yet: run the eval."
-    from PIL import Image
-
-    payload = json.loads((folder / "results.json").read_text(encoding="utf-8"))
-    run = payload["runs"]["assistant"]
-    rows = [[key, fmt(value)] for key, value in run["summary"].items()]
-    lines = [f"- **{html.escape(f['id'])}** {html.escape(f['kind'])}: {html.escape(f['detail'])}"
-             for f in run["failures"]]
-    chart = Image.open(folder / "metrics.png") if (folder / "metrics.png").exists() else None
-    status = (f"Report {folder.name} ({payload['meta']['questions']} questions, {payload['meta']['settings']}). "
-              f"[Open the full report](/reports/{folder.name}/report.html)")
-    return rows, "\n".join(lines) or "No failures.", chart, status
-
-
-def uploaded_files(files, max_bytes: int) -> tuple[list[Upload], list[tuple[str, str]]]:
-    """What Gradio received as uploads, as (name, bytes). Only files in Gradio's upload folder count: a
-    path elsewhere on the server, handed to the endpoint as "file data", is refused, never read."""
-    uploads, refused = [], []
-    inbox = Path(get_upload_folder()).resolve()
-    for f in files or []:
-        path = Path(f if isinstance(f, str) else getattr(f, "name", "") or getattr(f, "path", ""))
-        try:
-            real = path.resolve(strict=True)
-        except (OSError, RuntimeError):
-            refused.append((path.name, "not a file that was uploaded"))
-            continue
-        if not real.is_relative_to(inbox) or not real.is_file():
-            refused.append((path.name, "not a file that was uploaded"))
-            continue
-        uploads.append(Upload.from_file(path.name, real, max_bytes))
-    return uploads, refused
 
 
 class AppState:
@@ -189,7 +151,7 @@ def build_app(assistant: Assistant, listening_on: str = "127.0.0.1") -> gr.Block
             return state.documents_table(), f"⚠️ {exc}"
         if not files:
             return state.documents_table(), "Choose files to add."
-        received, refused = uploaded_files(files, max_bytes)
+        received, refused = received_uploads(files, get_upload_folder(), max_bytes)
         folder = assistant.corpus_folder()
         saved = save_uploads(received, folder, assistant.document_hashes(), max_bytes)
         saved.skipped[:0] = refused
@@ -272,7 +234,7 @@ def build_app(assistant: Assistant, listening_on: str = "127.0.0.1") -> gr.Block
             "started": folder.name, "gold": "gold.jsonl", "questions": len(items),
             "judge": f"lexical (accuracy {judge_accuracy(judge, load_judge_set())['accuracy']:.2f} on the judge set)",
             "settings": f"backend={s.backend}, top_k={s.top_k}, hybrid={s.hybrid}"})
-        return eval_view(folder)
+        return report_view(folder)
 
     s = assistant.settings
     keyed = bool(admin_key(s))
@@ -332,7 +294,7 @@ def build_app(assistant: Assistant, listening_on: str = "127.0.0.1") -> gr.Block
             failure_list = gr.Markdown()
             run_button.click(evaluate, [key, session], [summary, failure_list, chart, eval_status],
                              api_name="run_eval")
-            open_button.click(lambda: eval_view(latest_report()), None, [summary, failure_list, chart, eval_status],
+            open_button.click(lambda: report_view(latest_report()), None, [summary, failure_list, chart, eval_status],
                               api_name="latest_eval")
     return demo
 

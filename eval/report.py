@@ -209,3 +209,21 @@ def check_thresholds(summary: dict, path: Path = THRESHOLDS, set_name: str = "bu
 def gated_sets(path: Path = THRESHOLDS) -> list[str]:
     """The external sets the thresholds file gates (its [sets.NAME] tables)."""
     return list(tomllib.loads(path.read_text(encoding="utf-8")).get("sets", {}))
+
+
+def report_view(folder: Path | None):
+    """What the web UI shows of one eval report: summary rows, failures (escaped Markdown), the chart
+    image and a status line linking the full report."""
+    if folder is None:
+        return [], "", None, "No report yet: run the eval."
+    from PIL import Image
+
+    payload = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+    run = payload["runs"]["assistant"]
+    rows = [[key, fmt(value)] for key, value in run["summary"].items()]
+    lines = [f"- **{html.escape(f['id'])}** {html.escape(f['kind'])}: {html.escape(f['detail'])}"
+             for f in run["failures"]]
+    chart = Image.open(folder / "metrics.png") if (folder / "metrics.png").exists() else None
+    status = (f"Report {folder.name} ({payload['meta']['questions']} questions, {payload['meta']['settings']}). "
+              f"[Open the full report](/reports/{folder.name}/report.html)")
+    return rows, "\n".join(lines) or "No failures.", chart, status

@@ -113,3 +113,23 @@ def _save(data: bytes, name: str, folder: Path, indexed: dict[str, str]) -> str 
     partial.write_bytes(data)
     os.replace(partial, target)
     return None
+
+
+def received_uploads(files, inbox: Path, max_bytes: int) -> tuple[list[Upload], list[tuple[str, str]]]:
+    """What a web front end received as uploads (paths, or objects with ``name``/``path``), as (name,
+    bytes). Only files in its upload folder ``inbox`` count: a path elsewhere on the server, handed to an
+    endpoint as "file data", is refused, never read."""
+    uploads, refused = [], []
+    inbox = Path(inbox).resolve()
+    for f in files or []:
+        path = Path(f if isinstance(f, str) else getattr(f, "name", "") or getattr(f, "path", ""))
+        try:
+            real = path.resolve(strict=True)
+        except (OSError, RuntimeError):
+            refused.append((path.name, "not a file that was uploaded"))
+            continue
+        if not real.is_relative_to(inbox) or not real.is_file():
+            refused.append((path.name, "not a file that was uploaded"))
+            continue
+        uploads.append(Upload.from_file(path.name, real, max_bytes))
+    return uploads, refused

@@ -1,7 +1,7 @@
 """Uploads are checked file by file: a bad file is skipped with its reason, the rest are saved."""
 
 from rag.corpus import load_corpus
-from rag.uploads import Upload, safe_name, save_uploads
+from rag.uploads import Upload, received_uploads, safe_name, save_uploads
 
 MB = 1_000_000
 
@@ -55,3 +55,15 @@ def test_a_file_read_at_the_limit_reports_its_real_size(tmp_path):
     upload = Upload.from_file("big.txt", big, max_bytes=MB)
     assert len(upload.data) == MB + 1 and upload.size == 3 * MB
     assert "3.0 MB" in save_uploads([upload], tmp_path / "corpus", {}, MB).skipped[0][1]
+
+
+def test_only_files_in_the_front_ends_upload_folder_are_read(tmp_path):
+    inbox, elsewhere = tmp_path / "inbox", tmp_path / "secrets"
+    inbox.mkdir()
+    elsewhere.mkdir()
+    (inbox / "note.txt").write_text("An uploaded note.")
+    (elsewhere / "passwd.txt").write_text("root:x:0:0")
+    received, refused = received_uploads([str(inbox / "note.txt"), str(elsewhere / "passwd.txt"),
+                                          str(inbox / "missing.txt")], inbox, max_bytes=1000)
+    assert [(u.name, u.data) for u in received] == [("note.txt", b"An uploaded note.")]
+    assert refused == [("passwd.txt", "not a file that was uploaded"), ("missing.txt", "not a file that was uploaded")]
