@@ -179,11 +179,15 @@ class LexicalIndex(ABC):
         if not parts:
             return 0
         self._expire()
-        missing = [p for p in dict.fromkeys(parts) if p not in self._df]
+        return min(self._frequencies(parts).values())
+
+    def _frequencies(self, terms: list[str]) -> dict[str, int]:
+        """Chunks holding each of ``terms`` (index terms), through the cache: one query for those it lacks."""
+        missing = [t for t in dict.fromkeys(terms) if t not in self._df]
         if missing:
             found = self._token_frequencies(missing)
-            self._df.update({p: found.get(p, 0) for p in missing})
-        return min(self._df[p] for p in parts)
+            self._df.update({t: found.get(t, 0) for t in missing})
+        return {t: self._df[t] for t in terms}
 
     def idf(self, stem: str) -> float:
         """Smoothed IDF; a word the corpus never uses gets the highest weight."""

@@ -178,11 +178,8 @@ class PostgresLexicalIndex(LexicalIndex):
         terms = list(dict.fromkeys(phrase_term(s) for s in stems))
         total, length = self._stats()
         n = max(total, 1)
-        missing = [t for t in terms if t not in self._df]
-        if missing:
-            found = self._token_frequencies(missing)
-            self._df.update({t: found.get(t, 0) for t in missing})
-        idfs = [max(math.log((n - self._df[t] + 0.5) / (self._df[t] + 0.5)), 1e-6)  # FTS5's idf and its floor
+        frequency = self._frequencies(terms)
+        idfs = [max(math.log((n - frequency[t] + 0.5) / (frequency[t] + 0.5)), 1e-6)  # FTS5's idf and its floor
                 for t in terms]
         where, args = [], {"terms": terms, "idfs": idfs, "avgdl": max(length / n, 1e-9), "k": k,
                            "k1": BM25_K1, "b": BM25_B}
