@@ -20,7 +20,8 @@ from .guard import CheckedSentence
 from .store import Chunk
 from .text import display_text, reflow
 
-_SOURCES = r"(sources?|articles?|reports?|accounts?|documents?|papers?|stories|versions?)"
+# Plural only: agreement needs several sources ("the different types ... in the document" is no comparison).
+_SOURCES = r"(sources|articles|reports|accounts|documents|papers|stories|versions)"
 _RELATION = r"(agree\w*|disagree\w*|differ\w*|conflict\w*|contradict\w*|consistent|the same)"
 ASKS_COMPARISON = re.compile(rf"\b{_SOURCES}\b[^?]*\b{_RELATION}\b|\b{_RELATION}\b[^?]*\b{_SOURCES}\b", re.I)
 # The frame of such a question: taken out, what is left is the topic to retrieve and rank on.

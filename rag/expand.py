@@ -9,8 +9,9 @@ they go on with it and within a budget, so a short factual answer stays short:
 
 * a following sentence that stays on the question (its own rank score) is taken;
 * so is one that refers back to the unit ("This ...", "In other words ...");
-* for a question that asks how, why or to explain, so is the first following sentence, whatever it
-  says (LlamaIndex's window takes its neighbours unconditionally; one is the measured compromise);
+* for an open question (how, why, explain, several questions, a list: ``QuestionProfile.open``), so
+  is every following sentence of the paragraph, whatever it scores, as LlamaIndex's sentence window
+  takes its neighbours; the budget bounds it;
 * a unit that itself refers back takes on the sentence before it.
 
 The grown unit is still one verbatim span of one chunk.
@@ -19,20 +20,15 @@ The grown unit is still one verbatim span of one chunk.
 from __future__ import annotations
 
 import dataclasses
-import re
 
 from .evidence import Evidence
 from .question import QuestionProfile
 from .store import Chunk
-from .text import paragraph_spans, sentence_spans
+from .text import REFERS_BACK, paragraph_spans, sentence_spans
 
 EXPAND_SENTENCES = 3  # following sentences a unit may take on
 EXPAND_CHARS = 900  # ... up to this length of the whole quote (about a short paragraph)
 EXPAND_SHARE = 0.6  # a following sentence must score this share of the best unit: still on the question
-# A sentence opening so leans on the one before it: a pronoun or a discourse connective.
-REFERS_BACK = re.compile(r"^[\"“(]?(this|that|these|those|it|its|they|their|such|here|thus|hence|therefore|"
-                         r"consequently|in other words|what (this|that) means|as a result|in (this|that|such) case|"
-                         r"for (example|instance)|that is|i\.e\.)\b", re.I)
 
 
 def expand(chosen: list[Evidence], ranked: list[Evidence], q: QuestionProfile,
@@ -46,6 +42,7 @@ def expand(chosen: list[Evidence], ranked: list[Evidence], q: QuestionProfile,
         in_passage.setdefault(u.passage, []).append(u)
     floor = EXPAND_SHARE * max(u.score for u in chosen)
     covered: set[tuple[int, int]] = set()  # (passage, sentence) already quoted
+    rejected = {(u.passage, u.position) for u in ranked if u.rejected}  # the judge said no: never quoted
     out = []
     for ev in chosen:
         if (ev.passage, ev.position) in covered:
@@ -54,16 +51,23 @@ def expand(chosen: list[Evidence], ranked: list[Evidence], q: QuestionProfile,
         text = passages[ev.passage - 1].text
         paragraph = next(((s, e) for s, e in paragraph_spans(text) if s <= ev.start < e), (ev.start, ev.end))
         start = ev.start
-        if REFERS_BACK.match(ev.text) and (ev.passage, ev.position - 1) not in covered:
-            start = _sentence_before(text, ev, paragraph)
-            if start < ev.start:
-                covered.add((ev.passage, ev.position - 1))
+        # "This concept ..." after "Therefore, it ..." after "DenseNet was developed ...": back to the
+        # sentence the chain leans on.
+        back = 1
+        while (REFERS_BACK.match(text[start:]) and (ev.passage, ev.position - back) not in covered
+               and (ev.passage, ev.position - back) not in rejected):
+            before = _sentence_before(text, start, ev.end, paragraph)
+            if before == start:
+                break
+            start = before
+            covered.add((ev.passage, ev.position - back))
+            back += 1
         end = ev.end
         # The span runs on verbatim, so a short sentence that is not a unit of its own ("Fig. 3.") goes with it.
         following = [u for u in in_passage[ev.passage] if u.start >= ev.end][:EXPAND_SENTENCES]
-        for n, unit in enumerate(following):
-            goes_on = unit.score >= floor or REFERS_BACK.match(unit.text) or (n == 0 and q.explains)
-            if ((ev.passage, unit.position) in covered or unit.end > paragraph[1] or not goes_on
+        for unit in following:
+            goes_on = unit.score >= floor or REFERS_BACK.match(unit.text) or q.open
+            if ((ev.passage, unit.position) in covered or unit.rejected or unit.end > paragraph[1] or not goes_on
                     or unit.end - start > EXPAND_CHARS):
                 break
             end = unit.end
@@ -73,10 +77,11 @@ def expand(chosen: list[Evidence], ranked: list[Evidence], q: QuestionProfile,
     return out
 
 
-def _sentence_before(text: str, ev: Evidence, paragraph: tuple[int, int]) -> int:
-    """Where the sentence before ``ev`` starts, if it is in the same paragraph and the budget allows."""
-    before = [s for s, e in sentence_spans(text) if e <= ev.start and s >= paragraph[0]]
+def _sentence_before(text: str, start: int, end: int, paragraph: tuple[int, int]) -> int:
+    """Where the sentence before ``start`` starts, if it is in the same paragraph and the quote ending at
+    ``end`` stays in budget (else ``start``)."""
+    before = [s for s, e in sentence_spans(text) if e <= start and s >= paragraph[0]]
     # A chunk may open inside a sentence ("of Xavier has been ..."): a fragment is not quoted.
-    if before and ev.end - before[-1] <= EXPAND_CHARS and not text[before[-1]:][:1].islower():
+    if before and end - before[-1] <= EXPAND_CHARS and not text[before[-1]:][:1].islower():
         return before[-1]
-    return ev.start
+    return start

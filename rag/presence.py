@@ -37,6 +37,7 @@ def judged(judge: Judge, q: QuestionProfile, units: list[Evidence], passages: li
     top = []
     for unit in units[:JUDGE_CANDIDATES]:
         if q.required and not unit.features.get("answer_type"):  # rejected before the judge spends a second on it
+            unit.rejected = True
             removed.append((reflow(unit.text), "no answer: it states no place or number the question asks for"))
         else:
             top.append(unit)
@@ -55,6 +56,7 @@ def judged(judge: Judge, q: QuestionProfile, units: list[Evidence], passages: li
         if p >= (min(WEAK_ACCEPT, bar) if in_context else bar):
             kept.append(unit)
         else:
+            unit.rejected = True
             removed.append((reflow(unit.text), f"judge: does not state the answer (P(answered)={p:.2f})"))
     return kept
 

@@ -4,14 +4,14 @@ for, what it takes for granted, and the names it mentions."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Callable
 
 from .errors import QuestionError
 from .lexical import LexicalIndex
 from .speech import ASKS_SPEECH, ROLES
-from .text import content_stems, stem, stem_in, words
+from .text import capitalised_initialisms, content_stems, stem, stem_in, word_runs, words
 
 # Words that ask about the corpus itself, or about the answer's form ("Can you describe ...?"), rather
 # than its content.
@@ -47,6 +47,11 @@ EXPLAINS = re.compile(r"^\s*(how|why)\b(?!\s+(many|much|long|old|far|often|big|l
                       r"\b(explain|describe|discuss|outline|overview|summari[sz]e|elaborate)\b|"
                       r"\bwhat (is|are|was|were) the (\w+ )?(purpose|concept|idea|role|significance|difference|"
                       r"advantages?|disadvantages?|benefits?|limitations?)\b", re.I)
+# A question that asks for several things: more than one question, or a list ("What are some ...?",
+# "List ...", "examples of", "types of"). Its answer, like an explanation's, runs over several sentences.
+SEVERAL = re.compile(r"\?\s*\S.*\?|^\s*(list|name)\b|\bwhat (are|were) (some|the (main |different |key )?"
+                     r"(types|kinds|ways|steps|components|approaches|methods|strategies|examples))\b|"
+                     r"\b(examples|types|kinds|categories) of\b", re.I)
 NAME_FREQUENCY = 0.3  # a capitalised word in more chunks than this share is a topic, not a speaker's name
 
 
@@ -61,6 +66,10 @@ class QuestionProfile:
     premise: set[str]  # stems a why- or yes/no question takes for granted
     idf: Callable[[str], float]
     required: bool = False  # the answer must offer its type (a place, a number) to be one
+    # The question's runs of words by their initials ("deep learning" -> "dl"), and its own initialisms
+    # ("DL"): a sentence writing the other form still covers those words.
+    runs: dict[str, set[str]] = field(default_factory=dict)
+    initialisms: set[str] = field(default_factory=set)
 
     @property
     def yes_no(self) -> bool:
@@ -71,14 +80,29 @@ class QuestionProfile:
         """Whether the question asks how, why, or to explain: then an answer is a passage, not a sentence."""
         return bool(EXPLAINS.search(self.text))
 
+    @property
+    def open(self) -> bool:
+        """Whether the answer is a passage, not a sentence: an explanation, several questions, or a list."""
+        return self.explains or bool(SEVERAL.search(self.text))
+
     def coverage(self, text: str) -> float:
         """Share of the question's (rarity-weighted) words found in ``text``; a role counts its holders."""
         if not self.stems:
             return 0.0
-        found = set(content_stems(text))
+        found = set(content_stems(text)) | self.abbreviated(text)
         total = sum(self.idf(s) for s in self.stems)
         hit = [s for s in self.stems if stem_in(s, found) or (self.speakers and ROLES.get(s, set()) & found)]
         return sum(self.idf(s) for s in hit) / total if total else 0.0
+
+
+    def abbreviated(self, text: str) -> set[str]:
+        """Question stems ``text`` holds in the other form: "DL" for "deep learning", or the reverse."""
+        found = set()
+        for letters in capitalised_initialisms(text):
+            found |= self.runs.get(letters, set())
+        if self.initialisms:
+            found |= self.initialisms & word_runs(text).keys()
+        return found
 
 
 def profile_question(question: str, lexical: LexicalIndex) -> QuestionProfile:
@@ -87,7 +111,8 @@ def profile_question(question: str, lexical: LexicalIndex) -> QuestionProfile:
     required = any(required for asks, _, _, required in ANSWER_TYPES if asks.search(question))
     premise = set(q_stems) if (WHY.match(question) or YES_NO.match(question)) else set()
     return QuestionProfile(question, q_stems, wanted, asked_speakers(question, lexical), premise, lexical.idf,
-                           required)
+                           required, runs=word_runs(question),
+                           initialisms=capitalised_initialisms(question) & set(q_stems))
 
 
 def question_names(question: str) -> set[str]:

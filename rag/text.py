@@ -298,3 +298,40 @@ def numbers(text: str) -> set[str]:
 
 def has_negation(text: str) -> bool:
     return any(w in NEGATIONS for w in words(text))
+
+
+# --- initialisms: "DL" in one text, "deep learning" in the other --------------------------------
+
+_CAPITALS = re.compile(r"\b([A-Z]{2,6})s?\b")  # "DL", "CNNs"
+INITIALISM_WORDS = (2, 6)  # an initialism abbreviates this many words, at least and at most
+
+
+def capitalised_initialisms(text: str) -> set[str]:
+    """The all-capital words of ``text`` as lower-case letters, plural "s" dropped ("CNNs" -> "cnn")."""
+    return {m.lower() for m in _CAPITALS.findall(text)}
+
+
+def word_runs(text: str) -> dict[str, set[str]]:
+    """Every run of consecutive content words (a hyphenated word counts its parts), keyed by its initials,
+    with the stems it holds: "deep learning" -> {"dl": {"deep", "learn"}}. Technical writing defines an
+    initialism once and then uses it alone, so a question's words and a sentence's initialism meet here."""
+    runs: dict[str, set[str]] = {}
+    parts: list[str] = []
+    for w in words(text) + [""]:  # a stopword (or the end) closes a run
+        if w and w not in STOPWORDS and w not in NEGATIONS and w[0].isalpha():
+            parts += [p for p in w.split("-") if p]
+            continue
+        low, high = INITIALISM_WORDS
+        for i in range(len(parts)):
+            for n in range(low, min(high, len(parts) - i) + 1):
+                run = parts[i:i + n]
+                runs.setdefault("".join(p[0] for p in run), set()).update(stem(p) for p in run)
+        parts = []
+    return runs
+
+
+# A sentence opening so leans on the one before it: a pronoun or a discourse connective.
+REFERS_BACK = re.compile(r"^[\"“(]?(this|that|these|those|it|its|they|their|such|here|thus|hence|therefore|"
+                         r"consequently|in other words|what (this|that) means|as a result|in (this|that|such) case|"
+                         r"for (example|instance)|that is|i\.e\.|however|on the other hand|in contrast|by contrast|"
+                         r"moreover|furthermore|in addition|additionally|similarly|likewise|instead|otherwise)\b", re.I)

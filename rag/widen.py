@@ -6,7 +6,8 @@ list ("▪ CIFAR 10/100 ... ▪ CalTech 101/256 : http://www.vision.caltech"). W
 was not retrieved too, what the question asks for is cut off. As LlamaIndex's prev/next node
 postprocessor does, each retrieved chunk is widened from its neighbours in the same story:
 
-* its start moves back to the start of the sentence it opens inside;
+* its start moves back to the start of the sentence it opens inside, and one sentence further when
+  that one leans on the sentence before it ("Therefore, it ...");
 * its end moves on to the end of its last paragraph, and a list the chunk introduces ("... as
   follows:") runs on as far as the evidence stage keeps lists; never past a sentence end within the
   budget, so no new cut is made.
@@ -23,7 +24,7 @@ from typing import Callable
 
 from .evidence import LIST_BUDGET
 from .store import Chunk
-from .text import paragraph_spans, sentence_spans
+from .text import REFERS_BACK, paragraph_spans, sentence_spans
 
 WIDEN_BACK_CHARS = 400  # furthest a passage's start moves back (one long sentence)
 WIDEN_ON_CHARS = LIST_BUDGET  # furthest its end moves on: as far as a list kept with its sentence
@@ -53,6 +54,10 @@ def widen_one(chunk: Chunk, before: Chunk | None, after: Chunk | None) -> Chunk:
     sentences = sentence_spans(window)
     new_start = next((s for s, e in sentences if s < start < e and start - s <= WIDEN_BACK_CHARS),
                      start)  # the sentence the chunk opens inside
+    if REFERS_BACK.match(window[new_start:]):  # "Therefore, it ...": the sentence it leans on comes along
+        paragraph = next((s for s, e in paragraph_spans(window) if s <= new_start < e), new_start)
+        new_start = next((s for s, e in reversed(sentences)
+                          if e <= new_start and s >= paragraph and start - s <= WIDEN_BACK_CHARS), new_start)
     reach = next((e for s, e in paragraph_spans(window) if s < end < e), end)  # its last paragraph's end
     # A list introduced in the chunk ("...as follows:") runs on as far as the evidence stage keeps lists,
     # but not past a blank line.
@@ -72,18 +77,30 @@ def widen_one(chunk: Chunk, before: Chunk | None, after: Chunk | None) -> Chunk:
                                end=window_start + new_end)
 
 
+# The splitter strips the whitespace where it cuts, so two neighbours may not touch: a gap this short
+# is that whitespace. One character is taken for a space (between sentences), more for line breaks (a
+# blank line: the paragraph separator). A quote is compared with its document whitespace-insensitively.
+MAX_GAP = 4
+
+
+def _gap(n: int) -> str:
+    return " " if n == 1 else "\n" * max(n, 0)
+
+
 def _joined(chunks: list[Chunk], centre: Chunk) -> tuple[str, int]:
-    """The document text the chunks cover together (they overlap or touch), and where it starts; a
-    neighbour that does not meet the centre chunk is left out."""
+    """The document text the chunks cover together (they overlap, touch, or are parted by the
+    splitter's whitespace), and where it starts; a neighbour further from the centre chunk is left out."""
     chunks = sorted(chunks, key=lambda c: c.start)
     at = chunks.index(centre)
     text, start, end = centre.text, centre.start, centre.end
     for c in reversed(chunks[:at]):
-        if c.end < start:
+        if c.end + MAX_GAP < start:
             break
-        text, start = c.text[: start - c.start] + text, min(start, c.start)
+        gap = _gap(start - c.end)
+        text, start = c.text[: max(start - c.start, 0)] + gap + text, min(start, c.start)
     for c in chunks[at + 1:]:
-        if c.start > end:
+        if c.start > end + MAX_GAP:
             break
-        text, end = text + c.text[end - c.start:], max(end, c.end)
+        gap = _gap(c.start - end)
+        text, end = text + gap + c.text[max(end - c.start, 0):], max(end, c.end)
     return text, start

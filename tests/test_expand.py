@@ -21,7 +21,7 @@ def ranked(text: str, scores: list[float]) -> tuple[list[Evidence], list]:
 
 def test_a_unit_takes_on_the_following_sentences_that_stay_on_the_question():
     units, passages = ranked(PAPER, [1.0, 0.8, 0.7, 0.1, 0.9])
-    q = profile("What is the key difference between ML and DL in feature extraction?")
+    q = profile("What distinguishes ML from DL in feature extraction?")  # a fact question: growth by score
     [grown] = expand([units[0]], units, q, passages)
     assert grown.text == PAPER[: PAPER.index(" The weather")]  # a verbatim span, stopped off the question
     assert grown.text == passages[0].text[grown.start:grown.end]
@@ -55,11 +55,34 @@ def test_a_sentence_that_refers_back_goes_with_the_one_before_it():
     assert grown.text == text[: text.index(" The weather")]
 
 
-def test_an_explanation_takes_the_next_sentence_whatever_it_scores():
+def test_an_explanation_takes_the_rest_of_its_paragraph_whatever_it_scores():
     text = ("Batch normalization helps accelerate training. The inputs are transformed to zero mean. "
-            "Results improve. The weather was fine.")
-    units, passages = ranked(text, [1.0, 0.1, 0.1, 0.1])
-    [grown] = expand([units[0]], units, profile("How does batch normalization help training?"), passages)
-    assert grown.text == text[: text.index(" Results")]
+            "Results improve. The variance is one.\n\nThe weather was fine.")
+    units, passages = ranked(text, [1.0, 0.1, 0.1, 0.1, 0.1])
+    for question in ("How does batch normalization help training?",
+                     "What does batch normalization do? Why does it help?",  # several questions
+                     "What are some effects of batch normalization?"):  # a list
+        [grown] = expand([units[0]], units, profile(question), passages)
+        assert grown.text == text[: text.index("\n\n")]
     [fact] = expand([units[0]], units, profile("Which method accelerates training?"), passages)
     assert fact.text == units[0].text  # a fact question keeps its one sentence
+
+
+def test_a_sentence_the_judge_rejected_is_never_grown_over():
+    text = ("The Marches came under the dominance of William after the conquest. These Normans began a slow "
+            "conquest. Norman words entered Welsh.")
+    units, passages = ranked(text, [0.9, 1.0, 0.1])
+    units[0].rejected = True  # the judge said it does not answer
+    [grown] = expand([units[1]], units, profile("What came under William's dominance before the conquest?"), passages)
+    assert "Marches" not in grown.text
+    units[2].rejected = True
+    [grown] = expand([units[1]], units, profile("How did the Normans conquer Wales?"), passages)
+    assert grown.text == units[1].text
+
+
+def test_a_chain_of_sentences_leaning_back_is_followed_to_its_start():
+    text = ("DenseNet was developed by Gao Huang in 2017. Therefore, it is formed with dense connectivity. "
+            "This concept is efficient for feature reuse. The weather was fine.")
+    units, passages = ranked(text, [0.2, 0.3, 1.0, 0.1])
+    [grown] = expand([units[2]], units, profile("Which concept is efficient for feature reuse?"), passages)
+    assert grown.text == text[: text.index(" The weather")]

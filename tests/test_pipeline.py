@@ -154,3 +154,13 @@ def test_a_request_starting_with_can_you_is_not_a_yes_no_question(pipeline_with)
         "Can you describe what China and Russia plan to build on the moon?")
     assert not answer.text.startswith(("Yes", "No"))
     assert all("research station" in c.quote for c in answer.citations)
+
+
+def test_only_several_sources_make_a_comparison():
+    from rag.compare import comparison_topic
+
+    assert comparison_topic("Do the sources agree on the freeze?") == "freeze"
+    assert comparison_topic("How do the reports of the freeze differ?") is not None
+    # "different" and a single "document" ask about the content, not whether sources agree.
+    assert comparison_topic("What are the different types of approaches mentioned in the document? "
+                            "How do they differ from each other?") is None

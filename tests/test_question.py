@@ -50,3 +50,18 @@ def test_a_where_answer_names_a_place_after_a_preposition_of_place_or_direction(
                      "The lab lies north of Moscow."):
         assert any(p.search(sentence) for p in offers), sentence
     assert not any(p.search("The river was diverted for flood protection reasons.") for p in offers)
+
+
+def test_an_initialism_covers_the_words_it_stands_for_and_back():
+    """Technical text defines "deep learning (DL)" once and then writes "DL": either form covers the other."""
+    q = profile("How does deep learning extract features?")
+    assert q.coverage("In DL, the features are learned automatically.") == q.coverage(
+        "In deep learning, the features are learned automatically.")
+    q = profile("Why do LSTM models train better than RNNs?")
+    assert q.coverage("Long short-term memory models train better than recurrent neural networks.") == 1.0
+    assert q.coverage("Models train better.") < 0.7
+
+
+def test_capitals_that_abbreviate_nothing_asked_cover_nothing():
+    q = profile("How does deep learning extract features?")
+    assert q.abbreviated("The NATO summit, held by the UN.") == set()

@@ -48,7 +48,8 @@ def test_a_chunk_opening_inside_a_sentence_starts_at_that_sentence():
     cut = DOCUMENT.index("traditional application")
     chunks = split([cut], overlap=0)
     widened = widen_one(chunks[1], chunks[0], None)
-    assert widened.text.startswith("It is applied to most traditional application domains.")
+    # ... and, since "It" leans on the sentence before it, that sentence comes along.
+    assert widened.text.startswith("Deep learning has many uses. It is applied to most traditional application domains.")
     assert widened.end == chunks[1].end
 
 
@@ -70,3 +71,24 @@ def test_widen_reads_the_missing_neighbours_in_one_call_and_returns_them():
 def test_neighbours_are_found_by_chunk_number_even_with_colons_in_the_document_id():
     chunk = Chunk("a:b:0:7", "a:b", "x", "", "", None, 0, 0, 1, "h")
     assert neighbour_ids(chunk) == ("a:b:0:6", "a:b:0:8")
+
+
+def test_a_neighbour_parted_by_the_splitters_whitespace_still_joins():
+    """The splitter strips the line break it cuts at: "▪ CIFAR" starts one character after the chunk ends."""
+    cut = DOCUMENT.index("▪ CIFAR")
+    first = Chunk("doc:0:0", "doc", DOCUMENT[:cut - 1], "", "Doc", None, 0, 0, cut - 1, "h")
+    second = Chunk("doc:0:1", "doc", DOCUMENT[cut:], "", "Doc", None, 0, cut, len(DOCUMENT), "h")
+    widened = widen_one(first, None, second)
+    # Verbatim but for the kind of whitespace in the gap, which the splitter did not record.
+    assert widened.text.split() == DOCUMENT[widened.start:widened.end].split()
+    assert "Open Images" in widened.text and "Recurrent" not in widened.text
+
+
+def test_a_chunk_opening_with_a_sentence_that_leans_back_takes_that_sentence_along():
+    text = ("DenseNet was developed by Gao Huang and others in 2017. Therefore, it is formed with dense "
+            "connectivity between the layers. It reuses features.")
+    cut = text.index("Therefore")
+    first = Chunk("doc:0:0", "doc", text[:cut - 1], "", "Doc", None, 0, 0, cut - 1, "h")
+    second = Chunk("doc:0:1", "doc", text[cut:], "", "Doc", None, 0, cut, len(text), "h")
+    widened = widen_one(second, first, None)
+    assert widened.text == text and widened.start == 0
