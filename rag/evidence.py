@@ -68,9 +68,16 @@ def candidate_units(hits: list[ScoredChunk]) -> list[Evidence]:
                 continue
             sentence = text[s:e]
             key = normalize(sentence)
+            # A heading labels what follows and asserts nothing, unless what follows is its list of items
+            # ("C. Language modeling / ▪ free eBooks: ... / ▪ Brown corpus ..."): then the list is its content.
+            heading = is_heading(text, s, e)
+            if heading and _heads_list(text, spans, j):
+                e = taken = _section_end(text, spans, j)
+                sentence, key = text[s:e], normalize(text[s:e])
+            elif heading:
+                continue
             # A question in an article (a headline asking "...?") asserts nothing.
-            if (key in seen or len(words(sentence)) < 3 or sentence.rstrip().endswith("?")
-                    or is_heading(text, s, e)):  # a heading labels what follows; it asserts nothing
+            if key in seen or len(words(sentence)) < 3 or sentence.rstrip().endswith("?"):
                 continue
             # A chunk may begin or end inside a sentence; its neighbour chunk holds the whole one.
             if (j == 0 and s == 0 and hit.chunk.start > 0 and sentence[:1].islower()) or (
@@ -82,6 +89,29 @@ def candidate_units(hits: list[ScoredChunk]) -> list[Evidence]:
             window = text[spans[max(j - 3, 0)][0]: spans[min(j + 1, len(spans) - 1)][1]]
             units.append(Evidence(passage, s, e, text[s:e], window, j))
     return units
+
+
+_BULLET = re.compile(r"[▪•·●◦*\-–—o]\s")  # an item of a bulleted list (not "D. ...", which may be a heading)
+
+
+def _heads_list(text: str, spans: list[tuple[int, int]], j: int) -> bool:
+    """Whether the heading ``spans[j]`` is followed, on the next line, by a bulleted item."""
+    if j + 1 >= len(spans):
+        return False
+    between = text[spans[j][1]:spans[j + 1][0]]
+    return between.count("\n") == 1 and not between.strip() and bool(_BULLET.match(text[spans[j + 1][0]:]))
+
+
+def _section_end(text: str, spans: list[tuple[int, int]], j: int) -> int:
+    """Where the list under heading ``spans[j]`` ends: at a blank line, the next heading that is not an
+    item, or ``LIST_BUDGET``."""
+    end = spans[j][1]
+    for s, e in spans[j + 1:]:
+        if e - spans[j][0] > LIST_BUDGET or "\n\n" in text[end:s].replace(" ", "") or (
+                is_heading(text, s, e) and not _BULLET.match(text[s:])):
+            break
+        end = e
+    return end
 
 
 def _list_end(text: str, spans: list[tuple[int, int]], j: int) -> int:

@@ -42,7 +42,7 @@ def expand(chosen: list[Evidence], ranked: list[Evidence], q: QuestionProfile,
         in_passage.setdefault(u.passage, []).append(u)
     floor = EXPAND_SHARE * max(u.score for u in chosen)
     covered: set[tuple[int, int]] = set()  # (passage, sentence) already quoted
-    rejected = {(u.passage, u.position) for u in ranked if u.rejected}  # the judge said no: never quoted
+    rejected = {(u.passage, u.position) for u in ranked if u.rejected}  # the judge said no: no context before
     out = []
     for ev in chosen:
         if (ev.passage, ev.position) in covered:
@@ -67,7 +67,10 @@ def expand(chosen: list[Evidence], ranked: list[Evidence], q: QuestionProfile,
         following = [u for u in in_passage[ev.passage] if u.start >= ev.end][:EXPAND_SENTENCES]
         for unit in following:
             goes_on = unit.score >= floor or REFERS_BACK.match(unit.text) or q.open
-            if ((ev.passage, unit.position) in covered or unit.rejected or unit.end > paragraph[1] or not goes_on
+            # A sentence the judge rejected may still go on with an open answer (one item of a list, one
+            # step of an explanation: the judge wants the whole answer); a fact answer stops there.
+            if ((ev.passage, unit.position) in covered or (unit.rejected and not q.open)
+                    or unit.end > paragraph[1] or not goes_on
                     or unit.end - start > EXPAND_CHARS):
                 break
             end = unit.end

@@ -49,8 +49,11 @@ EXPLAINS = re.compile(r"^\s*(how|why)\b(?!\s+(many|much|long|old|far|often|big|l
                       r"advantages?|disadvantages?|benefits?|limitations?)\b", re.I)
 # A question that asks for several things: more than one question, or a list ("What are some ...?",
 # "List ...", "examples of", "types of"). Its answer, like an explanation's, runs over several sentences.
-SEVERAL = re.compile(r"\?\s*\S.*\?|^\s*(list|name)\b|\bwhat (are|were) (some|the (main |different |key )?"
-                     r"(types|kinds|ways|steps|components|approaches|methods|strategies|examples))\b|"
+_ITEMS = (r"(types|kinds|ways|steps|stages|components|parts|approaches|methods|strategies|techniques|solutions|"
+          r"examples|advantages|disadvantages|benefits|features|applications|uses|datasets|events|factors|categories)")
+SEVERAL = re.compile(r"\?\s*\S.*\?|^\s*(list|name)\b|\bwhat (are|were) some\b|"
+                     rf"\bwhat (are|were) (some|the|\w+ (two|three|four|five|six|several|main|common))\b[^?]{{0,40}}?\b{_ITEMS}\b|"
+                     rf"\bwhat (are|were) (two|three|four|five|six|several)\b[^?]{{0,40}}?\b{_ITEMS}\b|"
                      r"\b(examples|types|kinds|categories) of\b", re.I)
 NAME_FREQUENCY = 0.3  # a capitalised word in more chunks than this share is a topic, not a speaker's name
 

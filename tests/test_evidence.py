@@ -99,6 +99,15 @@ def test_a_heading_is_not_evidence():
     assert [u.text for u in candidate_units(hits)] == ["Momentum is a method which helps to accelerate the training."]
 
 
+def test_a_heading_over_a_bulleted_list_carries_the_list():
+    """"C. Language modeling" over its items answers "Which datasets are used for language modeling?"."""
+    text = ("C. Language modeling\n▪ free eBooks: https://www.gutenberg.org/\n▪ Brown corpus of American english\n"
+            "D. Image Captioning\n▪ Flickr 8k: http://nlp.cs.illinois.edu/\n\nThe end of the list is here.")
+    texts = [u.text for u in candidate_units([ScoredChunk(chunk(text), 1.0, 0.0, 0.0)])]
+    assert texts == ["C. Language modeling\n▪ free eBooks: https://www.gutenberg.org/\n▪ Brown corpus of American english",
+                     "D. Image Captioning\n▪ Flickr 8k: http://nlp.cs.illinois.edu/", "The end of the list is here."]
+
+
 def test_rank_orders_by_the_weighted_features_and_choose_drops_near_duplicates():
     q = profile("Where did the forum open?")
     units = [unit("The weather was fine and everyone was pleased.", passage=3),
