@@ -18,7 +18,10 @@ from .text import capitalised_initialisms, content_stems, stem, stem_in, word_ru
 QUESTION_NOISE = {stem(w) for w in (
     "article articles report reported mention mentioned passage passages source sources text document "
     "documents paper happen publish published done make made call called "
-    "describe explain list provide give tell example examples overview outline summarize summarise briefly"
+    "describe explain list provide give tell example examples overview outline summarize summarise briefly "
+    # the frame of a question asking for kinds or contrasts ("What are the different types ...? How do they
+    # differ?"): the kinds and the things contrasted are the content
+    "different various differ differs difference differences"
 ).split()}
 # (asks, offers, strict, required): what kind of answer a wh-question wants, and a pattern that marks a
 # sentence offering one. A strict type is one sentence that offers it; a required one must be offered
