@@ -39,7 +39,7 @@ class Evidence:
     features: dict[str, float] = field(default_factory=dict)
     score: float = 0.0
     judged: float | None = None  # the judge's P(yes), when a judge saw it
-    rejected: bool = False  # the judge (or a type check) said it does not answer: never quoted, not even as context
+    rejected: bool = False  # the judge (or a type check) said it does not answer: it never opens a quote
 
     @property
     def coverage(self) -> float:

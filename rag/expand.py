@@ -67,10 +67,9 @@ def expand(chosen: list[Evidence], ranked: list[Evidence], q: QuestionProfile,
         following = [u for u in in_passage[ev.passage] if u.start >= ev.end][:EXPAND_SENTENCES]
         for unit in following:
             goes_on = unit.score >= floor or REFERS_BACK.match(unit.text) or q.open
-            # A sentence the judge rejected may still go on with an open answer (one item of a list, one
-            # step of an explanation: the judge wants the whole answer); a fact answer stops there.
-            if ((ev.passage, unit.position) in covered or (unit.rejected and not q.open)
-                    or unit.end > paragraph[1] or not goes_on
+            # A sentence the judge rejected may still go on with the answer: read alone, it lacks the
+            # context the kept one gives it (one item of a list, "..., Geng Shuang said" after the news).
+            if ((ev.passage, unit.position) in covered or unit.end > paragraph[1] or not goes_on
                     or unit.end - start > EXPAND_CHARS):
                 break
             end = unit.end

@@ -68,17 +68,15 @@ def test_an_explanation_takes_the_rest_of_its_paragraph_whatever_it_scores():
     assert fact.text == units[0].text  # a fact question keeps its one sentence
 
 
-def test_a_sentence_the_judge_rejected_is_never_grown_over():
+def test_a_sentence_the_judge_rejected_never_opens_a_quote():
     text = ("The Marches came under the dominance of William after the conquest. These Normans began a slow "
             "conquest. Norman words entered Welsh.")
     units, passages = ranked(text, [0.9, 1.0, 0.1])
     units[0].rejected = True  # the judge said it does not answer
     [grown] = expand([units[1]], units, profile("What came under William's dominance before the conquest?"), passages)
     assert "Marches" not in grown.text
+    # ... but a rejected sentence after the unit may go on with it (one step of the answer).
     units[2].rejected = True
-    [grown] = expand([units[1]], units, profile("Which Normans began a slow conquest?"), passages)
-    assert grown.text == units[1].text
-    # ... but for an open question, a rejected sentence after the unit may be one step of the answer.
     [grown] = expand([units[1]], units, profile("How did the Normans conquer Wales?"), passages)
     assert grown.text.endswith("entered Welsh.")
 
