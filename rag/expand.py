@@ -12,7 +12,9 @@ they go on with it and within a budget, so a short factual answer stays short:
 * for an open question (how, why, explain, several questions, a list: ``QuestionProfile.open``), so
   is every following sentence of the paragraph, whatever it scores, as LlamaIndex's sentence window
   takes its neighbours; the budget bounds it;
-* a unit that itself refers back takes on the sentence before it.
+* a unit that itself refers back takes on the sentence before it;
+* for an open question, so do the sentences before it that stay on the question (an overview's best
+  sentence is often not its first).
 
 The grown unit is still one verbatim span of one chunk.
 """
@@ -62,6 +64,11 @@ def expand(chosen: list[Evidence], ranked: list[Evidence], q: QuestionProfile,
             start = before
             covered.add((ev.passage, ev.position - back))
             back += 1
+        # An overview or list ("... including Eyeriss, Dadiannao, EIE, TPU and TrueNorth?") is often
+        # answered by a run of sentences of which the best-scoring one is not the first: for an open
+        # question the unit also grows backwards over the sentences before it that stay on the question.
+        if q.open and start == ev.start:
+            start = _grown_back(ev, in_passage[ev.passage], floor, covered, text, paragraph)
         end = ev.end
         # The span runs on verbatim, so a short sentence that is not a unit of its own ("Fig. 3.") goes with it.
         following = [u for u in in_passage[ev.passage] if u.start >= ev.end][:EXPAND_SENTENCES]
@@ -77,6 +84,23 @@ def expand(chosen: list[Evidence], ranked: list[Evidence], q: QuestionProfile,
         out.append(ev if (start, end) == (ev.start, ev.end)
                    else dataclasses.replace(ev, start=start, end=end, text=text[start:end]))
     return out
+
+
+def _grown_back(ev: Evidence, units: list[Evidence], floor: float, covered: set[tuple[int, int]], text: str,
+                paragraph: tuple[int, int]) -> int:
+    """Where ``ev``'s quote starts once it takes on the run of sentences just before it in its paragraph
+    that score at least ``floor`` (none the judge rejected, none already quoted, within the budget)."""
+    by_position = {u.position: u for u in units}
+    start = ev.start
+    for back in range(1, EXPAND_SENTENCES + 1):
+        unit = by_position.get(ev.position - back)
+        if (unit is None or unit.rejected or unit.score < floor or (ev.passage, unit.position) in covered
+                or unit.start < paragraph[0] or ev.end - unit.start > EXPAND_CHARS or unit.end > start
+                or text[unit.end:start].strip()):  # a skipped heading or fragment between: not one run
+            break
+        start = unit.start
+        covered.add((ev.passage, unit.position))
+    return start
 
 
 def _sentence_before(text: str, start: int, end: int, paragraph: tuple[int, int]) -> int:

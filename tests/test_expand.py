@@ -87,3 +87,17 @@ def test_a_chain_of_sentences_leaning_back_is_followed_to_its_start():
     units, passages = ranked(text, [0.2, 0.3, 1.0, 0.1])
     [grown] = expand([units[2]], units, profile("Which concept is efficient for feature reuse?"), passages)
     assert grown.text == text[: text.index(" The weather")]
+
+
+def test_an_open_question_takes_the_run_of_sentences_before_its_best_one_that_stay_on_it():
+    text = ("Unrelated opening words here. MIT proposed Eyeriss as a chip. Dadiannao is another chip. "
+            "Stanford proposed the EIE chip in 2016. Google built the TPU chip.")
+    units, passages = ranked(text, [0.1, 0.6, 0.6, 1.0, 0.7])
+    q = profile("Can you give an overview of the chips, including Eyeriss, Dadiannao, EIE and TPU?")
+    [grown] = expand([units[3]], units, q, passages)
+    assert grown.text == text[text.index("MIT"):]  # back to the run's start, not past an off-topic sentence
+    [fact] = expand([units[3]], units, profile("Which university proposed the EIE chip?"), passages)
+    assert fact.text.startswith("Stanford")  # a fact question does not grow backwards
+    units[1].rejected = True
+    [grown] = expand([units[3]], units, q, passages)
+    assert grown.text.startswith("Dadiannao")  # nor over a sentence the judge said no to
