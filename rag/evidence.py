@@ -21,9 +21,9 @@ from .injection import instruction_spans
 from .question import QuestionProfile
 from .retrieval import ScoredChunk
 from .speech import continues_speech, speaks
-from .text import content_stems, is_heading, normalize, sentence_spans, stem_in, words
+from .text import content_stems, is_heading, normalize, reading_end, sentence_spans, stem_in, words
 
-LIST_BUDGET = 1200  # characters of a list kept with the sentence that introduces it (":")
+LIST_BUDGET = 1200  # characters of reading of a list kept with the sentence that introduces it (":")
 
 
 @dataclass
@@ -72,7 +72,7 @@ def candidate_units(hits: list[ScoredChunk]) -> list[Evidence]:
             # ("C. Language modeling / ▪ free eBooks: ... / ▪ Brown corpus ..."): then the list is its content.
             heading = is_heading(text, s, e)
             if heading and _heads_list(text, spans, j):
-                e = taken = _section_end(text, spans, j)
+                e = taken = _list_end(text, spans, j, section=True)
                 sentence, key = text[s:e], normalize(text[s:e])
             elif heading:
                 continue
@@ -102,24 +102,17 @@ def _heads_list(text: str, spans: list[tuple[int, int]], j: int) -> bool:
     return between.count("\n") == 1 and not between.strip() and bool(_BULLET.match(text[spans[j + 1][0]:]))
 
 
-def _section_end(text: str, spans: list[tuple[int, int]], j: int) -> int:
-    """Where the list under heading ``spans[j]`` ends: at a blank line, the next heading that is not an
-    item, or ``LIST_BUDGET``."""
-    end = spans[j][1]
+def _list_end(text: str, spans: list[tuple[int, int]], j: int, section: bool = False) -> int:
+    """Where the list that ``spans[j]`` introduces ends: after ``LIST_BUDGET`` characters of reading (a
+    web address counts as a word), and for a heading's list (``section``) also at a blank line or the
+    next heading that is not an item."""
+    end, limit = spans[j][1], reading_end(text, spans[j][0], LIST_BUDGET)
     for s, e in spans[j + 1:]:
-        if e - spans[j][0] > LIST_BUDGET or "\n\n" in text[end:s].replace(" ", "") or (
-                is_heading(text, s, e) and not _BULLET.match(text[s:])):
+        heading = is_heading(text, s, e) and not _BULLET.match(text[s:])
+        if e > limit or section and ("\n\n" in text[end:s].replace(" ", "") or heading):
             break
-        end = e
-    return end
-
-
-def _list_end(text: str, spans: list[tuple[int, int]], j: int) -> int:
-    end = spans[j][1]
-    for s, e in spans[j + 1:]:
-        if e - spans[j][0] > LIST_BUDGET:
-            break
-        end = e
+        if not heading:  # a heading inside the list goes with the items under it, never last
+            end = e
     return end
 
 

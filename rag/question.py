@@ -11,7 +11,7 @@ from typing import Callable
 from .errors import QuestionError
 from .lexical import LexicalIndex
 from .speech import ASKS_SPEECH, ROLES
-from .text import capitalised_initialisms, content_stems, stem, stem_in, word_runs, words
+from .text import NEGATIONS, STOPWORDS, content_stems, stem, stem_in, words
 
 # Words that ask about the corpus itself, or about the answer's form ("Can you describe ...?"), rather
 # than its content.
@@ -59,6 +59,35 @@ SEVERAL = re.compile(r"\?\s*\S.*\?|^\s*(list|name)\b|\bwhat (are|were) some\b|"
                      rf"\bwhat (are|were) (two|three|four|five|six|several)\b[^?]{{0,40}}?\b{_ITEMS}\b|"
                      r"\b(examples|types|kinds|categories) of\b", re.I)
 NAME_FREQUENCY = 0.3  # a capitalised word in more chunks than this share is a topic, not a speaker's name
+
+# --- initialisms: "DL" in one text, "deep learning" in the other --------------------------------
+
+_CAPITALS = re.compile(r"\b([A-Z]{2,6})s?\b")  # "DL", "CNNs"
+INITIALISM_WORDS = (2, 6)  # an initialism abbreviates this many words, at least and at most
+
+
+def capitalised_initialisms(text: str) -> set[str]:
+    """The all-capital words of ``text`` as lower-case letters, plural "s" dropped ("CNNs" -> "cnn")."""
+    return {m.lower() for m in _CAPITALS.findall(text)}
+
+
+def word_runs(text: str) -> dict[str, set[str]]:
+    """Every run of consecutive content words (a hyphenated word counts its parts), keyed by its initials,
+    with the stems it holds: "deep learning" -> {"dl": {"deep", "learn"}}. Technical writing defines an
+    initialism once and then uses it alone, so a question's words and a sentence's initialism meet here."""
+    runs: dict[str, set[str]] = {}
+    parts: list[str] = []
+    for w in words(text) + [""]:  # a stopword (or the end) closes a run
+        if w and w not in STOPWORDS and w not in NEGATIONS and w[0].isalpha():
+            parts += [p for p in w.split("-") if p]
+            continue
+        low, high = INITIALISM_WORDS
+        for i in range(len(parts)):
+            for n in range(low, min(high, len(parts) - i) + 1):
+                run = parts[i:i + n]
+                runs.setdefault("".join(p[0] for p in run), set()).update(stem(p) for p in run)
+        parts = []
+    return runs
 
 
 @dataclass

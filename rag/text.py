@@ -300,34 +300,30 @@ def has_negation(text: str) -> bool:
     return any(w in NEGATIONS for w in words(text))
 
 
-# --- initialisms: "DL" in one text, "deep learning" in the other --------------------------------
+# --- how long a span reads ---------------------------------------------------------------------
 
-_CAPITALS = re.compile(r"\b([A-Z]{2,6})s?\b")  # "DL", "CNNs"
-INITIALISM_WORDS = (2, 6)  # an initialism abbreviates this many words, at least and at most
-
-
-def capitalised_initialisms(text: str) -> set[str]:
-    """The all-capital words of ``text`` as lower-case letters, plural "s" dropped ("CNNs" -> "cnn")."""
-    return {m.lower() for m in _CAPITALS.findall(text)}
+_URL = re.compile(r"\b(?:https?://|www\.)\S+?(?=[.,;:!?)\]]*(?:\s|$))")  # not its closing punctuation
+URL_READS_AS = 10  # characters a web address counts for in a budget: one word to read past, however long
 
 
-def word_runs(text: str) -> dict[str, set[str]]:
-    """Every run of consecutive content words (a hyphenated word counts its parts), keyed by its initials,
-    with the stems it holds: "deep learning" -> {"dl": {"deep", "learn"}}. Technical writing defines an
-    initialism once and then uses it alone, so a question's words and a sentence's initialism meet here."""
-    runs: dict[str, set[str]] = {}
-    parts: list[str] = []
-    for w in words(text) + [""]:  # a stopword (or the end) closes a run
-        if w and w not in STOPWORDS and w not in NEGATIONS and w[0].isalpha():
-            parts += [p for p in w.split("-") if p]
-            continue
-        low, high = INITIALISM_WORDS
-        for i in range(len(parts)):
-            for n in range(low, min(high, len(parts) - i) + 1):
-                run = parts[i:i + n]
-                runs.setdefault("".join(p[0] for p in run), set()).update(stem(p) for p in run)
-        parts = []
-    return runs
+def reading_end(text: str, start: int, budget: int) -> int:
+    """Where a span of ``text`` from ``start`` that reads ``budget`` characters ends. A web address counts
+    as one word: a list of datasets with their URLs is as long to read as one without them."""
+    at, left = start, budget
+    for url in _URL.finditer(text, start):
+        if url.start() - at >= left:
+            break
+        left -= url.start() - at + URL_READS_AS
+        at = url.end()
+        if left <= 0:
+            return at
+    return min(len(text), at + left)
+
+
+def shorten_addresses(text: str) -> str:
+    """``text`` with each web address cut to its host ("https://github.com/openimages/dataset" ->
+    "github.com"): what a reader (or the judge) needs of it, at a tenth of the tokens."""
+    return _URL.sub(lambda m: re.sub(r"^(https?://)?(www\.)?", "", m.group()).split("/", 1)[0], text)
 
 
 # A sentence opening so leans on the one before it: a pronoun or a discourse connective.

@@ -9,8 +9,9 @@ postprocessor does, each retrieved chunk is widened from its neighbours in the s
 * its start moves back to the start of the sentence it opens inside, and one sentence further when
   that one leans on the sentence before it ("Therefore, it ...");
 * its end moves on to the end of its last paragraph, and a list the chunk introduces ("... as
-  follows:") runs on as far as the evidence stage keeps lists; never past a sentence end within the
-  budget, so no new cut is made.
+  follows:") runs on as far as the evidence stage keeps lists (into the chunks after the next one
+  too, read in a second call only then); never past a sentence end within the budget, so no new cut
+  is made.
 
 A widened passage is still one verbatim span of its document (the chunks record their exact spans),
 so quotes from it stay verbatim.
@@ -24,10 +25,11 @@ from typing import Callable
 
 from .evidence import LIST_BUDGET
 from .store import Chunk
-from .text import REFERS_BACK, paragraph_spans, sentence_spans
+from .text import REFERS_BACK, paragraph_spans, reading_end, sentence_spans
 
 WIDEN_BACK_CHARS = 400  # furthest a passage's start moves back (one long sentence)
 WIDEN_ON_CHARS = LIST_BUDGET  # furthest its end moves on: as far as a list kept with its sentence
+LIST_CHUNKS = 4  # chunks past the next one a list may run into (web addresses are many tokens, few words)
 
 
 def neighbour_ids(chunk: Chunk) -> tuple[str, str]:
@@ -37,19 +39,30 @@ def neighbour_ids(chunk: Chunk) -> tuple[str, str]:
 
 
 def widen(chunks: list[Chunk], fetch: Callable[[list[str]], list[Chunk]]) -> tuple[list[Chunk], list[Chunk]]:
-    """Each chunk widened from its neighbours (fetched with one ``fetch`` call), and the neighbours."""
+    """Each chunk widened from its neighbours, and the neighbours. One ``fetch`` call reads the chunks
+    before and after; a second one, only when a list runs past the next chunk, the chunks after that."""
     retrieved = {c.id: c for c in chunks}
     wanted = [i for c in chunks for i in neighbour_ids(c) if i not in retrieved]
     neighbours = fetch(list(dict.fromkeys(wanted))) if wanted else []
     known = {**retrieved, **{c.id: c for c in neighbours}}
-    widened = [widen_one(chunk, *(known.get(i) for i in neighbour_ids(chunk))) for chunk in chunks]
+    later = {c.id: _later_ids(c) for c in chunks if _list_runs_on(c, *(known.get(i) for i in neighbour_ids(c)))}
+    wanted = [i for ids in later.values() for i in ids if i not in known]
+    if wanted:
+        more = fetch(list(dict.fromkeys(wanted)))
+        neighbours += more
+        known.update((c.id, c) for c in more)
+    widened = [widen_one(chunk, *(known.get(i) for i in neighbour_ids(chunk)),
+                         *(known[i] for i in later.get(chunk.id, []) if i in known)) for chunk in chunks]
     return widened, neighbours
 
 
-def widen_one(chunk: Chunk, before: Chunk | None, after: Chunk | None) -> Chunk:
-    """``chunk`` with its cut first sentence and its unfinished last paragraph completed."""
-    window, window_start = _joined([c for c in (before, chunk, after) if c is not None and c.story == chunk.story
-                                    and c.doc_id == chunk.doc_id], chunk)
+def widen_one(chunk: Chunk, before: Chunk | None, after: Chunk | None, *later: Chunk) -> Chunk:
+    """``chunk`` with its cut first sentence and its unfinished last paragraph completed; a list it
+    introduces may run on into the ``later`` chunks too."""
+    same = [c for c in (before, chunk, after) if c is not None and c.story == chunk.story and c.doc_id == chunk.doc_id]
+    near, _ = _joined(same, chunk)  # the paragraph is completed from the next chunk at most
+    window, window_start = _joined(same + [c for c in later if c.story == chunk.story and c.doc_id == chunk.doc_id],
+                                   chunk)
     start, end = chunk.start - window_start, chunk.end - window_start
     sentences = sentence_spans(window)
     new_start = next((s for s, e in sentences if s < start < e and start - s <= WIDEN_BACK_CHARS),
@@ -58,23 +71,41 @@ def widen_one(chunk: Chunk, before: Chunk | None, after: Chunk | None) -> Chunk:
         paragraph = next((s for s, e in paragraph_spans(window) if s <= new_start < e), new_start)
         new_start = next((s for s, e in reversed(sentences)
                           if e <= new_start and s >= paragraph and start - s <= WIDEN_BACK_CHARS), new_start)
-    reach = next((e for s, e in paragraph_spans(window) if s < end < e), end)  # its last paragraph's end
-    # A list introduced in the chunk ("...as follows:") runs on as far as the evidence stage keeps lists,
-    # but not past a blank line.
-    lists = [s + LIST_BUDGET for s, e in sentences if start <= s < end and window[s:e].endswith(":")]
+    reach = min(next((e for s, e in paragraph_spans(window) if s < end < e), end), len(near))  # its last paragraph's end
+    lists = _list_reaches(window, sentences, start, end)
     if lists:
         blank = re.search(r"\n[ \t]*\n", window[end:])
         reach = max(reach, min(max(lists), end + blank.start() if blank else len(window)))
     new_end = end
     if reach > end:
         # A sentence running to the end of the window may be cut there: only one the splitter saw end counts.
-        last = len(window) if after is None or after.story != chunk.story else len(window) - 1
-        ends = [e for s, e in sentences if end < e <= min(reach, end + WIDEN_ON_CHARS, last)]
+        story_ends = (len(later) < LIST_CHUNKS) if later else (after is None or after.story != chunk.story)
+        last = len(window) if story_ends else len(window) - 1
+        ends = [e for s, e in sentences if end < e <= min(reach, reading_end(window, end, WIDEN_ON_CHARS), last)]
         new_end = ends[-1] if ends else end
     if (new_start, new_end) == (start, end):
         return chunk
     return dataclasses.replace(chunk, text=window[new_start:new_end], start=window_start + new_start,
                                end=window_start + new_end)
+
+
+def _list_reaches(window: str, sentences: list[tuple[int, int]], start: int, end: int) -> list[int]:
+    """Where each list introduced in the chunk (a sentence ending in ":") may run to."""
+    return [reading_end(window, s, LIST_BUDGET) for s, e in sentences if start <= s < end and window[s:e].endswith(":")]
+
+
+def _list_runs_on(chunk: Chunk, before: Chunk | None, after: Chunk | None) -> bool:
+    """Whether a list ``chunk`` introduces reaches past the next chunk (which then is not the story's end)."""
+    if after is None or after.story != chunk.story or after.doc_id != chunk.doc_id:
+        return False
+    window, window_start = _joined([c for c in (before, chunk, after) if c is not None], chunk)
+    lists = _list_reaches(window, sentence_spans(window), chunk.start - window_start, chunk.end - window_start)
+    return bool(lists) and max(lists) >= len(window) and not re.search(r"\n[ \t]*\n", window[chunk.end - window_start:])
+
+
+def _later_ids(chunk: Chunk) -> list[str]:
+    prefix, n = chunk.id.rsplit(":", 1)
+    return [f"{prefix}:{int(n) + k}" for k in range(2, 2 + LIST_CHUNKS)]
 
 
 # The splitter strips the whitespace where it cuts, so two neighbours may not touch: a gap this short

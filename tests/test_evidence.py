@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from rag import evidence as ev
-from rag.evidence import Evidence, RankContext, candidate_units, choose, rank
+from rag.evidence import LIST_BUDGET, Evidence, RankContext, candidate_units, choose, rank
 from rag.question import profile_question
 from rag.lexical_sqlite import SqliteLexicalIndex as LexicalIndex
 from rag.retrieval import ScoredChunk
@@ -119,3 +119,16 @@ def test_rank_orders_by_the_weighted_features_and_choose_drops_near_duplicates()
     chosen = choose(ranked, q)
     assert len(chosen) == 1
 
+
+
+def test_a_list_budget_counts_a_web_address_as_one_word():
+    """A list of datasets with their URLs reads no longer than one without them: it is kept whole."""
+    items = "".join(f"▪ Dataset {n} : https://example.org/datasets/{n}/a-long-path/to-the-download-page/\n"
+                    for n in range(40))
+    text = "Datasets used for image classification:\n" + items + "▪ Open Images (9M images)"
+    [unit] = candidate_units([ScoredChunk(chunk(text), 1.0, 0.0, 0.0)])
+    assert len(text) > 2 * LIST_BUDGET and unit.text.endswith("Open Images (9M images)")
+    long_prose = "A list of long items:\n" + "".join(f"▪ Item {n} is described in plain words here.\n"
+                                                     for n in range(60))
+    unit = candidate_units([ScoredChunk(chunk(long_prose), 1.0, 0.0, 0.0)])[0]
+    assert len(unit.text) <= LIST_BUDGET  # prose still counts in full

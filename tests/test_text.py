@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from rag.corpus import load_document
-from rag.text import is_heading, normalize, paragraph_spans, reflow, sentence_spans, stem, wrap_width
+from rag.text import (is_heading, normalize, paragraph_spans, reading_end, reflow, sentence_spans, shorten_addresses,
+                      stem, wrap_width)
 
 from .pdf_fixture import write_text_pdf
 
@@ -138,3 +139,12 @@ def test_a_heading_is_told_from_a_sentence():
             "6) GoogLeNet (2014)\n")
     spans = sentence_spans(text)
     assert [is_heading(text, s, e) for s, e in spans] == [True, False, True, True]
+
+
+def test_a_web_address_reads_as_one_word_and_shortens_to_its_host():
+    listing = "▪ MNIST : http://yann.lecun.com/exdb/mnist/ ▪ Open Images : https://github.com/openimages/dataset."
+    assert reading_end(listing, 0, 1000) == len(listing)
+    assert reading_end("plain words " * 20, 0, 50) == 50  # prose counts in full
+    assert reading_end(listing, 0, 15) < listing.index("Open Images")  # the budget still ends somewhere
+    assert shorten_addresses(listing) == "▪ MNIST : yann.lecun.com ▪ Open Images : github.com."
+    assert shorten_addresses("see www.kaggle.com/data, then") == "see kaggle.com, then"

@@ -92,3 +92,18 @@ def test_a_chunk_opening_with_a_sentence_that_leans_back_takes_that_sentence_alo
     second = Chunk("doc:0:1", "doc", text[cut:], "", "Doc", None, 0, cut, len(text), "h")
     widened = widen_one(second, first, None)
     assert widened.text == text and widened.start == 0
+
+
+def test_a_list_of_web_addresses_runs_on_over_several_chunks():
+    """Web addresses are many tokens and few words: such a list spans several small chunks, and the ones
+    after the next are fetched in one more call, only for the chunk whose list runs on."""
+    cuts = [DOCUMENT.index(mark) for mark in ("▪ CIFAR", "▪ CalTech", "▪ Open Images")]
+    chunks = split(cuts, overlap=0)
+    fetch, asked = fetch_from(chunks)
+    [widened], _ = widen([chunks[0]], fetch)
+    assert "Here is the list" in widened.text and widened.text.rstrip().endswith("openimages/dataset")
+    assert widened.text == DOCUMENT[widened.start:widened.end]
+    assert asked == [["doc:0:-1", "doc:0:1"], ["doc:0:2", "doc:0:3", "doc:0:4", "doc:0:5"]]
+    fetch, asked = fetch_from(chunks)
+    widen([chunks[3]], fetch)  # no list: one call
+    assert len(asked) == 1
