@@ -21,7 +21,7 @@ from .injection import instruction_spans
 from .question import QuestionProfile
 from .retrieval import ScoredChunk
 from .speech import continues_speech, speaks
-from .text import content_stems, is_heading, normalize, reading_end, sentence_spans, stem_in, words
+from .text import BULLET, content_stems, is_heading, normalize, reading_end, sentence_spans, stem_in, words
 
 LIST_BUDGET = 1200  # characters of reading of a list kept with the sentence that introduces it (":")
 
@@ -91,7 +91,6 @@ def candidate_units(hits: list[ScoredChunk]) -> list[Evidence]:
     return units
 
 
-_BULLET = re.compile(r"[▪•·●◦*\-–—o]\s")  # an item of a bulleted list (not "D. ...", which may be a heading)
 
 
 def _heads_list(text: str, spans: list[tuple[int, int]], j: int) -> bool:
@@ -99,7 +98,7 @@ def _heads_list(text: str, spans: list[tuple[int, int]], j: int) -> bool:
     if j + 1 >= len(spans):
         return False
     between = text[spans[j][1]:spans[j + 1][0]]
-    return between.count("\n") == 1 and not between.strip() and bool(_BULLET.match(text[spans[j + 1][0]:]))
+    return between.count("\n") == 1 and not between.strip() and bool(BULLET.match(text[spans[j + 1][0]:]))
 
 
 def _list_end(text: str, spans: list[tuple[int, int]], j: int, section: bool = False) -> int:
@@ -108,7 +107,7 @@ def _list_end(text: str, spans: list[tuple[int, int]], j: int, section: bool = F
     next heading that is not an item."""
     end, limit = spans[j][1], reading_end(text, spans[j][0], LIST_BUDGET)
     for s, e in spans[j + 1:]:
-        heading = is_heading(text, s, e) and not _BULLET.match(text[s:])
+        heading = is_heading(text, s, e) and not BULLET.match(text[s:])
         if e > limit or section and ("\n\n" in text[end:s].replace(" ", "") or heading):
             break
         if not heading:  # a heading inside the list goes with the items under it, never last
@@ -160,10 +159,22 @@ def premise_correction(ev: Evidence, q: QuestionProfile, ctx: RankContext) -> fl
     return float(bool(q.premise) and any(stem_in(s, q.premise) for s in negation_scope(ev.text)))
 
 
+# An entry of a reference list: "[31] Johnson, Melvin, et al. "Google's multilingual ..."", "Laurent,
+# César, et al. "Batch normalized ..." ICASSP, 2016." It names a work and asserts nothing of its own.
+REFERENCE_ENTRY = re.compile(r"^\s*\[\d{1,4}\]\s+[A-Z][^\s,]*,\s|\bet al\.,?\s*[\"“]", re.M)
+
+
+def reference_entry(ev: Evidence, q: QuestionProfile, ctx: RankContext) -> float:
+    """An entry of a reference list ("[110] Ioffe, Sergey, ..."), or a piece of one (a title the splitter
+    cut from its authors: the sentences before it hold the entry's start)."""
+    at = ev.window.find(ev.text)
+    return float(bool(REFERENCE_ENTRY.search(ev.window[: at + len(ev.text)] if at >= 0 else ev.text)))
+
+
 FEATURES: dict[str, Callable[[Evidence, QuestionProfile, RankContext], float]] = {
     "coverage": coverage, "window_coverage": window_coverage, "similarity": similarity,
     "retrieval_rank": retrieval_rank, "answer_type": answer_type, "speaker": speaker,
-    "premise_correction": premise_correction,
+    "premise_correction": premise_correction, "reference_entry": reference_entry,
 }
 WEIGHTS = {
     "coverage": 0.40,  # the question's rare words in the sentence: the strongest single signal
@@ -173,6 +184,7 @@ WEIGHTS = {
     "answer_type": 0.08,  # offers what a when/where/how-many/who question wants
     "speaker": 0.12,  # the person asked about is the one speaking (0.5 when the quote goes on)
     "premise_correction": 0.08,  # corrects the question's premise: the reader needs to hear it
+    "reference_entry": -0.2,  # a bibliography entry: below what the text says, still there when nothing else is
 }
 MISSING_STRICT_TYPE = 0.75  # score factor when a "where" sentence names no place, and the like
 
@@ -194,6 +206,7 @@ KEEP_ALIKE = 0.85  # a unit scoring this share of the best is kept whatever it a
 KEEP_ADDING = 0.6  # ... this share, if it adds question words (or corrects the premise)
 ADDS_WEIGHT = 0.2  # ... "adds": this share of the question's rarity-weighted words not yet covered
 KEEP_CONTINUATION = 0.5  # a unit below this share of the best is never kept
+JUDGED_PART = 0.7  # ... or, for an open question, P(answered) this share of the best's (measured: 0.31 vs 0.68 was off-topic)
 NEAR_DUPLICATE = 0.45  # content-word Jaccard above which two units say the same
 
 
@@ -218,7 +231,10 @@ def choose(units: list[Evidence], q: QuestionProfile) -> list[Evidence]:
         # What the best unit's speaker goes on to say ("..., he said") belongs to the answer.
         continues = ev.coverage >= 0.8 and any(
             c.passage == ev.passage and 0 < ev.position - c.position <= 3 for c in chosen)
-        if (ev.score >= KEEP_ALIKE * best.score or continues
+        # An open question (a list, several questions) has several parts: a unit the judge accepted about as
+        # surely as the best is one ("C. Language modeling ▪ ..." beside "E. Machine translation ▪ ...").
+        part = q.open and ev.judged is not None and best.judged is not None and ev.judged >= JUDGED_PART * best.judged
+        if (ev.score >= KEEP_ALIKE * best.score or continues or part
                 or ((adds_weight >= ADDS_WEIGHT or ev.corrects) and ev.score >= KEEP_ADDING * best.score)):
             chosen.append(ev)
             covered |= adds

@@ -13,7 +13,7 @@ from .evidence import Evidence
 from .question import QuestionProfile
 from .judge import Judge
 from .store import Chunk
-from .text import reflow, shorten_addresses
+from .text import paragraph_spans, reflow, sentence_spans, shorten_addresses
 
 JUDGE_CANDIDATES = 3  # units the judge reads per question, best ranked first (~1 s each on one core);
 # measured on SQuAD-2 questions: the answer was as often among the best 3 as among the best 7
@@ -28,6 +28,7 @@ EXPLANATION_THRESHOLD = 0.15
 # number): the type is evidence the judge's verdict need not carry alone. Measured on SQuAD-2: +2 of 12
 # such answerable questions at 0.15, no unanswerable one answered.
 TYPED_THRESHOLD = 0.15
+JUDGE_READS_ON, JUDGE_READS_CHARS = 2, 600  # an open question's unit is judged with the next sentences of its run
 
 
 def judged(judge: Judge, q: QuestionProfile, units: list[Evidence], passages: list[Chunk], threshold: float,
@@ -41,7 +42,7 @@ def judged(judge: Judge, q: QuestionProfile, units: list[Evidence], passages: li
             removed.append((reflow(unit.text), "no answer: it states no place or number the question asks for"))
         else:
             top.append(unit)
-    scores = judge.answers(q.text, [judge_text(u, passages) for u in top]) if top else []
+    scores = judge.answers(q.text, [judge_text(u, passages, q.open) for u in top]) if top else []
     if q.explains:
         threshold = min(threshold, EXPLANATION_THRESHOLD)
     kept = []
@@ -61,7 +62,15 @@ def judged(judge: Judge, q: QuestionProfile, units: list[Evidence], passages: li
     return kept
 
 
-def judge_text(unit: Evidence, passages: list[Chunk]) -> str:
+def judge_text(unit: Evidence, passages: list[Chunk], open_question: bool = False) -> str:
     """What the judge reads: the unit as prose, under its story's title for context; web addresses cut to
-    their hosts (a list of datasets with their URLs is otherwise mostly URL tokens, read at ~1 s per 100)."""
-    return f"({reflow(passages[unit.passage - 1].title)}) {shorten_addresses(reflow(unit.text))}"
+    their hosts (a list of datasets with their URLs is otherwise mostly URL tokens, read at ~1 s per 100).
+    For an open question, the unit goes on with the rest of its sentence run, as the answer would quote
+    it: "There is no clear winner. However, the GRU requires fewer parameters ..." """
+    text = passages[unit.passage - 1].text
+    end = unit.end
+    if open_question:
+        paragraph_end = next((e for s, e in paragraph_spans(text) if s <= unit.start < e), unit.end)
+        following = [e for s, e in sentence_spans(text) if s >= unit.end and e <= paragraph_end]
+        end = max([e for e in following[:JUDGE_READS_ON] if e - unit.start <= JUDGE_READS_CHARS], default=unit.end)
+    return f"({reflow(passages[unit.passage - 1].title)}) {shorten_addresses(reflow(text[unit.start:end]))}"

@@ -93,8 +93,9 @@ def wrap_width(lines: list[str]) -> int | None:
     long_lines = [line for line in prose if len(line) >= WRAPPED_LINE_SHARE * width]
     ended = sum(line.endswith((".", "!", "?", '"', "”")) for line in long_lines)
     # Wrapping sets a hard maximum, and most wrapped lines stop mid-sentence.
+    # One overlong line is allowed: two lines a chunk join ran together, in a passage of a dozen lines.
     overlong = sum(n > 1.25 * width for n in lengths)
-    if (width > _MAX_WRAP_WIDTH or overlong > 0.03 * len(lengths) or len(long_lines) < 0.5 * len(lengths)
+    if (width > _MAX_WRAP_WIDTH or overlong > max(1, 0.03 * len(lengths)) or len(long_lines) < 0.5 * len(lengths)
             or ended > 0.5 * len(long_lines)):
         return None
     return width
@@ -302,6 +303,7 @@ def has_negation(text: str) -> bool:
 
 # --- how long a span reads ---------------------------------------------------------------------
 
+BULLET = re.compile(r"[▪•·●◦*\-–—o]\s")  # an item of a bulleted list (not "D. ...", which may be a heading)
 _URL = re.compile(r"\b(?:https?://|www\.)\S+?(?=[.,;:!?)\]]*(?:\s|$))")  # not its closing punctuation
 URL_READS_AS = 10  # characters a web address counts for in a budget: one word to read past, however long
 
@@ -318,6 +320,16 @@ def reading_end(text: str, start: int, budget: int) -> int:
         if left <= 0:
             return at
     return min(len(text), at + left)
+
+
+def reading_length(text: str) -> int:
+    """How long ``text`` reads, a web address counting as one word (see ``reading_end``)."""
+    return len(text) - sum(len(m.group()) - URL_READS_AS for m in _URL.finditer(text))
+
+
+def is_address(text: str) -> bool:
+    """Whether ``text`` is a web address alone (a list item's second line, as a PDF wraps it)."""
+    return bool(_URL.fullmatch(re.sub(r"\s+", "", text)))
 
 
 def shorten_addresses(text: str) -> str:

@@ -7,7 +7,8 @@ was not retrieved too, what the question asks for is cut off. As LlamaIndex's pr
 postprocessor does, each retrieved chunk is widened from its neighbours in the same story:
 
 * its start moves back to the start of the sentence it opens inside, and one sentence further when
-  that one leans on the sentence before it ("Therefore, it ...");
+  that one leans on the sentence before it ("Therefore, it ..."); a chunk opening inside a list
+  moves back to the list's heading or "...:" sentence;
 * its end moves on to the end of its last paragraph, and a list the chunk introduces ("... as
   follows:") runs on as far as the evidence stage keeps lists (into the chunks after the next one
   too, read in a second call only then); never past a sentence end within the budget, so no new cut
@@ -25,7 +26,7 @@ from typing import Callable
 
 from .evidence import LIST_BUDGET
 from .store import Chunk
-from .text import REFERS_BACK, paragraph_spans, reading_end, sentence_spans
+from .text import BULLET, REFERS_BACK, is_address, is_heading, paragraph_spans, reading_end, reading_length, sentence_spans
 
 WIDEN_BACK_CHARS = 400  # furthest a passage's start moves back (one long sentence)
 WIDEN_ON_CHARS = LIST_BUDGET  # furthest its end moves on: as far as a list kept with its sentence
@@ -69,8 +70,13 @@ def widen_one(chunk: Chunk, before: Chunk | None, after: Chunk | None, *later: C
                      start)  # the sentence the chunk opens inside
     if REFERS_BACK.match(window[new_start:]):  # "Therefore, it ...": the sentence it leans on comes along
         paragraph = next((s for s, e in paragraph_spans(window) if s <= new_start < e), new_start)
-        new_start = next((s for s, e in reversed(sentences)
-                          if e <= new_start and s >= paragraph and start - s <= WIDEN_BACK_CHARS), new_start)
+        before = next((s for s, e in reversed(sentences) if e <= new_start), None)
+        if before is not None and before >= paragraph and start - before <= WIDEN_BACK_CHARS and \
+                not window[before].islower():  # never back onto a fragment cut by the previous chunk's start
+            new_start = before
+    opening = _list_opening(window, sentences, new_start)
+    if opening is not None:  # a chunk opening inside a list ("▪ Google 1Billion word corpus ...") takes its head
+        new_start = opening
     reach = min(next((e for s, e in paragraph_spans(window) if s < end < e), end), len(near))  # its last paragraph's end
     lists = _list_reaches(window, sentences, start, end)
     if lists:
@@ -92,6 +98,26 @@ def widen_one(chunk: Chunk, before: Chunk | None, after: Chunk | None, *later: C
 def _list_reaches(window: str, sentences: list[tuple[int, int]], start: int, end: int) -> list[int]:
     """Where each list introduced in the chunk (a sentence ending in ":") may run to."""
     return [reading_end(window, s, LIST_BUDGET) for s, e in sentences if start <= s < end and window[s:e].endswith(":")]
+
+
+def _list_opening(window: str, sentences: list[tuple[int, int]], start: int) -> int | None:
+    """Where the list that the text at ``start`` goes on (a bulleted item, or an item's wrapped web
+    address) opens: its heading or its "...:" sentence, when only its items lie between, within
+    ``WIDEN_BACK_CHARS`` of reading; else None."""
+    def item(s: int, e: int) -> bool:
+        return bool(BULLET.match(window[s:e])) or is_address(window[s:e])
+
+    at = next((k for k, (s, e) in enumerate(sentences) if s >= start), None)
+    if at is None or not item(*sentences[at]):
+        return None
+    following = start
+    for s, e in reversed(sentences[:at]):
+        if re.search(r"\n[ \t]*\n", window[e:following]) or reading_length(window[s:start]) > WIDEN_BACK_CHARS:
+            return None
+        if not item(s, e):
+            return s if window[s:e].endswith(":") or is_heading(window, s, e) else None
+        following = s
+    return None
 
 
 def _list_runs_on(chunk: Chunk, before: Chunk | None, after: Chunk | None) -> bool:

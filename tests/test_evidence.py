@@ -120,6 +120,27 @@ def test_rank_orders_by_the_weighted_features_and_choose_drops_near_duplicates()
     assert len(chosen) == 1
 
 
+def test_a_reference_list_entry_is_ranked_below_what_the_text_says():
+    entry = '[110] Ioffe, Sergey, and Christian Szegedy.'
+    title = '"Batch normalization: Accelerating deep network training."'
+    assert ev.reference_entry(unit(entry), None, ctx()) == 1.0
+    assert ev.reference_entry(unit(title, window=f"Proceedings of ICCV. 2015.\n{entry} {title}"), None, ctx()) == 1.0
+    assert ev.reference_entry(unit('[31] Johnson, Melvin, et al. "Google\'s multilingual system."'), None, ctx()) == 1.0
+    prose = "Batch normalization was proposed by Ioffe et al. in 2015 [110]."
+    assert ev.reference_entry(unit(prose, window=f"as shown in\n[12] and others. {prose}"), None, ctx()) == 0.0
+    assert ev.WEIGHTS["reference_entry"] < 0
+
+
+def test_an_open_question_keeps_every_unit_the_judge_accepted():
+    q = profile("Can you provide examples of datasets used for language modeling and machine translation?")
+    best = unit("Word embeddings are used for machine translation and language modeling tasks.")
+    section = unit("C. Language modeling\n▪ free eBooks\n▪ Brown corpus", passage=2)
+    best.score, section.score = 0.7, 0.47  # the section adds no question word the best lacks
+    assert choose([best, section], q) == [best]  # without a judge: lexical rules only
+    best.judged, section.judged = 0.33, 0.39  # the judge accepted both as surely: each is one part of the answer
+    assert choose([best, section], q) == [best, section]
+    assert choose([best, section], profile("Which datasets are used for language modeling?")) == [best]
+
 
 def test_a_list_budget_counts_a_web_address_as_one_word():
     """A list of datasets with their URLs reads no longer than one without them: it is kept whole."""
@@ -132,3 +153,11 @@ def test_a_list_budget_counts_a_web_address_as_one_word():
                                                      for n in range(60))
     unit = candidate_units([ScoredChunk(chunk(long_prose), 1.0, 0.0, 0.0)])[0]
     assert len(unit.text) <= LIST_BUDGET  # prose still counts in full
+
+
+def test_an_open_question_leaves_out_a_unit_the_judge_accepted_much_less_surely():
+    q = profile("What are the different types of deep learning approaches?")
+    best = unit("Deep learning approaches can be categorized as supervised, semi-supervised and unsupervised.")
+    other = unit("People use different deep learning frameworks and SDKs.", passage=2)
+    best.score, other.score, best.judged, other.judged = 0.9, 0.52, 0.68, 0.31
+    assert choose([best, other], q) == [best]

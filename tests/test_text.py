@@ -148,3 +148,16 @@ def test_a_web_address_reads_as_one_word_and_shortens_to_its_host():
     assert reading_end(listing, 0, 15) < listing.index("Open Images")  # the budget still ends somewhere
     assert shorten_addresses(listing) == "▪ MNIST : yann.lecun.com ▪ Open Images : github.com."
     assert shorten_addresses("see www.kaggle.com/data, then") == "see kaggle.com, then"
+
+
+def test_one_overlong_line_does_not_hide_the_wrap_width():
+    """Two wrapped lines run together where neighbouring chunks were joined: still one wrapped paragraph."""
+    lines = ["We also included recently developed frameworks, SDKs and benchmark",
+             "datasets that are used for implementing and evaluating deep learning",
+             "approaches in this survey. There are some surveys that have been",
+             "published on deep learning using neural networks and a survey on",
+             "reinforcement learning. However, those papers have not discussed the",
+             "method of generative models [1]. Index Terms—Deep Learning, Convolutional Neural Network"]
+    text = "\n".join(lines)
+    sentences = [text[s:e] for s, e in sentence_spans(text)]
+    assert sentences[0].startswith("We also") and sentences[0].endswith("this survey.")

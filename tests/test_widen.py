@@ -64,7 +64,8 @@ def test_widen_reads_the_missing_neighbours_in_one_call_and_returns_them():
     fetch, asked = fetch_from(chunks)
     widened, neighbours = widen([chunks[1]], fetch)
     assert asked == [["doc:0:0", "doc:0:2"]] and {c.id for c in neighbours} == {"doc:0:0", "doc:0:2"}
-    assert widened[0].id == "doc:0:1" and widened[0].text.startswith("▪ MNIST")  # not "NIST"
+    # not "NIST": the sentence it opens in, and since that is an item, the list's head
+    assert widened[0].id == "doc:0:1" and widened[0].text.startswith("Here is the list")
     assert widen([], fetch) == ([], [])
 
 
@@ -107,3 +108,25 @@ def test_a_list_of_web_addresses_runs_on_over_several_chunks():
     fetch, asked = fetch_from(chunks)
     widen([chunks[3]], fetch)  # no list: one call
     assert len(asked) == 1
+
+
+def test_a_chunk_opening_inside_a_list_moves_back_to_the_list_heading():
+    text = ("Other text ends here.\n\nC. Language modeling\n▪ free eBooks: https://www.gutenberg.org/\n"
+            "▪ Google 1Billion word corpus:\nhttps://github.com/ciprian-chelba/1-billion-word-\nlanguage-modeling-benchmark\n"
+            "D. Image Captioning\n▪ Flickr 8k")
+    cut = text.index("https://github.com")
+    before = Chunk("doc:0:0", "doc", text[:cut], "", "Doc", None, 0, 0, cut, "h")
+    chunk = Chunk("doc:0:1", "doc", text[cut:], "", "Doc", None, 0, cut, len(text), "h")
+    widened = widen_one(chunk, before, None)
+    assert widened.text.startswith("C. Language modeling\n▪ free eBooks")
+    prose = text.index("D. Image")  # a chunk opening at a heading is not inside a list
+    assert widen_one(Chunk("doc:0:1", "doc", text[prose:], "", "Doc", None, 0, prose, len(text), "h"),
+                     Chunk("doc:0:0", "doc", text[:prose], "", "Doc", None, 0, 0, prose, "h"), None).start == prose
+
+
+def test_a_sentence_leaning_back_never_takes_on_a_fragment_the_previous_chunk_opens_with():
+    text = "the end of a cut sentence. This work considers most of the papers. The weather was fine."
+    cut = text.index("This work")
+    before = Chunk("doc:0:0", "doc", text[:cut], "", "Doc", None, 0, 0, cut, "h")
+    chunk = Chunk("doc:0:1", "doc", text[cut:], "", "Doc", None, 0, cut, len(text), "h")
+    assert widen_one(chunk, before, None).text.startswith("This work")

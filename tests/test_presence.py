@@ -1,0 +1,33 @@
+"""What the presence judge reads for each candidate unit."""
+
+from rag.evidence import candidate_units
+from rag.presence import JUDGE_READS_CHARS, judge_text
+from rag.retrieval import ScoredChunk
+
+from .test_evidence import chunk
+
+PAPER = ("Which one is best? According to the empirical studies there is no clear winner. However, the GRU "
+         "requires fewer parameters, which makes it faster. On the other hand, LSTM performs better with enough "
+         "data. See https://example.org/a/very/long/address/to/the/paper for details.\n\nA new paragraph.")
+
+
+def units_of(text: str):
+    passages = [chunk(text, title="RNN")]
+    return candidate_units([ScoredChunk(passages[0], 1.0, 1.0, 1.0)]), passages
+
+
+def test_the_judge_reads_a_unit_under_its_title_with_web_addresses_cut_to_hosts():
+    units, passages = units_of(PAPER)
+    last = next(u for u in units if u.text.startswith("See"))
+    assert judge_text(last, passages) == "(RNN) See example.org for details."
+
+
+def test_for_an_open_question_the_judge_reads_the_unit_with_the_run_it_would_be_quoted_with():
+    units, passages = units_of(PAPER)
+    first = units[0]
+    assert first.text.startswith("According")
+    alone = judge_text(first, passages)
+    assert alone.endswith("no clear winner.")  # a fact question: the unit alone
+    read = judge_text(first, passages, open_question=True)
+    assert "the GRU requires fewer parameters" in read and "On the other hand" in read
+    assert "A new paragraph" not in read and len(read) <= JUDGE_READS_CHARS + len("(RNN) ")
