@@ -29,6 +29,9 @@ EXPLANATION_THRESHOLD = 0.15
 # such answerable questions at 0.15, no unanswerable one answered.
 TYPED_THRESHOLD = 0.15
 JUDGE_READS_ON, JUDGE_READS_CHARS = 2, 600  # an open question's unit is judged with the next sentences of its run
+# ... and no candidate past this many characters: the judge reads ~100 tokens a second on one core, and
+# whether a list answers shows in its opening and first items
+JUDGE_READS_AT_MOST = 700
 
 
 def judged(judge: Judge, q: QuestionProfile, units: list[Evidence], passages: list[Chunk], threshold: float,
@@ -73,4 +76,7 @@ def judge_text(unit: Evidence, passages: list[Chunk], open_question: bool = Fals
         paragraph_end = next((e for s, e in paragraph_spans(text) if s <= unit.start < e), unit.end)
         following = [e for s, e in sentence_spans(text) if s >= unit.end and e <= paragraph_end]
         end = max([e for e in following[:JUDGE_READS_ON] if e - unit.start <= JUDGE_READS_CHARS], default=unit.end)
-    return f"({reflow(passages[unit.passage - 1].title)}) {shorten_addresses(reflow(text[unit.start:end]))}"
+    body = shorten_addresses(reflow(text[unit.start:end]))
+    if len(body) > JUDGE_READS_AT_MOST:  # a long list is judged on its opening and first items
+        body = body[:JUDGE_READS_AT_MOST].rsplit(" ", 1)[0] + " …"
+    return f"({reflow(passages[unit.passage - 1].title)}) {body}"

@@ -1,7 +1,7 @@
 """What the presence judge reads for each candidate unit."""
 
 from rag.evidence import candidate_units
-from rag.presence import JUDGE_READS_CHARS, judge_text
+from rag.presence import JUDGE_READS_AT_MOST, JUDGE_READS_CHARS, judge_text
 from rag.retrieval import ScoredChunk
 
 from .test_evidence import chunk
@@ -31,3 +31,11 @@ def test_for_an_open_question_the_judge_reads_the_unit_with_the_run_it_would_be_
     read = judge_text(first, passages, open_question=True)
     assert "the GRU requires fewer parameters" in read and "On the other hand" in read
     assert "A new paragraph" not in read and len(read) <= JUDGE_READS_CHARS + len("(RNN) ")
+
+
+def test_a_long_list_is_judged_on_its_opening_and_first_items():
+    listing = "Datasets for image classification:\n" + "".join(f"▪ Dataset number {n} of many\n" for n in range(80))
+    units, passages = units_of(listing)
+    read = judge_text(units[0], passages)
+    assert read.startswith("(RNN) Datasets for image classification: ▪ Dataset number 0")
+    assert read.endswith(" …") and len(read) <= JUDGE_READS_AT_MOST + len("(RNN) ") + 2
