@@ -17,7 +17,7 @@ from itertools import zip_longest
 from pathlib import Path
 
 from rag.corpus import load_document
-from rag.text import tiktoken_tokenizer
+from rag.tokens import tiktoken_tokenizer
 
 PACKAGES = ("python3.11-doc", "postgresql-doc-15", "git-doc", "perl-doc", "linux-doc-6.1")
 DOC_CHARS = (3000, 6000)  # a document's size range, in characters

@@ -180,7 +180,7 @@ def run_peer(args) -> dict:
 
     from rag.embedding import MiniLMOnnxEmbedding
     from rag.settings import Settings
-    from rag.text import tiktoken_tokenizer
+    from rag.tokens import tiktoken_tokenizer
 
     if args.stand_in:
         from bench.standin import StandInEmbedding

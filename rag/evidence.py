@@ -21,7 +21,8 @@ from .injection import instruction_spans
 from .question import QuestionProfile
 from .retrieval import ScoredChunk
 from .speech import continues_speech, speaks
-from .text import BULLET, content_stems, is_heading, normalize, reading_end, sentence_spans, stem_in, words
+from .lists import BULLET, reading_end
+from .text import content_stems, is_heading, normalize, sentence_spans, stem_in, words
 
 LIST_BUDGET = 1200  # characters of reading of a list kept with the sentence that introduces it (":")
 
@@ -89,8 +90,6 @@ def candidate_units(hits: list[ScoredChunk]) -> list[Evidence]:
             window = text[spans[max(j - 3, 0)][0]: spans[min(j + 1, len(spans) - 1)][1]]
             units.append(Evidence(passage, s, e, text[s:e], window, j))
     return units
-
-
 
 
 def _heads_list(text: str, spans: list[tuple[int, int]], j: int) -> bool:

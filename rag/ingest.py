@@ -25,7 +25,8 @@ from .errors import RagError
 from .lexical import IndexedDocument, LexicalIndex, SentenceVectors
 from .settings import Settings
 from .store import Chunk, ChunkStore
-from .text import normalize, reflow, sentence_spans, tiktoken_tokenizer, words
+from .text import normalize, reflow, sentence_spans, words
+from .tokens import tiktoken_tokenizer
 
 log = logging.getLogger(__name__)
 

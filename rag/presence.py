@@ -13,7 +13,8 @@ from .evidence import Evidence
 from .question import QuestionProfile
 from .judge import Judge
 from .store import Chunk
-from .text import paragraph_spans, reflow, sentence_spans, shorten_addresses
+from .lists import shorten_addresses
+from .text import paragraph_spans, reflow, sentence_spans
 
 JUDGE_CANDIDATES = 3  # units the judge reads per question, best ranked first (~1 s each on one core);
 # measured on SQuAD-2 questions: the answer was as often among the best 3 as among the best 7

@@ -1,7 +1,6 @@
-"""Text utilities shared by every stage: offline tokenizers, sentence spans, normalisation, content words.
-
-Both tokenizer data sets (tiktoken's encodings, NLTK's punkt model) come from llama-index-core's ``_static/``.
-"""
+"""Text utilities shared by every stage: sentence and paragraph spans (hard-wrapped text too),
+headings, normalisation, content words and stems. Tokenizer data: rag.tokens; lists and web
+addresses: rag.lists."""
 
 from __future__ import annotations
 
@@ -9,46 +8,8 @@ import functools
 import os
 import re
 import unicodedata
-from pathlib import Path
 
-TIKTOKEN_ENCODING = "cl100k_base"
-
-
-def llama_index_static_dir() -> Path:
-    import llama_index.core
-
-    return Path(llama_index.core.__file__).resolve().parent / "_static"
-
-
-def use_bundled_tokenizer_data() -> None:
-    """Point tiktoken and NLTK at the copies inside llama-index-core (idempotent, no network)."""
-    static = llama_index_static_dir()
-    os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(static / "tiktoken_cache"))
-    nltk_dir = str(static / "nltk_cache")
-    os.environ.setdefault("NLTK_DATA", nltk_dir)
-    import nltk.data
-
-    if nltk_dir not in nltk.data.path:
-        nltk.data.path.append(nltk_dir)
-
-
-@functools.lru_cache(maxsize=1)
-def tiktoken_encoding():
-    use_bundled_tokenizer_data()
-    import tiktoken
-
-    return tiktoken.get_encoding(TIKTOKEN_ENCODING)
-
-
-def count_tokens(text: str) -> int:
-    return len(tiktoken_encoding().encode(text, disallowed_special=()))
-
-
-def tiktoken_tokenizer():
-    """A ``str -> list[int]`` callable for LlamaIndex node parsers."""
-    encoding = tiktoken_encoding()
-    return functools.partial(encoding.encode, disallowed_special=())
-
+from .tokens import use_bundled_tokenizer_data
 
 # Scholarly abbreviations punkt's news-trained model lacks ("(see Fig. 3)", "et al."); words that also end
 # sentences ("no.", "etc.") are left out.
@@ -299,43 +260,6 @@ def numbers(text: str) -> set[str]:
 
 def has_negation(text: str) -> bool:
     return any(w in NEGATIONS for w in words(text))
-
-
-# --- how long a span reads ---------------------------------------------------------------------
-
-BULLET = re.compile(r"[▪•·●◦*\-–—o]\s")  # an item of a bulleted list (not "D. ...", which may be a heading)
-_URL = re.compile(r"\b(?:https?://|www\.)\S+?(?=[.,;:!?)\]]*(?:\s|$))")  # not its closing punctuation
-URL_READS_AS = 10  # characters a web address counts for in a budget: one word to read past, however long
-
-
-def reading_end(text: str, start: int, budget: int) -> int:
-    """Where a span of ``text`` from ``start`` that reads ``budget`` characters ends. A web address counts
-    as one word: a list of datasets with their URLs is as long to read as one without them."""
-    at, left = start, budget
-    for url in _URL.finditer(text, start):
-        if url.start() - at >= left:
-            break
-        left -= url.start() - at + URL_READS_AS
-        at = url.end()
-        if left <= 0:
-            return at
-    return min(len(text), at + left)
-
-
-def reading_length(text: str) -> int:
-    """How long ``text`` reads, a web address counting as one word (see ``reading_end``)."""
-    return len(text) - sum(len(m.group()) - URL_READS_AS for m in _URL.finditer(text))
-
-
-def is_address(text: str) -> bool:
-    """Whether ``text`` is a web address alone (a list item's second line, as a PDF wraps it)."""
-    return bool(_URL.fullmatch(re.sub(r"\s+", "", text)))
-
-
-def shorten_addresses(text: str) -> str:
-    """``text`` with each web address cut to its host ("https://github.com/openimages/dataset" ->
-    "github.com"): what a reader (or the judge) needs of it, at a tenth of the tokens."""
-    return _URL.sub(lambda m: re.sub(r"^(https?://)?(www\.)?", "", m.group()).split("/", 1)[0], text)
 
 
 # A sentence opening so leans on the one before it: a pronoun or a discourse connective.

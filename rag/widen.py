@@ -26,7 +26,8 @@ from typing import Callable
 
 from .evidence import LIST_BUDGET
 from .store import Chunk
-from .text import BULLET, REFERS_BACK, is_address, is_heading, paragraph_spans, reading_end, reading_length, sentence_spans
+from .lists import BULLET, is_address, reading_end, reading_length
+from .text import REFERS_BACK, is_heading, paragraph_spans, sentence_spans
 
 WIDEN_BACK_CHARS = 400  # furthest a passage's start moves back (one long sentence)
 WIDEN_ON_CHARS = LIST_BUDGET  # furthest its end moves on: as far as a list kept with its sentence
@@ -35,8 +36,17 @@ LIST_CHUNKS = 4  # chunks past the next one a list may run into (web addresses a
 
 def neighbour_ids(chunk: Chunk) -> tuple[str, str]:
     """The ids of the chunks before and after ``chunk`` in its story ("doc:story:n")."""
+    before, after = _ids_at(chunk, (-1, 1))
+    return before, after
+
+
+def _ids_at(chunk: Chunk, offsets) -> list[str]:
     prefix, n = chunk.id.rsplit(":", 1)
-    return f"{prefix}:{int(n) - 1}", f"{prefix}:{int(n) + 1}"
+    return [f"{prefix}:{int(n) + k}" for k in offsets]
+
+
+def _same_story(chunk: Chunk, others) -> list[Chunk]:
+    return [c for c in others if c is not None and c.story == chunk.story and c.doc_id == chunk.doc_id]
 
 
 def widen(chunks: list[Chunk], fetch: Callable[[list[str]], list[Chunk]]) -> tuple[list[Chunk], list[Chunk]]:
@@ -46,7 +56,7 @@ def widen(chunks: list[Chunk], fetch: Callable[[list[str]], list[Chunk]]) -> tup
     wanted = [i for c in chunks for i in neighbour_ids(c) if i not in retrieved]
     neighbours = fetch(list(dict.fromkeys(wanted))) if wanted else []
     known = {**retrieved, **{c.id: c for c in neighbours}}
-    later = {c.id: _later_ids(c) for c in chunks if _list_runs_on(c, *(known.get(i) for i in neighbour_ids(c)))}
+    later = {c.id: _ids_at(c, range(2, 2 + LIST_CHUNKS)) for c in chunks if _list_runs_on(c, *(known.get(i) for i in neighbour_ids(c)))}
     wanted = [i for ids in later.values() for i in ids if i not in known]
     if wanted:
         more = fetch(list(dict.fromkeys(wanted)))
@@ -60,10 +70,9 @@ def widen(chunks: list[Chunk], fetch: Callable[[list[str]], list[Chunk]]) -> tup
 def widen_one(chunk: Chunk, before: Chunk | None, after: Chunk | None, *later: Chunk) -> Chunk:
     """``chunk`` with its cut first sentence and its unfinished last paragraph completed; a list it
     introduces may run on into the ``later`` chunks too."""
-    same = [c for c in (before, chunk, after) if c is not None and c.story == chunk.story and c.doc_id == chunk.doc_id]
+    same = _same_story(chunk, (before, chunk, after))
     near, _ = _joined(same, chunk)  # the paragraph is completed from the next chunk at most
-    window, window_start = _joined(same + [c for c in later if c.story == chunk.story and c.doc_id == chunk.doc_id],
-                                   chunk)
+    window, window_start = _joined(same + _same_story(chunk, later), chunk)
     start, end = chunk.start - window_start, chunk.end - window_start
     sentences = sentence_spans(window)
     new_start = next((s for s, e in sentences if s < start < e and start - s <= WIDEN_BACK_CHARS),
@@ -122,16 +131,11 @@ def _list_opening(window: str, sentences: list[tuple[int, int]], start: int) -> 
 
 def _list_runs_on(chunk: Chunk, before: Chunk | None, after: Chunk | None) -> bool:
     """Whether a list ``chunk`` introduces reaches past the next chunk (which then is not the story's end)."""
-    if after is None or after.story != chunk.story or after.doc_id != chunk.doc_id:
+    if not _same_story(chunk, [after]):
         return False
-    window, window_start = _joined([c for c in (before, chunk, after) if c is not None], chunk)
+    window, window_start = _joined(_same_story(chunk, (before, chunk, after)), chunk)
     lists = _list_reaches(window, sentence_spans(window), chunk.start - window_start, chunk.end - window_start)
     return bool(lists) and max(lists) >= len(window) and not re.search(r"\n[ \t]*\n", window[chunk.end - window_start:])
-
-
-def _later_ids(chunk: Chunk) -> list[str]:
-    prefix, n = chunk.id.rsplit(":", 1)
-    return [f"{prefix}:{int(n) + k}" for k in range(2, 2 + LIST_CHUNKS)]
 
 
 # The splitter strips the whitespace where it cuts, so two neighbours may not touch: a gap this short

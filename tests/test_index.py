@@ -9,7 +9,7 @@ from rag.corpus import load_corpus
 from rag.embedding import DIMENSION
 from rag.ingest import chunk_document, make_splitter
 from rag.store import ChunkStore, IndexMismatch
-from rag.text import count_tokens
+from rag.tokens import count_tokens
 
 from .conftest import CORPUS
 

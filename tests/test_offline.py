@@ -44,7 +44,7 @@ def test_tiktoken_and_embeddings_load_without_network(tmp_path):
             raise SystemExit("network reachable: the test proves nothing")
         except OSError:
             pass
-        from rag.text import count_tokens
+        from rag.tokens import count_tokens
         from rag.embedding import MiniLMOnnxEmbedding
         print(count_tokens("Did China deny the freeze?"))
         print(MiniLMOnnxEmbedding().embed(["hello"]).shape)

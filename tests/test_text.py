@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from rag.corpus import load_document
-from rag.text import (is_heading, normalize, paragraph_spans, reading_end, reflow, sentence_spans, shorten_addresses,
-                      stem, wrap_width)
+from rag.lists import reading_end, shorten_addresses
+from rag.text import is_heading, normalize, paragraph_spans, reflow, sentence_spans, stem, wrap_width
 
 from .pdf_fixture import write_text_pdf
 
