@@ -25,6 +25,7 @@ import dataclasses
 
 from .evidence import Evidence
 from .question import QuestionProfile
+from .lists import enumerated_items, enumeration_run
 from .store import Chunk
 from .text import REFERS_BACK, paragraph_spans, sentence_spans
 
@@ -81,9 +82,31 @@ def expand(chosen: list[Evidence], ranked: list[Evidence], q: QuestionProfile,
                 break
             end = unit.end
             covered.add((ev.passage, unit.position))
-        out.append(ev if (start, end) == (ev.start, ev.end)
-                   else dataclasses.replace(ev, start=start, end=end, text=text[start:end]))
+        grown = (ev if (start, end) == (ev.start, ev.end)
+                 else dataclasses.replace(ev, start=start, end=end, text=text[start:end]))
+        before, after = _enumeration(grown, in_passage[ev.passage], covered) if q.open else ([], [])
+        out += before + [grown] + after
     return out
+
+
+def _enumeration(ev: Evidence, units: list[Evidence], covered: set[tuple[int, int]]
+                 ) -> tuple[list[Evidence], list[Evidence]]:
+    """The other items of an enumeration the unit quotes part of ("Strategy 1: ..." -> the sentences
+    holding "Strategy 2: ..." and "Strategy 3: ..."), before and after it in its passage: each is quoted
+    on its own, as one sentence, for the whole enumeration answers "what are the three strategies?"."""
+    items = enumerated_items(ev.text)
+    if not items:
+        return [], []
+    by_start = {u.start: u for u in units if (u.passage, u.position) not in covered}
+    openings = {}
+    for unit in by_start.values():
+        for label, number, _ in enumerated_items(unit.text):
+            openings.setdefault((label, number), unit.start)
+    (first_label, first, first_at), (last_label, last, last_at) = items[0], items[-1]
+    before = [by_start[s] for s in enumeration_run(openings, first_label, first, ev.start + first_at, -1)]
+    after = [by_start[s] for s in enumeration_run(openings, last_label, last, ev.start + last_at)]
+    covered.update((u.passage, u.position) for u in before + after)
+    return before[::-1], after
 
 
 def _grown_back(ev: Evidence, units: list[Evidence], floor: float, covered: set[tuple[int, int]], text: str,

@@ -26,7 +26,7 @@ from typing import Callable
 
 from .evidence import LIST_BUDGET
 from .store import Chunk
-from .lists import BULLET, is_address, reading_end, reading_length
+from .lists import BULLET, ENUMERATION_GAP, enumerated_items, enumeration_run, is_address, reading_end, reading_length
 from .text import REFERS_BACK, is_heading, paragraph_spans, sentence_spans
 
 WIDEN_BACK_CHARS = 400  # furthest a passage's start moves back (one long sentence)
@@ -87,7 +87,7 @@ def widen_one(chunk: Chunk, before: Chunk | None, after: Chunk | None, *later: C
     if opening is not None:  # a chunk opening inside a list ("▪ Google 1Billion word corpus ...") takes its head
         new_start = opening
     reach = min(next((e for s, e in paragraph_spans(window) if s < end < e), end), len(near))  # its last paragraph's end
-    lists = _list_reaches(window, sentences, start, end)
+    lists = _list_reaches(window, sentences, start, end) + _enumeration_reach(window, sentences, start, end)
     if lists:
         blank = re.search(r"\n[ \t]*\n", window[end:])
         reach = max(reach, min(max(lists), end + blank.start() if blank else len(window)))
@@ -107,6 +107,26 @@ def widen_one(chunk: Chunk, before: Chunk | None, after: Chunk | None, *later: C
 def _list_reaches(window: str, sentences: list[tuple[int, int]], start: int, end: int) -> list[int]:
     """Where each list introduced in the chunk (a sentence ending in ":") may run to."""
     return [reading_end(window, s, LIST_BUDGET) for s, e in sentences if start <= s < end and window[s:e].endswith(":")]
+
+
+def _enumeration_reach(window: str, sentences: list[tuple[int, int]], start: int, end: int,
+                       open_end: bool = False) -> list[int]:
+    """Where the enumeration the chunk's last item belongs to ("Strategy 2: ...") goes on to: the end of
+    the sentence opening its last following item ("Strategy 3: ..."), when one follows the chunk (with
+    ``open_end``: else where the chunk's own last item opens)."""
+    items = enumerated_items(window[start:end])
+    if not items:
+        return []
+    openings, ends = {}, {}
+    for s, e in sentences:
+        for label, number, _ in enumerated_items(window[s:e]) if s >= end else ():
+            openings.setdefault((label, number), s)
+            ends[s] = e
+    label, number, at = items[-1]
+    run = enumeration_run(openings, label, number, start + at)
+    if open_end:
+        return [run[-1] if run else start + at]
+    return [ends[run[-1]]] if run else []
 
 
 def _list_opening(window: str, sentences: list[tuple[int, int]], start: int) -> int | None:
@@ -134,8 +154,14 @@ def _list_runs_on(chunk: Chunk, before: Chunk | None, after: Chunk | None) -> bo
     if not _same_story(chunk, [after]):
         return False
     window, window_start = _joined(_same_story(chunk, (before, chunk, after)), chunk)
-    lists = _list_reaches(window, sentence_spans(window), chunk.start - window_start, chunk.end - window_start)
-    return bool(lists) and max(lists) >= len(window) and not re.search(r"\n[ \t]*\n", window[chunk.end - window_start:])
+    start, end = chunk.start - window_start, chunk.end - window_start
+    sentences = sentence_spans(window)
+    lists = _list_reaches(window, sentences, start, end)
+    if lists and max(lists) >= len(window) and not re.search(r"\n[ \t]*\n", window[end:]):
+        return True
+    # An enumeration whose next item may lie past the next chunk ("Strategy 2: ..." and its formula fill it).
+    reach = _enumeration_reach(window, sentences, start, end, open_end=True)
+    return bool(reach) and len(window) - reach[0] < ENUMERATION_GAP
 
 
 # The splitter strips the whitespace where it cuts, so two neighbours may not touch: a gap this short

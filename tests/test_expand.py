@@ -101,3 +101,23 @@ def test_an_open_question_takes_the_run_of_sentences_before_its_best_one_that_st
     units[1].rejected = True
     [grown] = expand([units[3]], units, q, passages)
     assert grown.text.startswith("Dadiannao")  # nor over a sentence the judge said no to
+
+
+STRATEGIES = ("There are strategies to design efficient models. According to the paper, Strategy 1: Replace "
+              "3x3 filters with 1x1 filters. The main reason is fewer parameters. It saves memory. It saves "
+              "time.\nStrategy 2: Decrease the number of input channels. The output size is computed.\n"
+              "Strategy 3: Down-sample late in the network. Larger activation maps help.\nThe weather was fine.")
+
+
+def test_an_enumeration_is_quoted_item_by_item_when_a_unit_holds_part_of_it():
+    units, passages = ranked(STRATEGIES, [1.0, 0.9, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1])
+    q = profile("What are the strategies to design efficient models?")
+    grown = expand([units[0]], units, q, passages)
+    assert [g.text.split(":")[0] for g in grown[1:]] == ["Strategy 2", "Strategy 3"]
+    assert grown[1].text == "Strategy 2: Decrease the number of input channels."  # the item's own sentence
+    assert all(g.text == STRATEGIES[g.start:g.end] for g in grown)
+    strategy_3 = next(u for u in units if u.text.startswith("Strategy 3"))
+    grown = expand([strategy_3], units, q, passages)
+    assert [g.text.split(":")[0] for g in grown] == ["According to the paper, Strategy 1", "Strategy 2",
+                                                     "Strategy 3"]  # the items before, in reading order
+    assert expand([units[1]], units, profile("Which filters replace 3x3 filters?"), passages) == [units[1]]
