@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .text import reflow, sentence_spans
+from .text import reflow, sentence_spans, wrap_width
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +133,11 @@ def split_stories(text: str) -> list[Story]:
     first_line = text.split("\n", 1)[0].strip()
     has_header = bool(_PAGE_HEADER.match(first_line))
     headlined = sum(1 for s, e in blocks if _headline(text[s:e]) is not None)
-    if len(blocks) < 2 or not (has_header or (len(blocks) >= 3 and headlined >= len(blocks) - 1)):
+    # Hard-wrapped text (a PDF's, a plain-text export) is one document laid out in pages: its blank-line
+    # runs are page and figure breaks ("... The deep network initialization approach / TABLE II ... /
+    # of Xavier has been proposed ..."), and every block opens with a short line.
+    wrapped = wrap_width(text.split("\n")) is not None
+    if len(blocks) < 2 or not (has_header or (len(blocks) >= 3 and headlined >= len(blocks) - 1 and not wrapped)):
         return [Story(title=_title_of(text), start=0, end=len(text))]
 
     stories = []
@@ -151,6 +155,8 @@ def _headline(block: str) -> str | None:
     """The block's first line if it reads like a headline (short, not a finished paragraph)."""
     first, _, rest = block.strip().partition("\n")
     first = first.strip()
+    if first[:1].islower():  # the rest of a sentence a figure or page break cut
+        return None
     if rest.strip() and 0 < len(first) <= 200 and len(first.split()) <= 30:
         return first
     return None

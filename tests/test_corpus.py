@@ -33,6 +33,31 @@ def test_tag_page_is_split_into_stories_with_their_own_titles():
         assert doc.text[story.start:story.end].startswith(story.title.split(" …")[0][:20])
 
 
+def test_a_page_of_headlined_stories_without_a_header_is_split(tmp_path):
+    stories = [f"Headline number {n}\nThe story {n} goes on in one long paragraph of prose, as a web page "
+               f"holds it, with no hard line breaks inside its sentences. It has a second sentence too."
+               for n in range(3)]
+    (tmp_path / "page.txt").write_text("\n\n\n".join(stories))
+    assert [s.title for s in load_document(tmp_path / "page.txt").stories] == [
+        "Headline number 0", "Headline number 1", "Headline number 2"]
+
+
+def test_hard_wrapped_text_is_one_story_whatever_its_breaks(tmp_path):
+    """A PDF's text: figures and tables between blank-line runs cut the prose, even mid-sentence."""
+    lines = ["IV. ADVANCED TRAINING TECHNIQUES", "The initialization of deep networks has a big impact on",
+             "the overall recognition accuracy of the network. Previously, most of", "the networks have been "
+             "initialized with random weights. The deep", "network initialization approach", "", "",
+             "TABLE II. THE TOP-5% ERRORS", "Methods LeNet AlexNet", "", "",
+             "of Xavier has been proposed based on the symmetric activation", "function with respect to the "
+             "hypothesis of linearity. This", "approach is known as the Xavier initialization approach.", "", "",
+             "Fig. 25. Pictorial representation", "", "Another regularization approach is called Drop Connect,",
+             "in this case instead of dropping the activation, the subset of", "weights within the network "
+             "layers are set to zero. As a result,", "each layer receives a randomly selected subset of units."]
+    path = tmp_path / "paper.txt"
+    path.write_text("\n".join(lines))
+    assert len(load_document(path).stories) == 1
+
+
 def test_ordinary_articles_are_one_story():
     for name in ("000_2561fe39030d5e94", "001_2082d504f351398b", "004_e05cac517c94737c"):
         assert len(load_document(CORPUS / f"{name}.txt").stories) == 1
