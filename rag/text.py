@@ -38,6 +38,18 @@ _LIST_ITEM = re.compile(r"^\s*([▪•·●◦*\-–—]\s|\(?\d{1,2}[.)]\s|\(?[
 _LINE_END_HYPHEN = re.compile(r"(\S*[a-z])-[ \t]*\n\s*(?=[a-z])")
 
 
+# A formula laid out over lines ("M =" / "(N−F)" / "S + 1   (16)", as pypdf gives a fraction): a line
+# ending in an operator goes on, and so does a line of symbols before another one (no word of prose).
+_OPEN_FORMULA = re.compile(r"[=+−×÷/(]\s*$")
+_MATH = re.compile(r"[=+−×÷/\U0001D400-\U0001D7FF]")
+
+
+def _formula_goes_on(line: str, next_line: str) -> bool:
+    if _OPEN_FORMULA.search(line):
+        return True
+    return all(_MATH.search(x) and not _PROSE_WORD.search(x) for x in (line, next_line))
+
+
 _ENUMERATOR = re.compile(r"^([A-Z]|[IVXLC]{1,5}|\d{1,3}(\.\d{1,3})*)\.$")
 _PROSE_WORD = re.compile(r"[^\W\d_]{2,}")
 
@@ -80,7 +92,7 @@ def paragraph_spans(text: str, start: int = 0, end: int | None = None) -> list[t
         # short, so its length says nothing; a next line going on in lower case does.
         soft = (width is not None and following is not None and following[0] == e + 1 and next_line.strip() != ""
                 and (len(line.rstrip()) >= WRAPPED_LINE_SHARE * width or line.rstrip().endswith("-")
-                     or ((s, e) == lines[0] and next_line[:1].islower()))
+                     or ((s, e) == lines[0] and next_line[:1].islower()) or _formula_goes_on(line, next_line))
                 and not _LIST_ITEM.match(next_line))
         if not soft:
             spans[-1] = (spans[-1][0], e)

@@ -166,6 +166,20 @@ def test_an_enumeration_runs_while_the_next_number_follows_close_enough():
     assert enumeration_run(openings, "Phase", 1, 0) == []
 
 
+def test_a_formula_laid_out_over_lines_stays_in_its_sentence():
+    """pypdf sets a fraction as numerator and denominator lines: "M =" / "(N−F)" / "S + 1   (16)"."""
+    text = ("The number of computational parameters is an important metric to measure the\n"
+            "complexity of a deep learning model. The size of the output feature maps can\n"
+            "be formulated from the sizes of the input, of the filters and the stride as:\n"
+            "          𝑀 =\n(𝑁−𝐹)\n𝑆  + 1                          (16)\n"
+            "Where 𝑁 refers to the dimensions of the input feature maps and 𝑆 stands for the\n"
+            "stride length. Padding is typically applied during the convolution operations.\n"
+            "The chart shows the errors by year for each of the models in the challenge.\n16.4\n11.2\n3.57")
+    sentences = [reflow(text[s:e]) for s, e in sentence_spans(text)]
+    assert sentences[1].startswith("The size") and sentences[1].endswith("as: 𝑀 = (𝑁−𝐹) 𝑆 + 1 (16)")
+    assert sentences[-2:] == ["11.2", "3.57"]  # numbers alone (a chart's labels) are no formula
+
+
 def test_one_overlong_line_does_not_hide_the_wrap_width():
     """Two wrapped lines run together where neighbouring chunks were joined: still one wrapped paragraph."""
     lines = ["We also included recently developed frameworks, SDKs and benchmark",
