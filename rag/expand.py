@@ -22,16 +22,22 @@ The grown unit is still one verbatim span of one chunk.
 from __future__ import annotations
 
 import dataclasses
+import re
 
 from .evidence import Evidence
 from .question import QuestionProfile
 from .lists import enumerated_items, enumeration_run
 from .store import Chunk
+from .widen import MAX_GAP
 from .text import REFERS_BACK, paragraph_spans, sentence_spans
 
 EXPAND_SENTENCES = 3  # following sentences a unit may take on
 EXPAND_CHARS = 900  # ... up to this length of the whole quote (about a short paragraph)
 EXPAND_SHARE = 0.6  # a following sentence must score this share of the best unit: still on the question
+# A paragraph opening so states the other side of the one before it ("However" often turns to a new point).
+CONTRAST_OPENING = re.compile(r"^[\"“]?(on the other hand|in contrast|by contrast|conversely)\b", re.I)
+OTHER_SIDE_GAP = 1500  # ... looked for this many characters past the paragraph (a table or a figure between)
+PROSE_WORDS = 6  # a full stop after this many words is a sentence of prose, not a caption or a cell
 
 
 def expand(chosen: list[Evidence], ranked: list[Evidence], q: QuestionProfile,
@@ -85,8 +91,44 @@ def expand(chosen: list[Evidence], ranked: list[Evidence], q: QuestionProfile,
         grown = (ev if (start, end) == (ev.start, ev.end)
                  else dataclasses.replace(ev, start=start, end=end, text=text[start:end]))
         before, after = _enumeration(grown, in_passage[ev.passage], covered) if q.open else ([], [])
-        out += before + [grown] + after
+        other_side = _other_side(grown, passages, in_passage, covered) if q.open else []
+        out += before + [grown] + after + other_side
     return out
+
+
+def _other_side(ev: Evidence, passages: list[Chunk], in_passage: dict[int, list[Evidence]],
+                covered: set[tuple[int, int]]) -> list[Evidence]:
+    """The sentence after the unit's paragraph that opens "On the other hand, ..." when nothing but a
+    table or a figure (no sentence of prose) lies between: the other half of what the paragraph
+    compares ("Traditional ML uses handmade features ... / TABLE I ... / On the other hand, in the case
+    of DL, the features are learned automatically"). It may lie in another retrieved passage."""
+    chunk = passages[ev.passage - 1]
+    paragraph_end = next((e for s, e in paragraph_spans(chunk.text) if s < ev.end <= e), None)
+    if paragraph_end is None:
+        return []
+    doc_end = chunk.start + paragraph_end
+    for number, units in in_passage.items():
+        other = passages[number - 1]
+        # Only a passage holding the text right after the paragraph shows what lies between (the splitter
+        # strips the line breaks where it cuts: the next chunk may start a few characters on).
+        if (other.doc_id, other.story) != (chunk.doc_id, chunk.story) or not other.start <= doc_end + MAX_GAP < other.end:
+            continue
+        gap = max(doc_end - other.start, 0)
+        for unit in units:
+            if unit.start < gap or (unit.passage, unit.position) in covered:
+                continue
+            if unit.start - gap > OTHER_SIDE_GAP or _holds_prose(other.text, gap, unit.start):
+                break
+            if CONTRAST_OPENING.match(unit.text):
+                covered.add((unit.passage, unit.position))
+                return [unit]
+    return []
+
+
+def _holds_prose(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` holds a sentence of prose (a table's cells and a caption hold none)."""
+    return any(re.search(r"[.!?][\"”')\]]*$", text[s:e]) and len(text[s:e].split()) >= PROSE_WORDS
+               for s, e in sentence_spans(text, start, end))
 
 
 def _enumeration(ev: Evidence, units: list[Evidence], covered: set[tuple[int, int]]
