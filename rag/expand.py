@@ -16,7 +16,12 @@ they go on with it and within a budget, so a short factual answer stays short:
 * for an open question, so do the sentences before it that stay on the question (an overview's best
   sentence is often not its first).
 
-The grown unit is still one verbatim span of one chunk.
+Two more quotes may follow a grown unit, for an open question: the other items of an enumeration it
+holds part of ("Strategy 1: ..." -> "Strategy 2: ...", "Strategy 3: ..."), and the other side of a
+comparison, a paragraph right after its own that opens "On the other hand, ..." (past a table or a
+figure, and perhaps in the next retrieved passage).
+
+The grown unit is still one verbatim span of one chunk; each added quote is a unit of its own.
 """
 
 from __future__ import annotations
