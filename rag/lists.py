@@ -1,5 +1,6 @@
-"""Lists in text: bulleted items, and the web addresses a list of datasets or links is mostly made of.
-A web address is many characters (and tokens) but one word to read past: budgets count it so."""
+"""Lists in text: bulleted items, the web addresses a list of datasets or links is mostly made of (a
+web address is many characters and tokens but one word to read past: budgets count it so), and
+enumerations whose items lie sentences or paragraphs apart ("Strategy 1: ... Strategy 2: ...")."""
 
 from __future__ import annotations
 
