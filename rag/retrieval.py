@@ -1,16 +1,14 @@
 """Hybrid retrieval: dense (Chroma) and BM25 (the lexical index, SQLite FTS5) over the same chunks, fused
 by reciprocal rank. Filters run inside both engines, so no call reads more than the hits.
 
-``HybridRetriever`` is a LlamaIndex ``BaseRetriever``: it returns ``NodeWithScore`` objects whose
-node metadata carries the chunk's document id, title, date and character span.
+``HybridRetriever.as_llama_index()`` is the same retriever as a LlamaIndex ``BaseRetriever``
+(rag.llama_adapters): its ``NodeWithScore`` objects carry the chunk's document id, title, date and
+character span in their metadata.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from llama_index.core.base.base_retriever import BaseRetriever
-from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from .lexical import LexicalIndex
 from .settings import Settings
@@ -54,11 +52,10 @@ def passes_filters(chunk: Chunk, settings: Settings) -> bool:
     return True
 
 
-class HybridRetriever(BaseRetriever):
+class HybridRetriever:
     """Dense + BM25 retrieval with reciprocal rank fusion, honouring the settings' filters."""
 
     def __init__(self, settings: Settings, store: ChunkStore, embed_query, lexical: LexicalIndex):
-        super().__init__()
         self.settings = settings
         self.store = store
         self.embed_query = embed_query
@@ -96,16 +93,8 @@ class HybridRetriever(BaseRetriever):
         known.update((c.id, c) for c in self.store.get_chunks(missing))
         return [(known[chunk_id], score) for chunk_id, score in found if chunk_id in known]
 
-    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        return [
-            NodeWithScore(
-                node=TextNode(
-                    id_=s.chunk.id, text=s.chunk.text,
-                    metadata={"doc_id": s.chunk.doc_id, "title": s.chunk.title, "date": s.chunk.date,
-                              "start": s.chunk.start, "end": s.chunk.end},
-                    start_char_idx=s.chunk.start, end_char_idx=s.chunk.end,
-                ),
-                score=s.score,
-            )
-            for s in self.search(query_bundle.query_str)
-        ]
+    def as_llama_index(self):
+        """This retriever as a LlamaIndex ``BaseRetriever``, for a LlamaIndex query engine or pipeline."""
+        from .llama_adapters import LlamaIndexRetriever
+
+        return LlamaIndexRetriever(self)

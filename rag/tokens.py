@@ -4,6 +4,7 @@ llama-index-core's ``_static/`` (no download at run time)."""
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
 from pathlib import Path
 
@@ -11,9 +12,11 @@ TIKTOKEN_ENCODING = "cl100k_base"
 
 
 def llama_index_static_dir() -> Path:
-    import llama_index.core
-
-    return Path(llama_index.core.__file__).resolve().parent / "_static"
+    # Found without importing llama_index.core (about a second): only its files are needed.
+    spec = importlib.util.find_spec("llama_index.core")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("llama-index-core is not installed: pip install -r requirements.txt")
+    return Path(list(spec.submodule_search_locations)[0]).resolve() / "_static"
 
 
 def use_bundled_tokenizer_data() -> None:

@@ -173,3 +173,17 @@ def test_an_overview_quotes_each_article_and_each_story_of_the_tag_page(assistan
     by_marker = {c.marker: c for c in overview.citations}
     for statement in split_statements(overview.text):  # every sentence is its citation's quote
         assert statement.text.rstrip(".") in by_marker[statement.markers[0]].quote
+
+
+def test_answering_never_imports_llama_index_core(settings, assistant):
+    """Start-up stays short: llama-index-core (about a second to import) is for indexing and LlamaIndex
+    integrations only, so opening an index and answering from it do without it."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom rag import Assistant\n"
+            f"a = Assistant(corpus_dir={str(settings.corpus_dir)!r}, index_dir={str(settings.index_dir)!r}, fast=True)\n"
+            "answer = a.ask('Did China deny the freeze?')\n"
+            "print(not answer.abstained, 'llama_index.core' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.stdout.split() == ["True", "False"], result.stderr

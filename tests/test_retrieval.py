@@ -29,3 +29,16 @@ def test_hybrid_beats_or_matches_dense_only_on_exact_names(assistant):
         dense_docs = [h.chunk.doc_id for h in dense.search(question)]
         assert hybrid_docs[0] == doc_id
         assert doc_id not in dense_docs or hybrid_docs.index(doc_id) <= dense_docs.index(doc_id)
+
+
+def test_the_retriever_plugs_into_llama_index_as_a_base_retriever(assistant):
+    """``as_llama_index()``: the same hits as LlamaIndex ``NodeWithScore``s, for any LlamaIndex query engine."""
+    from llama_index.core.base.base_retriever import BaseRetriever
+
+    retriever = assistant.engine().retriever
+    adapted = retriever.as_llama_index()
+    assert isinstance(adapted, BaseRetriever)
+    nodes = adapted.retrieve("Did China deny the freeze?")
+    assert [n.node.metadata["doc_id"] for n in nodes] == [h.chunk.doc_id for h in retriever.search("Did China deny the freeze?")]
+    first = nodes[0].node
+    assert first.text == assistant.store.get_chunks([first.id_])[0].text and first.metadata["end"] > first.metadata["start"]
