@@ -183,7 +183,7 @@ def run_peer(args) -> dict:
     from rag.tokens import tiktoken_tokenizer
 
     if args.stand_in:
-        from bench.standin import StandInEmbedding
+        from bench.standin_embedding import StandInEmbedding
 
         embed_model = StandInEmbedding()
     else:

@@ -11,7 +11,6 @@ import hashlib
 import re
 
 import numpy as np
-from llama_index.core.base.embeddings.base import BaseEmbedding
 
 DIMENSION = 384
 
@@ -45,27 +44,3 @@ class StandInEncoder:
         pieces = [text[s:e] for text, found in zip(texts, spans) for s, e in found]
         vectors = iter(self.embed(pieces))
         return self.embed(texts), [[next(vectors) for _ in found] for found in spans]
-
-
-class StandInEmbedding(BaseEmbedding):
-    """The same encoder behind LlamaIndex's embedding interface (for the peer)."""
-
-    model_name: str = "stand-in-hashed-words"
-
-    def _vectors(self, texts: list[str]) -> list[list[float]]:
-        return StandInEncoder().embed(texts).tolist()
-
-    def _get_query_embedding(self, query: str) -> list[float]:
-        return self._vectors([query])[0]
-
-    def _get_text_embedding(self, text: str) -> list[float]:
-        return self._vectors([text])[0]
-
-    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return self._vectors(texts)
-
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)
-
-    async def _aget_text_embedding(self, text: str) -> list[float]:
-        return self._get_text_embedding(text)
