@@ -51,7 +51,7 @@ def baseline_answerer(assistant: Assistant):
         assistant.settings.replace(hybrid=False, top_k=BASELINE_TOP_K), engine.retriever.store,
         engine.retriever.embed_query, engine.lexical)
     query_engine = CitationQueryEngine.from_args(
-        index=None, retriever=retriever, llm=GeneratorLLM(generator=engine.generator),
+        index=None, retriever=retriever.as_llama_index(), llm=GeneratorLLM(generator=engine.generator),
         citation_chunk_size=512)
 
     def answer(question: str, history: list[dict] | None = None) -> Answer:
