@@ -170,10 +170,24 @@ def reference_entry(ev: Evidence, q: QuestionProfile, ctx: RankContext) -> float
     return float(bool(REFERENCE_ENTRY.search(ev.window[: at + len(ev.text)] if at >= 0 else ev.text)))
 
 
+# The document describing its own contents: "We also included recently developed frameworks, SDKs, and
+# benchmark datasets ...", "In this survey, we have discussed ...". A table of contents, not the content.
+SELF_DESCRIPTION = re.compile(
+    r"\b(?:we|this (?:paper|survey|article|report|review|chapter|study|work))\b(?: \w+){0,2}? "
+    r"(?:have |has |will |also )*(?:included|conducted|surveyed|discussed|presented|reviewed|described|covered|"
+    r"summari[sz]ed|outlined|listed|(?:is|are) organi[sz]ed)\b", re.I)
+
+
+def self_description(ev: Evidence, q: QuestionProfile, ctx: RankContext) -> float:
+    """The document saying what it contains ("Finally, we have included the relevant journals ...")."""
+    return float(bool(SELF_DESCRIPTION.search(ev.text)))
+
+
 FEATURES: dict[str, Callable[[Evidence, QuestionProfile, RankContext], float]] = {
     "coverage": coverage, "window_coverage": window_coverage, "similarity": similarity,
     "retrieval_rank": retrieval_rank, "answer_type": answer_type, "speaker": speaker,
     "premise_correction": premise_correction, "reference_entry": reference_entry,
+    "self_description": self_description,
 }
 WEIGHTS = {
     "coverage": 0.40,  # the question's rare words in the sentence: the strongest single signal
@@ -184,6 +198,7 @@ WEIGHTS = {
     "speaker": 0.12,  # the person asked about is the one speaking (0.5 when the quote goes on)
     "premise_correction": 0.08,  # corrects the question's premise: the reader needs to hear it
     "reference_entry": -0.2,  # a bibliography entry: below what the text says, still there when nothing else is
+    "self_description": -0.15,  # "we have included X": below where the document states X, still there alone
 }
 MISSING_STRICT_TYPE = 0.75  # score factor when a "where" sentence names no place, and the like
 
