@@ -198,7 +198,7 @@ WEIGHTS = {
     "speaker": 0.12,  # the person asked about is the one speaking (0.5 when the quote goes on)
     "premise_correction": 0.08,  # corrects the question's premise: the reader needs to hear it
     "reference_entry": -0.2,  # a bibliography entry: below what the text says, still there when nothing else is
-    "self_description": -0.15,  # "we have included X": below where the document states X, still there alone
+    "self_description": -0.3,  # "we have included X": below where the document states X (out of the judge's best 3), still there alone
 }
 MISSING_STRICT_TYPE = 0.75  # score factor when a "where" sentence names no place, and the like
 
