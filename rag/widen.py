@@ -87,7 +87,10 @@ def widen_one(chunk: Chunk, before: Chunk | None, after: Chunk | None, *later: C
     if opening is not None:  # a chunk opening inside a list ("▪ Google 1Billion word corpus ...") takes its head
         new_start = opening
     reach = min(next((e for s, e in paragraph_spans(window) if s < end < e), end), len(near))  # its last paragraph's end
-    lists = _list_reaches(window, sentences, start, end) + _enumeration_reach(window, sentences, start, end)
+    lists = _list_reaches(window, sentences, start, end)
+    enumeration = _enumeration_run(window, sentences, start, end)
+    if enumeration and enumeration[1]:  # on to the end of the sentence holding its last following item
+        lists.append(enumeration[1][-1][1])
     if lists:
         blank = re.search(r"\n[ \t]*\n", window[end:])
         reach = max(reach, min(max(lists), end + blank.start() if blank else len(window)))
@@ -109,24 +112,21 @@ def _list_reaches(window: str, sentences: list[tuple[int, int]], start: int, end
     return [reading_end(window, s, LIST_BUDGET) for s, e in sentences if start <= s < end and window[s:e].endswith(":")]
 
 
-def _enumeration_reach(window: str, sentences: list[tuple[int, int]], start: int, end: int,
-                       open_end: bool = False) -> list[int]:
-    """Where the enumeration the chunk's last item belongs to ("Strategy 2: ...") goes on to: the end of
-    the sentence opening its last following item ("Strategy 3: ..."), when one follows the chunk (with
-    ``open_end``: else where the chunk's own last item opens)."""
+def _enumeration_run(window: str, sentences: list[tuple[int, int]], start: int, end: int
+                     ) -> tuple[int, list[tuple[int, int]]] | None:
+    """For the enumeration the chunk's last item belongs to ("Strategy 2: ..."): where that item opens,
+    and the sentences after the chunk that hold its following items ("Strategy 3: ..."); None when the
+    chunk holds no item."""
     items = enumerated_items(window[start:end])
     if not items:
-        return []
-    openings, ends = {}, {}
+        return None
+    openings, spans = {}, {}
     for s, e in sentences:
         for label, number, _ in enumerated_items(window[s:e]) if s >= end else ():
             openings.setdefault((label, number), s)
-            ends[s] = e
+            spans[s] = (s, e)
     label, number, at = items[-1]
-    run = enumeration_run(openings, label, number, start + at)
-    if open_end:
-        return [run[-1] if run else start + at]
-    return [ends[run[-1]]] if run else []
+    return start + at, [spans[s] for s in enumeration_run(openings, label, number, start + at)]
 
 
 def _list_opening(window: str, sentences: list[tuple[int, int]], start: int) -> int | None:
@@ -160,8 +160,11 @@ def _list_runs_on(chunk: Chunk, before: Chunk | None, after: Chunk | None) -> bo
     if lists and max(lists) >= len(window) and not re.search(r"\n[ \t]*\n", window[end:]):
         return True
     # An enumeration whose next item may lie past the next chunk ("Strategy 2: ..." and its formula fill it).
-    reach = _enumeration_reach(window, sentences, start, end, open_end=True)
-    return bool(reach) and len(window) - reach[0] < ENUMERATION_GAP
+    enumeration = _enumeration_run(window, sentences, start, end)
+    if enumeration is None:
+        return False
+    last_item, following = enumeration
+    return len(window) - (following[-1][0] if following else last_item) < ENUMERATION_GAP
 
 
 # The splitter strips the whitespace where it cuts, so two neighbours may not touch: a gap this short
