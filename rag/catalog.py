@@ -81,13 +81,67 @@ def opening_sentence(chunk: Chunk) -> tuple[str, int, int]:
     return chunk.text[s:e], chunk.start + s, chunk.start + e
 
 
+CATALOG_ITEMS = 12  # the most articles (or stories) one answer names: a reader scans a dozen, not 16,000
+UNDATED_NAMED = 3  # undated articles named as a caveat to a date answer; the rest are counted
+
+
+@dataclass
+class CatalogPlan:
+    """Which documents a catalog answer names, chosen from metadata alone (no chunk is read), and how
+    many it leaves out, so the answer stays short at any corpus size."""
+    doc_ids: list[str]  # in the order the answer names them
+    left_out: int = 0  # matching documents not named
+    undated_left_out: int = 0  # undated documents not named in the caveat
+    total: int = 0  # documents the question ranges over
+    dated: int = 0  # of which carry a date
+
+
+def plan_catalog(query: CatalogQuery, documents: list[dict]) -> CatalogPlan:
+    """The documents (``doc_id``, ``date`` dicts, in id order) the answer to ``query`` names."""
+    if query.kind == "overview":  # a page of several stories quotes each, so fewer documents may fit
+        return CatalogPlan([d["doc_id"] for d in documents[:CATALOG_ITEMS]], total=len(documents))
+    dated = sorted((d for d in documents if d["date"]), key=lambda d: d["date"])
+    undated = [d["doc_id"] for d in documents if not d["date"]]
+    counted = True  # whether the matching articles left unnamed are counted in the notice
+    if query.kind in ("earliest", "latest"):
+        matching, counted = (dated[:1] if query.kind == "earliest" else dated[-1:]), False
+    elif query.kind == "year":
+        matching = [d for d in dated if d["date"].startswith(query.year)]
+        if not matching:  # none of that year: the nearest ones are examples, not an answer to count
+            matching = sorted(dated, key=lambda d: abs(int(d["date"][:4]) - int(query.year)))
+            counted = False
+    else:
+        matching = dated
+    named = [d["doc_id"] for d in matching[:CATALOG_ITEMS]]
+    left_out = max(0, len(matching) - CATALOG_ITEMS) if counted else 0
+    return CatalogPlan(named + undated[:UNDATED_NAMED], left_out, max(0, len(undated) - UNDATED_NAMED),
+                       len(documents), len(dated))
+
+
+def catalog_notice(query: CatalogQuery, plan: CatalogPlan, openings: list[Chunk]) -> str:
+    """What the answer quoting ``openings`` leaves out, said after it ("" when it names everything)."""
+    parts = []
+    quoted = len({c.doc_id for c in openings[:CATALOG_ITEMS]})
+    if query.kind == "overview" and quoted < plan.total:
+        parts.append(f"These are the openings of {quoted} of {plan.total:,} documents, in id order; ask about "
+                     f"a topic to search them all.")
+    elif plan.left_out:
+        which = f"dated {query.year}" if query.kind == "year" else "dated"
+        parts.append(f"{plan.left_out:,} more documents are {which}; a date filter narrows the list.")
+    if plan.undated_left_out:
+        parts.append(f"{plan.undated_left_out:,} more documents carry no date"
+                     + (f"; none of the {plan.total:,} carries one." if not plan.dated else "."))
+    return " ".join(parts)
+
+
 def catalog_answer(query: CatalogQuery, chunks: list[Chunk]) -> list[tuple[str, list[int]]]:
-    """Sentences (with the 1-based indexes of ``chunks`` they cite) answering ``query``."""
+    """Sentences (with the 1-based indexes of ``chunks`` they cite) answering ``query`` from the
+    opening chunks of the documents its plan names (see ``plan_catalog``)."""
     def title(c: Chunk) -> str:
         return c.doc_title.rstrip(" .")
 
     if query.kind == "overview":  # each article in its own words: its opening statement
-        return [(opening_sentence(c)[0], [i]) for i, c in enumerate(chunks, 1)]
+        return [(opening_sentence(c)[0], [i]) for i, c in enumerate(chunks[:CATALOG_ITEMS], 1)]
     dated = sorted((i for i, c in enumerate(chunks, 1) if c.date), key=lambda i: chunks[i - 1].date)
     undated = [i for i, c in enumerate(chunks, 1) if not c.date]
     out: list[tuple[str, list[int]]] = []
@@ -101,8 +155,8 @@ def catalog_answer(query: CatalogQuery, chunks: list[Chunk]) -> list[tuple[str, 
         if matching:
             out += [(f"“{title(chunks[i - 1])}” is dated {chunks[i - 1].date}.", [i]) for i in matching]
         else:
-            out += [(f"No article is dated {query.year}: “{title(chunks[i - 1])}” is dated {chunks[i - 1].date}.", [i])
-                    for i in dated]
+            out += [(f"{'' if n else f'No article is dated {query.year}: '}“{title(chunks[i - 1])}” is dated "
+                     f"{chunks[i - 1].date}.", [i]) for n, i in enumerate(dated)]
     else:
         out += [(f"“{title(chunks[i - 1])}” is dated {chunks[i - 1].date}.", [i]) for i in dated]
     # Undated articles are named too: any of them could be the answer the metadata cannot give.

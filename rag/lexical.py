@@ -141,8 +141,9 @@ class LexicalIndex(ABC):
         """Indexed documents: doc_id, title, date and chunk count, by doc_id."""
 
     @abstractmethod
-    def opening_chunk_ids(self, per_story: bool = False) -> list[str]:
-        """The id of each document's first chunk (or each story's), in (doc_id, story) order."""
+    def opening_chunk_ids(self, per_story: bool = False, doc_ids: list[str] | None = None) -> list[str]:
+        """The id of each document's first chunk (or each story's), in (doc_id, story) order; only these
+        documents' when ``doc_ids`` is given."""
 
     @abstractmethod
     def close(self) -> None: ...

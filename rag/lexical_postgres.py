@@ -236,11 +236,14 @@ class PostgresLexicalIndex(LexicalIndex):
                           f'ORDER BY doc_id COLLATE "C"')
         return [{"doc_id": d, "title": t, "date": date, "chunks": n} for d, t, date, n in rows]
 
-    def opening_chunk_ids(self, per_story: bool = False) -> list[str]:
+    def opening_chunk_ids(self, per_story: bool = False, doc_ids: list[str] | None = None) -> list[str]:
+        if doc_ids is not None and not doc_ids:
+            return []
         group = 'doc_id COLLATE "C", story' if per_story else 'doc_id COLLATE "C"'
+        where = "WHERE doc_id = ANY(%s) " if doc_ids is not None else ""
         rows = self._read(f"SELECT chunk_id FROM (SELECT DISTINCT ON ({group}) chunk_id, doc_id, story FROM "
-                          f"{self.schema}.chunks ORDER BY {group}, story, start) first "
-                          f'ORDER BY doc_id COLLATE "C", story')
+                          f"{self.schema}.chunks {where}ORDER BY {group}, story, start) first "
+                          f'ORDER BY doc_id COLLATE "C", story', (list(doc_ids),) if doc_ids is not None else ())
         return [r[0] for r in rows]
 
     def close(self) -> None:

@@ -160,13 +160,18 @@ class SqliteLexicalIndex(LexicalIndex):
             rows = self._db.execute("SELECT doc_id, title, date, chunks FROM documents ORDER BY doc_id").fetchall()
         return [{"doc_id": d, "title": t, "date": date, "chunks": n} for d, t, date, n in rows]
 
-    def opening_chunk_ids(self, per_story: bool = False) -> list[str]:
+    def opening_chunk_ids(self, per_story: bool = False, doc_ids: list[str] | None = None) -> list[str]:
+        if doc_ids is not None and not doc_ids:
+            return []
         group = "doc_id, story" if per_story else "doc_id"
+        where, args = "", []
+        if doc_ids is not None:
+            where, args = f"WHERE doc_id IN ({','.join('?' * len(doc_ids))})", list(doc_ids)
         with self._lock:
             rows = self._db.execute(
                 f"SELECT chunk_id FROM chunks WHERE id IN (SELECT id FROM (SELECT id, row_number() OVER "
-                f"(PARTITION BY {group} ORDER BY story, start) AS n FROM chunks) WHERE n = 1) "
-                f"ORDER BY doc_id, story").fetchall()
+                f"(PARTITION BY {group} ORDER BY story, start) AS n FROM chunks {where}) WHERE n = 1) "
+                f"ORDER BY doc_id, story", args).fetchall()
         return [r[0] for r in rows]
 
     def close(self) -> None:

@@ -22,7 +22,8 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from .catalog import CatalogQuery, catalog_answer, catalog_query, opening_chunks, opening_sentence
+from .catalog import (CatalogQuery, catalog_answer, catalog_notice, catalog_query, opening_chunks, opening_sentence,
+                      plan_catalog)
 from .compare import compare, comparison_topic, sides
 from .compose import date_lead, extractive, remote_draft
 from .conversation import History, model_standalone_question, standalone_question
@@ -39,7 +40,7 @@ from .prompts import Prompts
 from .question import (QUESTION_NOISE, QuestionProfile, clean_question, misspelt, profile_question,
                        question_names)
 from .render import Answer, abstain, passages_of, render, sources_of
-from .retrieval import HybridRetriever, passes_filters
+from .retrieval import HybridRetriever, within_filters
 from .settings import Settings
 from .store import Chunk
 from .text import content_stems
@@ -222,13 +223,16 @@ class AnswerPipeline:
     def catalog(self, query: CatalogQuery, question: str, standalone: str, started: float) -> Answer:
         """A corpus-level question, answered from the documents' metadata (see rag.catalog)."""
         per_story = query.kind == "overview"
-        stored = self.retriever.store.get_chunks(self.lexical.opening_chunk_ids(per_story))
-        openings = [c for c in opening_chunks(stored, per_story=per_story)
-                    if passes_filters(c, self.settings)]
+        documents = [d for d in self.lexical.documents() if within_filters(d["doc_id"], d["date"], self.settings)]
+        plan = plan_catalog(query, documents)
+        stored = self.retriever.store.get_chunks(self.lexical.opening_chunk_ids(per_story, plan.doc_ids))
+        rank = {doc_id: n for n, doc_id in enumerate(plan.doc_ids)}
+        openings = sorted(opening_chunks(stored, per_story=per_story), key=lambda c: rank[c.doc_id])
         # Cited as whole articles: the citation carries the article's title, not its first story's.
         chunks = [dataclasses.replace(c, title=c.doc_title) for c in openings]
         sources = [{"doc_id": c.doc_id, "title": c.doc_title, "date": c.date, "score": 1.0} for c in chunks]
         base = Answer("", [], False, question, standalone, sources, passages_of(chunks))
+        base.notice = catalog_notice(query, plan, openings)
         kept = []
         sentences = catalog_answer(query, openings)
         order = list(dict.fromkeys(i for _, cited in sentences for i in cited))  # sources as the answer names them

@@ -41,13 +41,18 @@ def chroma_where(settings: Settings) -> dict | None:
 
 
 def passes_filters(chunk: Chunk, settings: Settings) -> bool:
-    if settings.filter_doc_ids and chunk.doc_id not in settings.filter_doc_ids:
+    return within_filters(chunk.doc_id, chunk.date, settings)
+
+
+def within_filters(doc_id: str, date: str | None, settings: Settings) -> bool:
+    """Whether a document with this id and date is inside the settings' document and date filters."""
+    if settings.filter_doc_ids and doc_id not in settings.filter_doc_ids:
         return False
-    if (settings.date_from or settings.date_to) and not chunk.date:
+    if (settings.date_from or settings.date_to) and not date:
         return False
-    if settings.date_from and chunk.date < settings.date_from:
+    if settings.date_from and date < settings.date_from:
         return False
-    if settings.date_to and chunk.date > settings.date_to:
+    if settings.date_to and date > settings.date_to:
         return False
     return True
 

@@ -73,6 +73,8 @@ def test_documents_and_openings_without_reading_every_chunk():
     assert [d["doc_id"] for d in INDEX.documents()] == ["a", "b", "c"]
     assert INDEX.documents()[0]["chunks"] == 2
     assert INDEX.opening_chunk_ids() == ["a:0:0", "b:0:0", "c:0:0"]
+    assert INDEX.opening_chunk_ids(doc_ids=["c", "a"]) == ["a:0:0", "c:0:0"]  # only the documents asked for
+    assert INDEX.opening_chunk_ids(doc_ids=[]) == []
 
 
 def test_sentence_vectors_are_stored_at_ingest_and_checked_against_the_chunk_text(assistant):

@@ -51,6 +51,8 @@ def test_bm25_scores_and_counts_match_the_sqlite_engine_on_the_bundled_corpus(as
     assert served.document_hashes() == sqlite.document_hashes()
     for per_story in (False, True):
         assert served.opening_chunk_ids(per_story) == sqlite.opening_chunk_ids(per_story)
+        some = [d["doc_id"] for d in sqlite.documents()][::2]
+        assert served.opening_chunk_ids(per_story, some) == sqlite.opening_chunk_ids(per_story, some)
 
 
 def test_writes_replace_documents_in_place_and_filters_run_in_the_query(empty_index):
