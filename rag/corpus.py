@@ -8,13 +8,12 @@ checked against it.
 from __future__ import annotations
 
 import hashlib
-import html
-import html.parser
 import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .html_text import html_to_text
 from .text import reflow, sentence_spans, wrap_width
 
 log = logging.getLogger(__name__)
@@ -94,7 +93,7 @@ def load_document(path: Path) -> SourceDocument:
     else:
         raw_text = _read_text(path)
         if suffix in (".html", ".htm"):
-            html_title, raw_text = _html_to_text(raw_text)
+            html_title, raw_text = html_to_text(raw_text)
     raw_text = raw_text.replace("\r\n", "\n").replace("\r", "\n")
 
     date = None
@@ -231,60 +230,3 @@ def _read_pdf(path: Path) -> str:
     except (PdfReadError, KeyError, TypeError) as exc:
         raise ValueError(f"unreadable PDF: {exc}") from None
     return "\n\n".join(p.strip() for p in pages if p.strip())
-
-
-class _TextExtractor(html.parser.HTMLParser):
-    """Visible text of an HTML page; script and style contents are dropped, block tags become breaks."""
-
-    _BLOCKS = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "article", "section", "tr", "title"}
-    _SKIP = {"script", "style", "noscript", "template", "head"}
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.title: str | None = None
-        self._skip_depth = 0
-        self._in_title = False
-        self._in_h1 = False
-        self._h1: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        if tag in self._SKIP:
-            self._skip_depth += 1
-        if tag == "title":
-            self._in_title = True
-        if tag == "h1":
-            self._in_h1 = True
-        if tag in self._BLOCKS:
-            self.parts.append("\n\n")
-
-    def handle_endtag(self, tag):
-        if tag in self._SKIP and self._skip_depth:
-            self._skip_depth -= 1
-        if tag == "title":
-            self._in_title = False
-        if tag == "h1":
-            self._in_h1 = False
-        if tag in self._BLOCKS:
-            self.parts.append("\n\n")
-
-    def handle_data(self, data):
-        if self._in_title and self.title is None and data.strip():
-            self.title = data.strip()
-        if self._skip_depth:
-            return
-        if self._in_h1:
-            self._h1.append(data)
-        self.parts.append(data)
-
-
-def _html_to_text(markup: str) -> tuple[str | None, str]:
-    parser = _TextExtractor()
-    parser.feed(markup)
-    parser.close()
-    text = "".join(parser.parts)
-    text = re.sub(r"[ \t]+", " ", text)
-    text = re.sub(r"\n[ \t]+", "\n", text)
-    text = re.sub(r"\n{3,}", "\n\n", text)
-    title = "".join(parser._h1).strip() or parser.title
-    return (html.unescape(title) if title else None), text
