@@ -21,7 +21,7 @@ from .injection import instruction_spans
 from .question import QuestionProfile
 from .retrieval import ScoredChunk
 from .speech import continues_speech, speaks
-from .lists import BULLET, reading_end
+from .lists import BULLET, is_prose, marks_item, reading_end
 from .text import content_stems, is_heading, normalize, sentence_spans, stem_in, words
 
 LIST_BUDGET = 1200  # characters of reading of a list kept with the sentence that introduces it (":")
@@ -103,14 +103,23 @@ def _heads_list(text: str, spans: list[tuple[int, int]], j: int) -> bool:
 def _list_end(text: str, spans: list[tuple[int, int]], j: int, section: bool = False) -> int:
     """Where the list that ``spans[j]`` introduces ends: after ``LIST_BUDGET`` characters of reading (a
     web address counts as a word), and for a heading's list (``section``) also at a blank line or the
-    next heading that is not an item."""
+    next heading that is not an item. Any list also ends where, after a blank line, prose resumes below
+    items that were not prose ("Use it like this: / $ rustdoc --edition 2018 / Similar to rustc, ...")."""
     end, limit = spans[j][1], reading_end(text, spans[j][0], LIST_BUDGET)
+    items_are_prose = True
     for s, e in spans[j + 1:]:
         heading = is_heading(text, s, e) and not BULLET.match(text[s:])
-        if e > limit or section and ("\n\n" in text[end:s].replace(" ", "") or heading):
+        after_blank = "\n\n" in text[end:s].replace(" ", "")
+        if e > limit or section and (after_blank or heading):
             break
-        if not heading:  # a heading inside the list goes with the items under it, never last
+        if end > spans[j][1] and after_blank and not items_are_prose and not marks_item(text, s) and (
+                heading or is_prose(text[s:e])):
+            break
+        # A heading inside the list goes with the items under it, never last; the line right after the
+        # introduction is the first item, whatever it looks like ("$ rustdoc --test src/lib.rs").
+        if not heading or end == spans[j][1]:
             end = e
+            items_are_prose = items_are_prose and is_prose(text[s:e])
     return end
 
 

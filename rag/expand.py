@@ -31,7 +31,7 @@ import re
 
 from .evidence import Evidence
 from .question import QuestionProfile
-from .lists import enumerated_items, enumeration_run
+from .lists import enumerated_items, enumeration_run, is_prose
 from .store import Chunk
 from .widen import MAX_GAP
 from .text import REFERS_BACK, paragraph_spans, sentence_spans
@@ -42,7 +42,6 @@ EXPAND_SHARE = 0.6  # a following sentence must score this share of the best uni
 # A paragraph opening so states the other side of the one before it ("However" often turns to a new point).
 CONTRAST_OPENING = re.compile(r"^[\"“]?(on the other hand|in contrast|by contrast|conversely)\b", re.I)
 OTHER_SIDE_GAP = 1500  # ... looked for this many characters past the paragraph (a table or a figure between)
-PROSE_WORDS = 6  # a full stop after this many words is a sentence of prose, not a caption or a cell
 
 
 def expand(chosen: list[Evidence], ranked: list[Evidence], q: QuestionProfile,
@@ -132,8 +131,7 @@ def _other_side(ev: Evidence, passages: list[Chunk], in_passage: dict[int, list[
 
 def _holds_prose(text: str, start: int, end: int) -> bool:
     """Whether ``text[start:end]`` holds a sentence of prose (a table's cells and a caption hold none)."""
-    return any(re.search(r"[.!?][\"”')\]]*$", text[s:e]) and len(text[s:e].split()) >= PROSE_WORDS
-               for s, e in sentence_spans(text, start, end))
+    return any(is_prose(text[s:e]) for s, e in sentence_spans(text, start, end))
 
 
 def _enumeration(ev: Evidence, units: list[Evidence], covered: set[tuple[int, int]]

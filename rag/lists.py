@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 
 BULLET = re.compile(r"[▪•·●◦*\-–—o]\s")  # an item of a bulleted list (not "D. ...", which may be a heading)
+_ITEM_MARK = re.compile(r"[▪•·●◦*\-–—o]\s|\(?(?:\d{1,2}|[A-Za-z]|[ivxIVX]{1,4})[.)]\s")  # "• ", "2. ", "(b) ", "iv) "
+PROSE_WORDS = 6  # a full stop after this many words is a sentence of prose, not a caption, a cell or a label
 _URL = re.compile(r"\b(?:https?://|www\.)\S+?(?=[.,;:!?)\]]*(?:\s|$))")  # not its closing punctuation
 URL_READS_AS = 10  # characters a web address counts for in a budget: one word to read past, however long
 
@@ -28,6 +30,16 @@ def reading_end(text: str, start: int, budget: int) -> int:
 def reading_length(text: str) -> int:
     """How long ``text`` reads, a web address counting as one word (see ``reading_end``)."""
     return len(text) - sum(len(m.group()) - URL_READS_AS for m in _URL.finditer(text))
+
+
+def is_prose(sentence: str) -> bool:
+    """Whether ``sentence`` reads as prose: at least ``PROSE_WORDS`` words and a closing full stop."""
+    return bool(re.search(r"[.!?][\"”')\]]*$", sentence.rstrip())) and len(sentence.split()) >= PROSE_WORDS
+
+
+def marks_item(text: str, at: int) -> bool:
+    """Whether the line at ``at`` opens with an item's mark: a bullet, "2.", "(b)", "iv)" or "Step 3:"."""
+    return bool(_ITEM_MARK.match(text, at) or _ENUMERATED.match(text, at))
 
 
 def is_address(text: str) -> bool:

@@ -128,7 +128,7 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     for p_start, p_end in paragraph_spans(text, start, end):
         chunk = text[p_start:p_end]
         first = len(spans)
-        for s, e in _punkt().span_tokenize(chunk):
+        for s, e in _spaced(chunk, _punkt().span_tokenize(chunk)):
             pieces, last = [], s
             for m in _GLUED_SENTENCE.finditer(chunk, s, e):
                 pieces.append((last, m.end()))
@@ -147,6 +147,22 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
                 spans[n:n + 2] = [(spans[n][0], spans[n + 1][1])]
             n += 1
     return spans
+
+
+_CODE_SYMBOL = re.compile(r"[#$%&*+/<=>@\\^_|~][!?.]$")  # "#!" of "#![warn(unused)]": a token of code
+
+
+def _spaced(text: str, spans) -> list[tuple[int, int]]:
+    """Punkt's sentences, rejoined where it cut inside a token of code with no space after the cut
+    ("add #![warn(unused)] to ..."). Other cuts without a space stay: a footnote mark
+    ("...engine.[citation needed]") or a page reference (".:199 When ...") may open the next sentence."""
+    out: list[tuple[int, int]] = []
+    for s, e in spans:
+        if out and out[-1][1] == s and _CODE_SYMBOL.match(text, max(0, s - 2), s):
+            out[-1] = (out[-1][0], e)
+        else:
+            out.append((s, e))
+    return out
 
 
 HEADING_WORDS = 12  # a line this short with no closing punctuation, alone in its paragraph, is a heading

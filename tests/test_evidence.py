@@ -93,6 +93,21 @@ def test_candidate_units_skip_questions_and_cut_fragments_and_keep_lists_whole()
     assert texts == ["The list has these items:\n- apples and pears\n- plums"]
 
 
+def test_a_list_of_commands_ends_where_prose_resumes():
+    """"Use it like this:" introduces a command, not the paragraphs after it; items that are prose (or
+    marked "2.") stay with their introduction."""
+    text = ("Using this flag looks like this:\n\n$ rustdoc src/lib.rs --edition 2018\n\n"
+            "This flag allows rustdoc to treat your rust code as the given edition.\n\nSummary\n\n"
+            "The default edition that rustdoc will use is 2015.")
+    texts = [u.text for u in candidate_units([ScoredChunk(chunk(text), 1.0, 0.0, 0.0)])]
+    assert texts == ["Using this flag looks like this:\n\n$ rustdoc src/lib.rs --edition 2018",
+                     "This flag allows rustdoc to treat your rust code as the given edition.",
+                     "The default edition that rustdoc will use is 2015."]
+    steps = ("Install it in two steps:\n\n1. Download the archive\n\n2. Unpack it into your home folder.\n\n"
+             "Then the program is ready to run on your machine.")
+    assert candidate_units([ScoredChunk(chunk(steps), 1.0, 0.0, 0.0)])[0].text == steps.rsplit("\n\n", 1)[0]
+
+
 def test_a_heading_is_not_evidence():
     hits = [ScoredChunk(chunk("E. Momentum in Gradient Descent\nMomentum is a method which helps to accelerate "
                               "the training."), 1.0, 0.0, 0.0)]

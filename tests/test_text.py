@@ -64,6 +64,13 @@ def test_scholarly_abbreviations_do_not_end_a_sentence():
                                 "Then he said no.", "The end."]
 
 
+def test_code_in_a_sentence_does_not_end_it_but_run_in_sentences_still_split():
+    text = ("You can add #![warn(unused)] to the top of your example. It said on Wednesday.The project "
+            "is big!")
+    assert [text[s:e] for s, e in sentence_spans(text)] == [
+        "You can add #![warn(unused)] to the top of your example.", "It said on Wednesday.", "The project is big!"]
+
+
 def test_a_text_starting_mid_line_keeps_its_first_sentence_whole():
     # A passage starts at a sentence, which in a PDF often begins in the middle of a line.
     passage = WRAPPED[WRAPPED.index("Traditional ML"):]
