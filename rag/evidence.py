@@ -103,23 +103,28 @@ def _heads_list(text: str, spans: list[tuple[int, int]], j: int) -> bool:
 def _list_end(text: str, spans: list[tuple[int, int]], j: int, section: bool = False) -> int:
     """Where the list that ``spans[j]`` introduces ends: after ``LIST_BUDGET`` characters of reading (a
     web address counts as a word), and for a heading's list (``section``) also at a blank line or the
-    next heading that is not an item. Any list also ends where, after a blank line, prose resumes below
-    items that were not prose ("Use it like this: / $ rustdoc --edition 2018 / Similar to rustc, ...")."""
+    next heading that is not an item. Any list also ends where prose resumes: on a line of its own below
+    items that all carried a mark ("• A standard way ... / Further, the databases ..."), or (a heading
+    too) after a blank line below items that were not prose ("Use it like this: / $ rustdoc --edition
+    2018 / This flag ...")."""
     end, limit = spans[j][1], reading_end(text, spans[j][0], LIST_BUDGET)
-    items_are_prose = True
+    items_are_prose = items_are_marked = True
     for s, e in spans[j + 1:]:
         heading = is_heading(text, s, e) and not BULLET.match(text[s:])
-        after_blank = "\n\n" in text[end:s].replace(" ", "")
-        if e > limit or section and (after_blank or heading):
+        between = text[end:s]
+        if e > limit or section and ("\n\n" in between.replace(" ", "") or heading):
             break
-        if end > spans[j][1] and after_blank and not items_are_prose and not marks_item(text, s) and (
-                heading or is_prose(text[s:e])):
+        prose = is_prose(text[s:e])
+        if end > spans[j][1] and not marks_item(text, s) and (
+                items_are_marked and prose and "\n" in between  # (a line alone may be an item's wrapped end)
+                or not items_are_prose and (prose or heading) and "\n\n" in between.replace(" ", "")):
             break
         # A heading inside the list goes with the items under it, never last; the line right after the
         # introduction is the first item, whatever it looks like ("$ rustdoc --test src/lib.rs").
         if not heading or end == spans[j][1]:
             end = e
             items_are_prose = items_are_prose and is_prose(text[s:e])
+            items_are_marked = items_are_marked and marks_item(text, s)
     return end
 
 

@@ -108,6 +108,16 @@ def test_a_list_of_commands_ends_where_prose_resumes():
     assert candidate_units([ScoredChunk(chunk(steps), 1.0, 0.0, 0.0)])[0].text == steps.rsplit("\n\n", 1)[0]
 
 
+def test_a_bulleted_list_ends_where_an_unmarked_line_of_prose_follows():
+    text = ("This specification proposes:\n• A standard way for applications to install new information.\n"
+            "• A standard way of getting the MIME type for a file.\n"
+            "Further, the existing databases have been merged into a single package.\n2.1. Directory layout\n"
+            "There are two important requirements for the way the database is stored.")
+    units = [u.text for u in candidate_units([ScoredChunk(chunk(text), 1.0, 0.0, 0.0)])]
+    assert units[0] == text.split("\nFurther")[0]
+    assert units[1] == "Further, the existing databases have been merged into a single package."
+
+
 def test_a_heading_is_not_evidence():
     hits = [ScoredChunk(chunk("E. Momentum in Gradient Descent\nMomentum is a method which helps to accelerate "
                               "the training."), 1.0, 0.0, 0.0)]
