@@ -22,7 +22,6 @@ import argparse
 import html
 import os
 import re
-import shutil
 import time
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -172,19 +171,8 @@ def build_app(assistant: Assistant, listening_on: str = "127.0.0.1") -> gr.Block
         known = {d["doc_id"] for d in assistant.documents()}
         if doc_id not in known:
             return state.documents_table(), f"No document {html.escape(doc_id)!r} in the index."
-        assistant.remove_document(doc_id)
+        moved = assistant.remove_document(doc_id, set_aside=True)
         state.index_changed()
-        # The file leaves the corpus folder (or the next index run would add it back) but is kept.
-        keep = assistant.settings.index_dir / "removed-documents"
-        moved = 0
-        for f in assistant.corpus_folder().glob("*"):
-            if f.is_file() and f.stem == doc_id:
-                keep.mkdir(parents=True, exist_ok=True)
-                target = keep / f.name
-                if target.exists():  # an earlier removal kept a file of this name: keep both
-                    target = keep / f"{f.stem}.{time.strftime('%Y%m%d-%H%M%S')}{f.suffix}"
-                shutil.move(str(f), target)
-                moved += 1
         note = " Its file is kept in the index folder's removed-documents/." if moved else ""
         return state.documents_table(), f"Removed {html.escape(doc_id)} from the index.{note}"
 

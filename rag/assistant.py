@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -97,11 +99,16 @@ class Assistant:
         """doc_id -> content hash of every indexed document (what an upload is compared with)."""
         return self.lexical.document_hashes()
 
-    def remove_document(self, doc_id: str) -> None:
+    def remove_document(self, doc_id: str, set_aside: bool = False) -> list[Path]:
+        """Take a document out of the index. With ``set_aside``, its files also leave the corpus folder
+        (or the next index run would add it back) for the index folder's ``removed-documents/``, where
+        they are kept; returns where they went."""
         with self._lock:
             self.store.delete_document(doc_id)
             self.lexical.delete_document(doc_id)
             self._engine = None
+        return set_aside_files(self.corpus_folder(), doc_id, self.settings.index_dir / "removed-documents") \
+            if set_aside else []
 
     # --- answers -----------------------------------------------------------------------------
 
@@ -159,3 +166,17 @@ class Assistant:
 
     def _embed_query(self, text: str) -> list[float]:
         return self.embedder.embed([text])[0].tolist()
+
+
+def set_aside_files(corpus: Path, doc_id: str, keep: Path) -> list[Path]:
+    """Move the corpus files of ``doc_id`` into ``keep``; a name kept before gets a time stamp."""
+    moved = []
+    for f in sorted(corpus.glob("*")):
+        if f.is_file() and f.stem == doc_id:
+            keep.mkdir(parents=True, exist_ok=True)
+            target = keep / f.name
+            if target.exists():
+                target = keep / f"{f.stem}.{time.strftime('%Y%m%d-%H%M%S')}{f.suffix}"
+            shutil.move(str(f), target)
+            moved.append(target)
+    return moved

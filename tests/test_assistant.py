@@ -187,3 +187,17 @@ def test_answering_never_imports_llama_index_core(settings, assistant):
             "print(not answer.abstained, 'llama_index.core' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert result.stdout.split() == ["True", "False"], result.stderr
+
+
+def test_a_removed_document_can_leave_the_corpus_folder_and_is_kept(tmp_path):
+    from rag.assistant import set_aside_files
+
+    corpus, keep = tmp_path / "corpus", tmp_path / "index" / "removed-documents"
+    corpus.mkdir()
+    (corpus / "note.txt").write_text("first")
+    (corpus / "other.md").write_text("stays")
+    assert set_aside_files(corpus, "note", keep) == [keep / "note.txt"]
+    (corpus / "note.txt").write_text("second")  # the same name removed again keeps both
+    [again] = set_aside_files(corpus, "note", keep)
+    assert again != keep / "note.txt" and again.read_text() == "second"
+    assert (keep / "note.txt").read_text() == "first" and [f.name for f in corpus.iterdir()] == ["other.md"]
