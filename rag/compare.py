@@ -14,7 +14,7 @@ import itertools
 import re
 
 from .compose import support_of
-from .evidence import Evidence
+from .units import Evidence
 from .question import YES_NO
 from .guard import CheckedSentence
 from .store import Chunk

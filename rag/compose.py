@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Callable, Iterator
 
-from .evidence import Evidence
+from .units import Evidence
 from .guard import CheckedSentence, GuardReport, Support
 from .llm import Generator
 from .prompts import Prompts

@@ -29,7 +29,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from .evidence import Evidence
+from .units import Evidence
 from .question import QuestionProfile
 from .lists import enumerated_items, enumeration_run, is_prose
 from .store import Chunk

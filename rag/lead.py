@@ -10,7 +10,7 @@ guard by construction. The unit is then not repeated below the lead.
 
 from __future__ import annotations
 
-from .evidence import Evidence
+from .units import Evidence
 from .question import QuestionProfile
 from .guard import CheckedSentence
 from .compose import support_of

@@ -29,7 +29,8 @@ from .compose import date_lead, extractive, remote_draft
 from .conversation import History, model_standalone_question, standalone_question
 from .directives import strip_directives
 from .expand import expand
-from .evidence import Evidence, RankContext, candidate_units, choose, rank
+from .evidence import RankContext, choose, rank
+from .units import Evidence, candidate_units
 from .guard import CheckedSentence, Support, check_answer
 from .judge import ENTAILED, Judge
 from .lead import yes_no_lead

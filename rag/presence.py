@@ -9,7 +9,7 @@ whatever the judge says. Every unit not kept is listed, with the reason, in the 
 
 from __future__ import annotations
 
-from .evidence import Evidence
+from .units import Evidence
 from .question import QuestionProfile
 from .judge import Judge
 from .store import Chunk

@@ -14,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-from .evidence import Evidence
+from .units import Evidence
 from .lexical import LexicalIndex
 from .store import Chunk
 from .text import reflow

@@ -24,7 +24,7 @@ import dataclasses
 import re
 from typing import Callable
 
-from .evidence import LIST_BUDGET
+from .units import LIST_BUDGET
 from .store import Chunk
 from .lists import BULLET, ENUMERATION_GAP, enumerated_items, enumeration_run, is_address, reading_end, reading_length
 from .text import REFERS_BACK, is_heading, paragraph_spans, sentence_spans

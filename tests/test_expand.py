@@ -1,6 +1,6 @@
 """The expand stage: a chosen sentence quoted with the sentences of its paragraph that go on with it."""
 
-from rag.evidence import Evidence, candidate_units
+from rag.units import Evidence, candidate_units
 from rag.expand import EXPAND_CHARS, expand
 from rag.retrieval import ScoredChunk
 

@@ -1,6 +1,6 @@
 """What the presence judge reads for each candidate unit."""
 
-from rag.evidence import candidate_units
+from rag.units import candidate_units
 from rag.presence import JUDGE_READS_AT_MOST, JUDGE_READS_CHARS, judge_text
 from rag.retrieval import ScoredChunk
 

@@ -3,7 +3,7 @@ passage), the rest embedded once and cached within a bound."""
 
 import numpy as np
 
-from rag.evidence import Evidence
+from rag.units import Evidence
 from rag.lexical import IndexedDocument, SentenceVectors
 from rag.lexical_sqlite import SqliteLexicalIndex
 from rag.store import Chunk
