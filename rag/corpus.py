@@ -23,6 +23,12 @@ SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 _DATE_LINE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\b[ \t]*\n?")
 _PAGE_HEADER = re.compile(r"^(tag|tags|category|topic|archive)\s*:.*$", re.IGNORECASE)
 _STORY_BREAK = re.compile(r"\n[ \t]*\n[ \t]*\n+")  # two or more blank lines
+# Markdown front matter (Jekyll, Hugo, Obsidian): "key: value" lines between "---" lines at the top.
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n((?:[A-Za-z_][\w-]*[ \t]*:.*\n)(?:.*\n)*?)(?:---|\.\.\.)[ \t]*(?:\n|\Z)")
+_FRONT_MATTER_DATES = ("date", "published", "pubdate", "created")  # the first of these that holds a date
+_ISO_DATE = re.compile(r"^[\"']?(\d{4}-\d{2}-\d{2})(?!\d)")
+# A markup comment on lines of its own (a note to editors or to an AI agent, not the document's text).
+_MARKUP_COMMENT = re.compile(r"^[ \t]*<!--(?:(?!-->).)*-->[ \t]*(?:\n|\Z)", re.S | re.M)
 _MAX_TITLE_CHARS = 120
 _MAX_HEADLINE_CHARS = 200
 
@@ -96,7 +102,11 @@ def load_document(path: Path) -> SourceDocument:
             html_title, raw_text = html_to_text(raw_text)
     raw_text = raw_text.replace("\r\n", "\n").replace("\r", "\n")
 
-    date = None
+    fields: dict[str, str] = {}
+    if suffix in (".md", ".markdown"):
+        fields, raw_text = front_matter(raw_text)
+        raw_text = _MARKUP_COMMENT.sub("", raw_text)
+    date = next((m.group(1) for m in (_ISO_DATE.match(fields.get(k, "")) for k in _FRONT_MATTER_DATES) if m), None)
     match = _DATE_LINE.match(raw_text)
     if match:
         date = match.group(1)
@@ -107,12 +117,26 @@ def load_document(path: Path) -> SourceDocument:
 
     stories = split_stories(text)
     if suffix in (".md", ".markdown"):
-        title = _markdown_title(text) or stories[0].title
+        title = fields.get("title") or _markdown_title(text) or stories[0].title
     else:
         title = html_title or stories[0].title
     if len(stories) > 1 and _PAGE_HEADER.match(text.split("\n", 1)[0].strip()):
         title = text.split("\n", 1)[0].strip()  # the tag page's own name, e.g. "Tag: Cooperation"
     return SourceDocument(doc_id=path.stem, title=title, date=date, text=text, path=path, stories=stories)
+
+
+def front_matter(text: str) -> tuple[dict[str, str], str]:
+    """(fields, the rest) of a Markdown text opening with front matter; ({}, text) without it. Only
+    top-level "key: value" lines are read (lists and nested maps are skipped), quotes taken off."""
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, text
+    fields = {}
+    for line in match.group(1).splitlines():
+        key, sep, value = line.partition(":")
+        if sep and re.fullmatch(r"[A-Za-z_][\w-]*", key.strip()) and not line[:1].isspace():
+            fields.setdefault(key.strip().lower(), value.strip().strip("\"'").strip())
+    return {k: v for k, v in fields.items() if v}, text[match.end():]
 
 
 def split_stories(text: str) -> list[Story]:

@@ -77,6 +77,18 @@ def test_markdown_and_html_documents(tmp_path):
     assert "alert" not in docs["page"].text and "<" not in docs["page"].text
 
 
+def test_markdown_front_matter_gives_the_title_and_date_and_comments_are_not_text(tmp_path):
+    (tmp_path / "post.md").write_text(
+        '---\ntitle: "Moon base agreed"\ndate: 2021-03-09T10:00:00+08:00\ntags:\n  - space\n---\n'
+        "<!--\nNote to editors: check the figures.\n-->\n\nChina and Russia signed the agreement.\n")
+    (tmp_path / "rule.md").write_text("---\nA line between rules is text.\n---\n\nMore text here.\n")
+    docs = {d.doc_id: d for d in load_corpus(tmp_path).documents}
+    post = docs["post"]
+    assert (post.title, post.date, post.text) == ("Moon base agreed", "2021-03-09", "China and Russia signed the agreement.")
+    assert post.stories[0].title != "title: \"Moon base agreed\""
+    assert docs["rule"].text.startswith("---\nA line between rules is text.") and docs["rule"].date is None
+
+
 def test_unreadable_binary_and_empty_files_are_reported_and_skipped(tmp_path):
     (tmp_path / "good.txt").write_text("A real article about science.")
     (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02PNG" * 100)
