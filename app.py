@@ -21,8 +21,6 @@ from __future__ import annotations
 import argparse
 import html
 import os
-import re
-import time
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -34,14 +32,15 @@ from gradio.utils import get_upload_folder  # noqa: E402
 
 from rag import Assistant, Settings, SettingsError  # noqa: E402
 from rag.access import admin_key, check_change, check_model_url  # noqa: E402
-from rag.chat_view import SHOWN_ANSWERS, link_markers, sources_html  # noqa: E402
+from rag.chat_view import CHAT_VIEW_CSS, CHAT_VIEW_HEAD, SHOWN_ANSWERS, link_markers, sources_html  # noqa: E402
 from rag.conversation import message_text  # noqa: E402
 from rag.errors import RagError  # noqa: E402
 from rag.http_api import add_openai_api  # noqa: E402
+from rag.ingest import described_progress  # noqa: E402
 from rag.uploads import received_uploads, save_uploads  # noqa: E402
 
 from eval.gold import GoldError, load_gold  # noqa: E402
-from eval.report import REPORTS, latest_report, new_report_dir, report_view, write_report  # noqa: E402
+from eval.report import latest_report, new_report_dir, report_file, report_view, write_report  # noqa: E402
 from eval.judge import judge_accuracy, load_judge_set  # noqa: E402
 from eval.run import default_judge  # noqa: E402
 from eval.run import run as run_eval  # noqa: E402
@@ -54,27 +53,6 @@ EXAMPLES = [
 ]
 UPLOAD_TYPES = [".txt", ".md", ".markdown", ".html", ".htm", ".pdf"]
 MODEL_FIELDS = ("backend", "base_url", "model")  # these make the server call a model server: admin only
-
-# A click on a marker [n] in the chat scrolls the sources panel to source n and flashes it.
-HEAD = """<script>
-document.addEventListener('click', function (event) {
-  const link = event.target.closest('a[href^="#src-"]');
-  if (!link) return;
-  event.preventDefault(); event.stopPropagation();
-  const target = document.getElementById(link.getAttribute('href').slice(1));
-  if (!target) return;
-  target.scrollIntoView({behavior: 'smooth', block: 'center'});
-  target.classList.add('flash');
-  setTimeout(function () { target.classList.remove('flash'); }, 1600);
-}, true);
-</script>"""
-CSS = """
-.source {border:1px solid #ddd; border-radius:8px; padding:8px 10px; margin:8px 0; scroll-margin:40px}
-.source.flash {outline:3px solid #f5b301}
-.source .passage {font-size:.9em; color:#444; white-space:pre-wrap}
-.source mark {background:#fff1a8; padding:0 1px}
-.abstained {color:#8a5a00}
-"""
 
 
 class AppState:
@@ -108,16 +86,7 @@ class AppState:
 
 def indexing_progress(bar: gr.Progress):
     """An ingest progress callback that moves a Gradio progress bar and says the rate and time left."""
-    started = time.perf_counter()
-
-    def update(done: float, total: int, doc_id: str) -> None:
-        elapsed = time.perf_counter() - started
-        rate = done / elapsed if elapsed > 0 else 0.0
-        left = f", about {(total - done) / rate:.0f} s left" if rate > 0 else ""
-        bar(done / total if total else 1.0,
-            desc=f"indexing {doc_id}: {done:.1f} of {total} documents, {rate * 60:.1f}/min{left}")
-
-    return update
+    return described_progress(lambda share, text: bar(share, desc=text))
 
 
 def build_app(assistant: Assistant, listening_on: str = "127.0.0.1") -> gr.Blocks:
@@ -143,11 +112,17 @@ def build_app(assistant: Assistant, listening_on: str = "127.0.0.1") -> gr.Block
             history[-1]["content"] = f"⚠️ {html.escape(str(exc), quote=False)}"
         yield history, sources_html(answers), "", answers
 
-    def upload(files, key, progress=gr.Progress()):
+    def refusal(key) -> tuple | None:
+        """(table, message) when this visitor may not change the corpus, else None."""
         try:
             state.allow_change(key)
         except RagError as exc:
             return state.documents_table(), f"⚠️ {exc}"
+        return None
+
+    def upload(files, key, progress=gr.Progress()):
+        if denied := refusal(key):
+            return denied
         if not files:
             return state.documents_table(), "Choose files to add."
         received, refused = received_uploads(files, get_upload_folder(), max_bytes)
@@ -162,10 +137,8 @@ def build_app(assistant: Assistant, listening_on: str = "127.0.0.1") -> gr.Block
         return state.documents_table(), html.escape(status).replace("\n", "  \n")
 
     def remove(doc_id: str, key):
-        try:
-            state.allow_change(key)
-        except RagError as exc:
-            return state.documents_table(), f"⚠️ {exc}"
+        if denied := refusal(key):
+            return denied
         if not doc_id:
             return state.documents_table(), "Type the document id to remove."
         known = {d["doc_id"] for d in assistant.documents()}
@@ -177,10 +150,8 @@ def build_app(assistant: Assistant, listening_on: str = "127.0.0.1") -> gr.Block
         return state.documents_table(), f"Removed {html.escape(doc_id)} from the index.{note}"
 
     def rebuild(key, progress=gr.Progress()):
-        try:
-            state.allow_change(key)
-        except RagError as exc:
-            return state.documents_table(), f"⚠️ {exc}"
+        if denied := refusal(key):
+            return denied
         report = assistant.index(assistant.corpus_folder(), rebuild=True, progress=indexing_progress(progress))
         state.index_changed()
         return state.documents_table(), "Rebuilt. " + html.escape(report.summary(paths=False)).replace("\n", "  \n")
@@ -293,17 +264,14 @@ def create_server(assistant: Assistant, listening_on: str = "127.0.0.1") -> Fast
     add_openai_api(server, assistant)
 
     @server.get("/reports/{name}/{file}")
-    def report_file(name: str, file: str):
-        if file not in ("report.html", "report.md", "results.json", "metrics.png") or not re.fullmatch(
-                r"[\w.-]+", name) or name.startswith("."):
-            raise HTTPException(404)
-        path = REPORTS / name / file
-        if not path.is_file():
+    def report(name: str, file: str):
+        path = report_file(name, file)
+        if path is None:
             raise HTTPException(404)
         return FileResponse(path)
 
     demo = build_app(assistant, listening_on).queue(default_concurrency_limit=4)
-    app = gr.mount_gradio_app(server, demo, path="/", head=HEAD, css=CSS, footer_links=[],
+    app = gr.mount_gradio_app(server, demo, path="/", head=CHAT_VIEW_HEAD, css=CHAT_VIEW_CSS, footer_links=[],
                               max_file_size=int(assistant.settings.max_upload_mb * 1e6))
     # Gradio checks that a file handed to an endpoint was uploaded (not any path on the server) only for
     # apps that ran launch(); a mounted app never does, so its check would be skipped. Turn it on.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import tomllib
 from datetime import datetime
 from pathlib import Path
@@ -40,6 +41,17 @@ def terminal_table(results: list[QuestionResult], summary: dict) -> str:
     width = max(len(k) for k in summary)
     lines += [f"{k:<{width}}  {fmt(v)}" for k, v in summary.items()]
     return "\n".join(lines)
+
+
+REPORT_FILES = ("report.html", "report.md", "results.json", "metrics.png")
+
+
+def report_file(name: str, file: str) -> Path | None:
+    """The path of one file of the report run ``name``, or None for anything else (no other path is served)."""
+    if file not in REPORT_FILES or not re.fullmatch(r"[\w.-]+", name) or name.startswith("."):
+        return None
+    path = REPORTS / name / file
+    return path if path.is_file() else None
 
 
 def new_report_dir(root: Path = REPORTS) -> Path:

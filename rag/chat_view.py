@@ -12,6 +12,28 @@ import re
 
 from .text import normalize
 
+# The page's behaviour and style for this markup (app.py mounts them): a click on a marker [n] in the
+# chat scrolls the sources panel to source n and flashes it.
+CHAT_VIEW_HEAD = """<script>
+document.addEventListener('click', function (event) {
+  const link = event.target.closest('a[href^="#src-"]');
+  if (!link) return;
+  event.preventDefault(); event.stopPropagation();
+  const target = document.getElementById(link.getAttribute('href').slice(1));
+  if (!target) return;
+  target.scrollIntoView({behavior: 'smooth', block: 'center'});
+  target.classList.add('flash');
+  setTimeout(function () { target.classList.remove('flash'); }, 1600);
+}, true);
+</script>"""
+CHAT_VIEW_CSS = """
+.source {border:1px solid #ddd; border-radius:8px; padding:8px 10px; margin:8px 0; scroll-margin:40px}
+.source.flash {outline:3px solid #f5b301}
+.source .passage {font-size:.9em; color:#444; white-space:pre-wrap}
+.source mark {background:#fff1a8; padding:0 1px}
+.abstained {color:#8a5a00}
+"""
+
 SHOWN_ANSWERS = 20  # the sources panel keeps this many answers' sources, so older markers still work
 
 # Markdown syntax a document could use to make the chat render a link or image (which the browser would

@@ -31,6 +31,23 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[float, int, str], None]  # (documents done, fractions included; total; doc_id)
+
+
+def described_progress(show: Callable[[float, str], None]) -> ProgressCallback:
+    """A progress callback that calls ``show(share done, "indexing <doc>: 2.5 of 10 documents, 3.1/min,
+    about 145 s left")``, for a UI's progress bar."""
+    started = time.perf_counter()
+
+    def update(done: float, total: int, doc_id: str) -> None:
+        elapsed = time.perf_counter() - started
+        rate = done / elapsed if elapsed > 0 else 0.0
+        left = f", about {(total - done) / rate:.0f} s left" if rate > 0 else ""
+        show(done / total if total else 1.0,
+             f"indexing {doc_id}: {done:.1f} of {total} documents, {rate * 60:.1f}/min{left}")
+
+    return update
+
+
 # Chunks embedded between two progress reports: a big document reports its progress as it goes.
 EMBED_SLICE = 256
 # Chunks per write to the store and the lexical index: per-call costs vanish, memory stays bounded.

@@ -198,3 +198,16 @@ def test_the_llm_judge_runs_through_the_openai_client(llama_server):
     verdicts = [judge.judge(c.claim, c.passage) for c in load_judge_set()[:3]]
     assert all(v.label in LABELS for v in verdicts)
     assert not any(v.reason.startswith("unparsable") for v in verdicts)  # the model answered in labels
+
+
+def test_only_a_report_runs_own_files_are_served(tmp_path, monkeypatch):
+    import eval.report as report
+
+    monkeypatch.setattr(report, "REPORTS", tmp_path)
+    (tmp_path / "20261125-101056").mkdir()
+    (tmp_path / "20261125-101056" / "report.md").write_text("# report")
+    (tmp_path / "secret.txt").write_text("no")
+    assert report.report_file("20261125-101056", "report.md") == tmp_path / "20261125-101056" / "report.md"
+    assert report.report_file("20261125-101056", "report.html") is None  # not written
+    assert report.report_file("..", "report.md") is None and report.report_file("x/..", "report.md") is None
+    assert report.report_file("20261125-101056", "secret.txt") is None

@@ -225,3 +225,13 @@ def test_a_big_document_reports_progress_as_it_is_embedded(small_setup, monkeypa
     Assistant(small_setup).index(progress=lambda done, total, doc_id: seen.append((round(done, 2), total)))
     fractions = [done for done, _ in seen if done != int(done)]
     assert fractions and seen[-1] == (3, 3) and seen == sorted(seen)
+
+
+def test_a_ui_progress_bar_is_told_the_share_done_and_the_rate(monkeypatch):
+    from rag import ingest
+
+    clock = iter([100.0, 130.0])  # started, then 30 s later
+    monkeypatch.setattr(ingest.time, "perf_counter", lambda: next(clock))
+    shown = []
+    ingest.described_progress(lambda share, text: shown.append((share, text)))(2.5, 10, "moon")
+    assert shown == [(0.25, "indexing moon: 2.5 of 10 documents, 5.0/min, about 90 s left")]
