@@ -53,16 +53,6 @@ def catalog_query(question: str) -> CatalogQuery | None:
     return CatalogQuery("all")
 
 
-def opening_chunks(chunks: list[Chunk], per_story: bool = False) -> list[Chunk]:
-    """Each document's first chunk (or each story's, for pages holding several), in id order."""
-    first: dict[tuple[str, int], Chunk] = {}
-    for c in chunks:
-        key = (c.doc_id, c.story if per_story else 0)
-        if key not in first or c.start < first[key].start:
-            first[key] = c
-    return [first[k] for k in sorted(first)]
-
-
 def opening_sentence(chunk: Chunk) -> tuple[str, int, int]:
     """The chunk's first statement and its span in the document. Skipped when a real sentence follows:
     questions ("...?"), fragments under 8 words, a story's own headline, and a photo caption (the

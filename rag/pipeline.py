@@ -22,8 +22,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from .catalog import (CatalogQuery, catalog_answer, catalog_notice, catalog_query, opening_chunks, opening_sentence,
-                      plan_catalog)
+from .catalog import CatalogQuery, catalog_answer, catalog_notice, catalog_query, opening_sentence, plan_catalog
 from .compare import compare, comparison_topic, sides
 from .compose import date_lead, extractive, remote_draft
 from .conversation import History, model_standalone_question, standalone_question
@@ -228,7 +227,7 @@ class AnswerPipeline:
         plan = plan_catalog(query, documents)
         stored = self.retriever.store.get_chunks(self.lexical.opening_chunk_ids(per_story, plan.doc_ids))
         rank = {doc_id: n for n, doc_id in enumerate(plan.doc_ids)}
-        openings = sorted(opening_chunks(stored, per_story=per_story), key=lambda c: rank[c.doc_id])
+        openings = sorted(stored, key=lambda c: (rank[c.doc_id], c.story))  # the plan's order, stories in order
         # Cited as whole articles: the citation carries the article's title, not its first story's.
         chunks = [dataclasses.replace(c, title=c.doc_title) for c in openings]
         sources = [{"doc_id": c.doc_id, "title": c.doc_title, "date": c.date, "score": 1.0} for c in chunks]

@@ -40,10 +40,6 @@ def chroma_where(settings: Settings) -> dict | None:
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
-def passes_filters(chunk: Chunk, settings: Settings) -> bool:
-    return within_filters(chunk.doc_id, chunk.date, settings)
-
-
 def within_filters(doc_id: str, date: str | None, settings: Settings) -> bool:
     """Whether a document with this id and date is inside the settings' document and date filters."""
     if settings.filter_doc_ids and doc_id not in settings.filter_doc_ids:
