@@ -180,9 +180,25 @@ def set_table(summaries: dict[str, dict]) -> str:
     keys = ("questions", "answerable_correct", "abstained_when_unanswerable", "citations_in_gold_docs",
             "dangling_markers", "latency_p50_s", "latency_p95_s")
     width = max(len(n) for n in summaries)
+    width = max(width, len("mean of the sets"))
     lines = [f"{'set':<{width}}  " + "  ".join(f"{k[:14]:>14}" for k in keys)]
     for name, s in summaries.items():
         lines.append(f"{name:<{width}}  " + "  ".join(f"{fmt(s.get(k)):>14}" for k in keys))
+    sets = [s for name, s in summaries.items() if name not in ("overall", "baseline")]
+    if len(sets) > 1:  # each set weighing the same, and the spread: the figure a new corpus should land near
+        cells = []
+        for k in keys[1:4]:
+            values = [s[k] for s in sets if s.get(k) is not None]
+            cells.append(f"{fmt(sum(values) / len(values)) if values else '–':>14}")
+        lines.append(f"{'mean of the sets':<{width}}  {'':>14}  " + "  ".join(cells))
+        lowest = min(sets, key=lambda s: s.get("answerable_correct") or 0.0)
+        lines.append(f"{'lowest set':<{width}}  {'':>14}  {fmt(lowest.get('answerable_correct')):>14}")
+    stages = [k for k in next(iter(summaries.values())) if k.startswith("lost: ")]
+    if stages:
+        lines += ["", "failed answerable questions, by where they were lost:",
+                  f"{'set':<{width}}  " + "  ".join(f"{k[6:][:16]:>16}" for k in stages)]
+        for name, s in summaries.items():
+            lines.append(f"{name:<{width}}  " + "  ".join(f"{fmt(s.get(k)):>16}" for k in stages))
     return "\n".join(lines)
 
 

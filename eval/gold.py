@@ -10,7 +10,8 @@ from rag.corpus import load_corpus
 from rag.text import normalize
 
 GOLD_FILE = Path(__file__).resolve().parent / "gold.jsonl"
-TYPES = ("single_fact", "synthesis", "follow_up", "metadata", "tag_page", "conflict", "false_premise", "unanswerable")
+TYPES = ("single_fact", "synthesis", "follow_up", "metadata", "tag_page", "conflict", "false_premise", "yes_no",
+         "unanswerable")
 
 
 @dataclass

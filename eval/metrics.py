@@ -81,6 +81,7 @@ class QuestionResult:
     reciprocal_rank: float | None = None
     seconds: float = 0.0
     removed_by_guard: list[list[str]] = field(default_factory=list)
+    lost_at: str | None = None  # where a failed answerable question was lost (LOSS_STAGES)
 
     @property
     def abstention_correct(self) -> bool:
@@ -108,6 +109,35 @@ def fact_found(variants: list[str], text: str, patterns: bool = False) -> bool:
     return any(normalize(v).lower() in haystack for v in variants)
 
 
+# Where a failed answerable question was lost, read from the public answer: whether the retrieved passages
+# held its key facts at all, what the selector removed, what the answer quoted.
+LOSS_STAGES = {
+    "not retrieved": "no retrieved passage states every key fact",
+    "rejected by the judge": "a passage states them, and the judge's bar removed the best-ranked units",
+    "abstained before the judge": "a passage states them, and no unit was plausible enough to judge",
+    "answered with the wrong units": "answered, without every key fact, though a passage states them",
+    "answered, facts not retrieved": "answered, without every key fact; no passage states them all",
+    "a citation failed": "every key fact stated, a statement or citation not supported",
+}
+
+
+def loss_stage(item: GoldItem, answer: Answer, missing: list[str], correct: bool) -> str | None:
+    """Which of ``LOSS_STAGES`` a failed answerable question was lost at (None: not failed, or unanswerable)."""
+    if not item.answerable or correct:
+        return None
+    retrieved = " ".join(p["text"] for p in answer.passages)
+    in_passages = all(fact_found(f, retrieved, item.patterns) for f in item.key_facts)
+    if answer.abstained:
+        if not in_passages:
+            return "not retrieved"
+        if any(why.startswith("judge:") for _, why in answer.removed):
+            return "rejected by the judge"
+        return "abstained before the judge"
+    if missing:
+        return "answered with the wrong units" if in_passages else "answered, facts not retrieved"
+    return "a citation failed"
+
+
 def score_answer(item: GoldItem, answer: Answer, corpus: CorpusText, judge, seconds: float = 0.0) -> QuestionResult:
     """Every verdict for one answer (see the README's metric definitions)."""
     retrieved = list(dict.fromkeys(s["doc_id"] for s in answer.sources))
@@ -125,6 +155,7 @@ def score_answer(item: GoldItem, answer: Answer, corpus: CorpusText, judge, seco
         result.recall_at_k = len(ranks) / len(item.doc_ids)
         result.reciprocal_rank = 1 / min(ranks) if ranks else 0.0
     if answer.abstained:
+        result.lost_at = loss_stage(item, answer, missing, result.correct)
         return result
 
     by_marker = {c.marker: c for c in answer.citations}
@@ -156,6 +187,7 @@ def score_answer(item: GoldItem, answer: Answer, corpus: CorpusText, judge, seco
                 "class": kind, "found_in": docs, "precise": supported and not irrelevant,
                 "in_gold_doc": c.doc_id in item.doc_ids,
             })
+    result.lost_at = loss_stage(item, answer, missing, result.correct)
     return result
 
 
@@ -195,6 +227,8 @@ def summarize(results: list[QuestionResult]) -> dict[str, float | int | None]:
     }
     for kind in CITATION_CLASSES:
         summary[f"citations_{kind}"] = sum(c["class"] == kind for c in checks)
+    for stage in LOSS_STAGES:
+        summary[f"lost: {stage}"] = sum(r.lost_at == stage for r in answerable)
     return summary
 
 

@@ -2,7 +2,8 @@
 
 A set is a folder holding ``corpus/`` (any documents the assistant reads) and ``gold.jsonl``, one
 question per line: ``{"id", "q", "answerable", "must": [[regex, ...], ...], "docs": [doc_id, ...],
-"reference"}``. Each ``must`` group is one key fact: any of its regular expressions, searched in the
+"reference"}``, optionally ``"history"`` (the chat before a follow-up, as ``[{"role", "content"}]``) and
+``"kind"`` (tags such as ``followup``, ``yesno_yes``). Each ``must`` group is one key fact: any of its regular expressions, searched in the
 normalised, lower-cased answer. ``python -m eval`` indexes every set into its own temporary index.
 """
 
@@ -36,6 +37,18 @@ def discover_sets(root: Path = DEFAULT_SETS_DIR) -> list[EvalSet]:
             if (d / "corpus").is_dir() and (d / "gold.jsonl").is_file()]
 
 
+def item_type(answerable: bool, kinds: list[str], history: list[dict]) -> str:
+    """The report's row for a question: unanswerable, follow-up (asked with its dialog), yes/no, else
+    single fact. A follow-up is one whatever else it is: it is asked with the turns before it."""
+    if not answerable:
+        return "unanswerable"
+    if history or "followup" in kinds:
+        return "follow_up"
+    if any(k.startswith("yesno") for k in kinds):
+        return "yes_no"
+    return "single_fact"
+
+
 def load_set_items(eval_set: EvalSet) -> list[GoldItem]:
     """The set's questions as gold items (key facts as regexes); raises GoldError on a malformed line."""
     items = []
@@ -49,9 +62,11 @@ def load_set_items(eval_set: EvalSet) -> list[GoldItem]:
             for group in must:
                 for pattern in group:
                     re.compile(pattern)
-            items.append(GoldItem(id=raw["id"], type="single_fact" if answerable else "unanswerable",
+            history = [{"role": str(t["role"]), "content": str(t["content"])} for t in raw.get("history") or []]
+            items.append(GoldItem(id=raw["id"], type=item_type(answerable, raw.get("kind") or [], history),
                                   question=raw["q"], answer=raw.get("reference", ""), key_facts=must,
-                                  doc_ids=list(raw.get("docs") or []), quotes=[], patterns=True))
+                                  doc_ids=list(raw.get("docs") or []), quotes=[], history=history,
+                                  patterns=True))
         except (json.JSONDecodeError, KeyError, TypeError, re.error) as exc:
             raise GoldError(f"{eval_set.gold_file} line {n}: {exc}") from None
     return items

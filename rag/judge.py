@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Protocol
 
 from .errors import ModelUnavailable
-from .models import QWEN_1_5B, bundled_model_path, llama_threads
+from .models import QWEN_1_5B, bundled_model_path, llama_batch_threads, llama_class, llama_threads
 from .prompts import Prompts
 from .settings import Settings
 
@@ -67,12 +67,9 @@ class LlamaJudge:
 
     def _model(self):
         if self._llm is None:
-            try:
-                from llama_cpp import Llama
-            except ImportError:
-                raise ModelUnavailable("llama-cpp-python is not installed: pip install -r requirements.txt") from None
-            self._llm = Llama(model_path=str(self.path), n_ctx=self.settings.judge_context, n_batch=512,
-                              n_threads=llama_threads(self.settings), verbose=False, seed=0)
+            self._llm = llama_class()(model_path=str(self.path), n_ctx=self.settings.judge_context, n_batch=512,
+                                      n_threads=llama_threads(self.settings),
+                                      n_threads_batch=llama_batch_threads(self.settings), verbose=False, seed=0)
             self._yes = self._first_tokens(_YES)
             self._no = self._first_tokens(_NO)
             self._unknown = self._first_tokens(_UNKNOWN)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Iterator, Protocol
 
 from .errors import ModelUnavailable
-from .models import QWEN_1_5B, bundled_model_path, llama_threads
+from .models import QWEN_1_5B, bundled_model_path, llama_batch_threads, llama_class, llama_threads
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -53,16 +53,9 @@ class LocalLlama:
 
     def _model(self):
         if self._llm is None:
-            try:
-                from llama_cpp import Llama
-            except ImportError:
-                raise ModelUnavailable(
-                    "llama-cpp-python is not installed: pip install -r requirements.txt "
-                    "(it compiles llama.cpp, about 8 minutes on 2 cores)"
-                ) from None
-            self._llm = Llama(
+            self._llm = llama_class()(
                 model_path=str(self.path), n_ctx=4096, n_threads=llama_threads(self.settings),
-                verbose=False, seed=0,
+                n_threads_batch=llama_batch_threads(self.settings), verbose=False, seed=0,
             )
         return self._llm
 

