@@ -309,6 +309,29 @@ FEATURES = ["judge", "judge_gap", "score", "relative_score", "rank", "coverage",
 C = 1.0  # L2 strength of the logistic model (sklearn's default); 0.1 and 10 compared in `compare`
 
 
+def threshold_cross(records: list[dict]) -> dict[str, dict]:
+    """The hand rule with RAG_JUDGE_THRESHOLD chosen on the other sets (held out) or on all (in-sample)."""
+    import numpy as np
+
+    grid = [round(float(t), 3) for t in np.arange(0.05, 0.5, 0.025)]
+
+    def rule(t):
+        return lambda r: [u for u in r["units"] if hand_rule(u, t)]
+
+    def best(group):
+        return max(grid, key=lambda t: objective(group, rule(t)))
+
+    inside = per_set(records, rule(best(records)))
+    out = {}
+    for name in inside:
+        chosen = best([r for r in records if r["set"] != name])
+        held = per_set([r for r in records if r["set"] == name], rule(chosen))[name]
+        out[name] = {"in_sample": inside[name], "held_out": held, "threshold": chosen}
+    print(f"RAG_JUDGE_THRESHOLD chosen on all sets: {best(records)}; held out, per set: "
+          + ", ".join(f"{n} {r['threshold']}" for n, r in out.items()))
+    return out
+
+
 def cross_table(label: str, result: dict[str, dict]) -> str:
     """Answerable right and unanswerable abstained (proxy), per set, in-sample and held out, and their means."""
     width = max(len(s) for s in result) + 2
@@ -316,10 +339,12 @@ def cross_table(label: str, result: dict[str, dict]) -> str:
     for name, r in result.items():
         lines.append(f"{name:<{width}}  " + "   ".join(
             f"{fmt(r['in_sample'][k]):>14}  {fmt(r['held_out'][k]):>8}" for k in ("answerable", "unanswerable")))
-    for k, how in (("answerable", "mean of the sets"),):
+    cells = []
+    for k in ("answerable", "unanswerable"):  # each set weighing the same
         ins = [r["in_sample"][k] for r in result.values() if r["in_sample"][k] is not None]
         out = [r["held_out"][k] for r in result.values() if r["held_out"][k] is not None]
-        lines.append(f"{how:<{width}}  {fmt(sum(ins) / len(ins)):>14}  {fmt(sum(out) / len(out)):>8}")
+        cells.append(f"{fmt(sum(ins) / len(ins)):>14}  {fmt(sum(out) / len(out)):>8}")
+    lines.append(f"{'mean of the sets':<{width}}  " + "   ".join(cells))
     return "\n".join(lines)
 
 
@@ -393,7 +418,9 @@ def compare(args) -> int:
     sets = list(dict.fromkeys(r["set"] for r in records))
     print(f"{len(records)} judged questions, {sum(len(r['units']) for r in records)} units, sets: {', '.join(sets)}")
     hand = per_set(records, lambda r: [u for u in r["units"] if hand_rule(u)])
-    rows = {"hand rule (judge bars)": {s: {"in_sample": hand[s], "held_out": hand[s]} for s in sets}}
+    rows = {"hand rule (judge bars), RAG_JUDGE_THRESHOLD as set": {s: {"in_sample": hand[s], "held_out": hand[s]}
+                                                                  for s in sets},
+            "hand rule, its threshold chosen on the other sets": threshold_cross(records)}
     variants = {"selector": ("x", FEATURES),
                 "selector without the judge": ("x", [f for f in FEATURES if not f.startswith("judge")])}
     if all("x_context" in u for r in records for u in r["units"]):
