@@ -40,7 +40,7 @@ def judged(judge: Judge, q: QuestionProfile, units: list[Evidence], passages: li
     """The best-ranked units whose P(answered) clears their bar; ``removed`` gets the others.
 
     A logistic model over the judge's verdict and the rank features, learned from the eval pool, did not
-    beat these bars held out (leave one set out, 9 sets: ``python -m eval.selector train``), so they stay."""
+    beat these bars held out (leave one set out, 9 sets: ``python -m bench.selection compare``), so they stay."""
     strict = any(strict for strict, _ in q.wanted)
     top = judge_scores(judge, q, units, passages, removed)
     if q.explains:

@@ -62,7 +62,7 @@ class Settings:
     judge_model_path: Path | None = None  # another GGUF instruct model for the judge
     # P(answered) a candidate needs. Measured on 3 eval sets (130 answerable and 27 unanswerable questions):
     # 0.25 kept 4 more answers than 0.3, at one more unanswerable answered; on the 9-set pool
-    # (`python -m eval.selector compare`) the threshold chosen on 8 sets was 0.225 for 8 of the 9 held out.
+    # (`python -m bench.selection compare`) the threshold chosen on 8 sets was 0.225 for 8 of the 9 held out.
     judge_threshold: float = 0.25
     judge_context: int = 1024  # tokens: instructions + question + one candidate
     # Local backend: a yes/no question opens with "Yes —" / "No —" and its best quote, when the judge is sure.

@@ -1,11 +1,11 @@
-"""Leave-one-set-out comparison of the judge's hand-set bars with a learned selection (eval.selector): its
+"""Leave-one-set-out comparison of the judge's hand-set bars with a learned selection (bench.selection): its
 pieces on labelled records made here, and the hand rule it measures being the answer path's own."""
 
 import random
 
 import pytest
 
-from eval.selector import FEATURES, Selector, cross, decider, fit, hand_rule, per_set, question_score
+from bench.selection import FEATURES, Selector, cross, decider, fit, hand_rule, per_set, question_score
 from rag.presence import EXPLANATION_THRESHOLD, WEAK_ACCEPT, accepted
 
 

@@ -1,7 +1,7 @@
 """Is a learned selection better than the judge's hand-set bars? Leave-one-set-out on the eval pool.
 
-    python -m eval.selector collect [--context]   # every eval question up to the judge: ~25 min on 2 cores
-    python -m eval.selector compare                # seconds: the tables below
+    python -m bench.selection collect [--context]   # every eval question up to the judge: ~25 min on 2 cores
+    python -m bench.selection compare                # seconds: the tables below
 
 ``collect`` runs every question of the bundled gold set and of every set in ../shared/eval-sets through the
 pipeline's own stages up to the judge (``AnswerPipeline.candidates``: rewrite, retrieve, widen, rank), has
@@ -41,9 +41,9 @@ from rag.presence import (EXPLANATION_THRESHOLD, FULL_COVERAGE, JUDGE_CANDIDATES
 from rag.question import QuestionProfile
 from rag.units import Evidence
 
-from .gold import GoldItem, load_gold
-from .metrics import fact_found
-from .sets import DEFAULT_SETS_DIR, discover_sets, load_set_items
+from eval.gold import GoldItem, load_gold
+from eval.metrics import fact_found
+from eval.sets import DEFAULT_SETS_DIR, discover_sets, load_set_items
 
 # --- the selector: a logistic model over the judge's verdict and the rank features -----------------
 
@@ -435,7 +435,7 @@ def compare(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m eval.selector", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m bench.selection", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     c = sub.add_parser("collect", help="run every eval question up to the judge and label its units")
