@@ -38,7 +38,9 @@ _NAME = re.compile(r"\b[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?(?:\s+(?:[A-Z][a-z]+(?:[-
 
 
 def needs_context(question: str) -> bool:
-    return bool(re.search(rf"\b({_PERSON_PRONOUNS}|{_THING_PRONOUNS})\b", question, re.IGNORECASE))
+    """A pronoun to resolve, or too few words of its own to be searched for: "Why?", "And then?"."""
+    return (bool(re.search(rf"\b({_PERSON_PRONOUNS}|{_THING_PRONOUNS})\b", question, re.IGNORECASE))
+            or len(_topic(question).split()) < 2)
 
 
 def person_names(text: str) -> list[str]:
@@ -59,21 +61,43 @@ def standalone_question(question: str, history: History | None) -> str:
     question = question.strip()
     if not history or not needs_context(question):
         return question
-    users = [t["content"] for t in history if t.get("role") == "user" and t.get("content")]
-    assistants = [t["content"] for t in history if t.get("role") == "assistant" and t.get("content")]
-    last_user = users[-1] if users else ""
-    last_answer = re.sub(r"\[\d+\]", "", assistants[-1]) if assistants else ""
-
+    # The dialog's exchanges (a question and its answer), newest first: a name or topic is looked for in the
+    # last exchange first, then further back ("did she ...?" three turns after the singer was named).
+    exchanges = _exchanges(history)
     if re.search(rf"\b({_PERSON_PRONOUNS})\b", question, re.IGNORECASE):
-        names = person_names(last_user) + person_names(last_answer)
-        if names:
-            name = names[0]
+        # a full name ("Michael Jackson") before a lone capitalised word ("Thriller"), as person_names does
+        name = next((names[0] for user, answer in exchanges
+                     for names in [sorted(person_names(user) + person_names(answer), key=lambda n: " " not in n)]
+                     if names), None)
+        if name:
             rewritten = re.sub(r"\b(his|her|hers)\b", f"{name}'s", question, count=1, flags=re.IGNORECASE)
             if rewritten == question:
                 rewritten = re.sub(rf"\b({_PERSON_PRONOUNS})\b", name, question, count=1, flags=re.IGNORECASE)
             return rewritten
-    topic = _topic(last_user) or _topic(last_answer)
+    words: list[str] = []  # the newest turns' words, back until there are a few: "Why? (sang Thriller ...)"
+    for text in (t for exchange in exchanges for t in exchange):
+        words += [w for w in _topic(text).split() if w not in words]
+        if len(words) >= TOPIC_WORDS:
+            break
+    topic = " ".join(words[:12])
     return f"{question} ({topic})" if topic else question
+
+
+TOPIC_WORDS = 3  # a follow-up's topic reaches back through the turns until it has this many words
+
+
+def _exchanges(history: History) -> list[tuple[str, str]]:
+    """(question, answer) pairs of the chat, newest first, markers taken out of the answers."""
+    out: list[list[str]] = []
+    for turn in history:
+        text = _MARKERS.sub("", message_text(turn.get("content"))).strip()
+        if turn.get("role") == "user":
+            out.append([text, ""])
+        elif turn.get("role") == "assistant":
+            if not out:
+                out.append(["", ""])
+            out[-1][1] = f"{out[-1][1]} {text}".strip()
+    return [(user, answer) for user, answer in reversed(out)]
 
 
 def _topic(text: str) -> str:
