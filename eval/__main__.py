@@ -21,7 +21,7 @@ from pathlib import Path
 from rag import Assistant, Settings, SettingsError
 from rag.judge import LlamaJudge
 
-from .gold import GOLD_FILE, TYPES, GoldError, load_gold
+from .gold import GOLD_FILE, SET_TYPES, GoldError, load_gold
 from .judge import BundledJudge, LLMJudge, judge_accuracy, load_judge_set
 from .metrics import failures, summarize
 from .report import REPORTS, check_thresholds, gated_sets, compare, fmt, new_report_dir, terminal_table, write_report
@@ -43,7 +43,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--set", action="append", dest="only_sets", metavar="NAME",
                         help=f"run only these sets ('{BUNDLED}' is the bundled gold set); repeatable")
     parser.add_argument("--limit", type=int, help="only the first N questions of each set")
-    parser.add_argument("--only", choices=TYPES, help="only questions of this type")
+    parser.add_argument("--only", choices=SET_TYPES, help="only questions of this type")
     parser.add_argument("--baseline", action="store_true",
                         help="also run LlamaIndex's CitationQueryEngine over the same index and model")
     parser.add_argument("--judge", choices=["lexical", "bundled", "llm"], default="lexical",

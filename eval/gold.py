@@ -10,8 +10,9 @@ from rag.corpus import load_corpus
 from rag.text import normalize
 
 GOLD_FILE = Path(__file__).resolve().parent / "gold.jsonl"
-TYPES = ("single_fact", "synthesis", "follow_up", "metadata", "tag_page", "conflict", "false_premise", "yes_no",
-         "unanswerable")
+TYPES = ("single_fact", "synthesis", "follow_up", "metadata", "tag_page", "conflict", "false_premise", "unanswerable")
+# An external set's rows: its questions are single facts, follow-ups, yes/no or unanswerable (eval.sets.item_type).
+SET_TYPES = TYPES + ("yes_no",)
 
 
 @dataclass

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from eval.__main__ import main as eval_main
-from eval.gold import TYPES, GoldError, load_gold
+from eval.gold import SET_TYPES, TYPES, GoldError, load_gold
 from eval.judge import LABELS, LLMJudge, judge_accuracy, load_judge_set
 from eval.metrics import score_answer, summarize
 from eval.report import compare
@@ -231,7 +231,7 @@ def test_an_external_sets_follow_ups_keep_their_dialog_and_questions_get_their_r
     items = load_set_items(EvalSet("dialogs", folder / "corpus", folder / "gold.jsonl"))
     assert [i.type for i in items] == ["follow_up", "yes_no", "unanswerable"]
     assert items[0].history == history and items[1].history == []
-    assert all(i.type in TYPES for i in items)
+    assert all(i.type in SET_TYPES for i in items)
 
 
 def test_a_failed_answerable_question_says_where_it_was_lost():
