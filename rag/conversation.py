@@ -38,9 +38,9 @@ _NAME = re.compile(r"\b[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?(?:\s+(?:[A-Z][a-z]+(?:[-
 
 
 def needs_context(question: str) -> bool:
-    """A pronoun to resolve, or too few words of its own to be searched for: "Why?", "And then?"."""
-    return (bool(re.search(rf"\b({_PERSON_PRONOUNS}|{_THING_PRONOUNS})\b", question, re.IGNORECASE))
-            or len(_topic(question).split()) < 2)
+    """A pronoun to resolve, or no word of its own to be searched for: "Why?", "And then?"."""
+    return bool(re.search(rf"\b({_PERSON_PRONOUNS}|{_THING_PRONOUNS})\b", question, re.IGNORECASE)
+                or not _topic(question))
 
 
 def person_names(text: str) -> list[str]:

@@ -37,3 +37,7 @@ def test_chat_content_in_parts_and_odd_turns_are_read():
              {"role": "user", "content": [{"type": "text", "text": "Who is Alexander Sergeev?"}]},
              {"role": "assistant", "content": [{"type": "text", "text": "The president of the Russian Academy."}]}]
     assert standalone_question("What did he say?", parts) == "What did Alexander Sergeev say?"
+
+
+def test_a_short_question_with_a_word_of_its_own_is_not_a_follow_up():
+    assert standalone_question("Who is Putin?", SONG) == "Who is Putin?"
