@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag import Assistant, Settings
-from rag.settings import PROJECT_ROOT
+from rag.paths import cache_home
 from rag.presence import (EXPLANATION_THRESHOLD, FULL_COVERAGE, JUDGE_CANDIDATES, accepted, judge_scores,
                           judge_text)
 from rag.question import QuestionProfile
@@ -111,7 +111,7 @@ class Selector:
         return [p >= keep for p in probabilities]
 
 
-PAIRS = PROJECT_ROOT / ".cache" / "selection_pairs.jsonl"
+PAIRS = cache_home() / "selection_pairs.jsonl"
 BUNDLED = "bundled"
 
 

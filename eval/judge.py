@@ -30,9 +30,9 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from rag.paths import PROMPTS
 from rag.text import normalize, stem, words
 
-PROMPTS = Path(__file__).resolve().parent.parent / "prompts"
 JUDGE_SET = Path(__file__).resolve().parent / "judge_set.jsonl"
 LABELS = ("supported", "contradicted", "unsupported")
 

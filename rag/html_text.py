@@ -25,6 +25,7 @@ FURNITURE_ROLES = {"navigation", "menu", "menubar", "banner", "contentinfo", "se
 _BLOCKS = {"p", "div", "br", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "article", "section",
            "main", "header", "tr", "table", "pre", "blockquote", "dt", "dd", "figure", "figcaption", "hr"}
 _CELLS = {"td", "th"}
+_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
          "track", "wbr"}
 
@@ -34,6 +35,7 @@ class _Piece:
     text: str
     region: str  # "main", "article" or "" (the rest of the body)
     in_h1: bool
+    heading: int = 0  # inside the n-th <h1>..<h6> of the page (0: outside any)
 
 
 class _PageReader(html.parser.HTMLParser):
@@ -45,6 +47,8 @@ class _PageReader(html.parser.HTMLParser):
         self._skipping: list[list] = []  # [tag, depth] of the furniture element being skipped
         self._regions: list[list] = []  # [tag, depth, region] of the content elements we are inside
         self._h1_depth = 0
+        self._heading_depth = 0
+        self._headings_seen = 0
         self._pre_depth = 0
         self._lists: list[list] = []  # [tag, items so far] of the open <ul>/<ol>, innermost last
         self._item_opened = False  # a list mark was written and no text yet: a <p> inside stays on its line
@@ -57,7 +61,8 @@ class _PageReader(html.parser.HTMLParser):
         if self._skipping or (self._item_opened and not text.strip()):
             return
         self._item_opened = False
-        self.pieces.append(_Piece(text, self._region(), self._h1_depth > 0))
+        self.pieces.append(_Piece(text, self._region(), self._h1_depth > 0,
+                                  self._headings_seen if self._heading_depth else 0))
 
     def handle_starttag(self, tag, attrs):
         if tag == "title":
@@ -85,6 +90,9 @@ class _PageReader(html.parser.HTMLParser):
             self._regions[-1][1] += 1
         if tag == "h1":
             self._h1_depth += 1
+        if tag in _HEADINGS:
+            self._heading_depth += 1
+            self._headings_seen += 1
         if tag == "pre":
             self._pre_depth += 1
         if tag in ("ul", "ol"):
@@ -120,6 +128,8 @@ class _PageReader(html.parser.HTMLParser):
             self._emit(" ")
         if tag == "h1" and self._h1_depth:
             self._h1_depth -= 1
+        if tag in _HEADINGS and self._heading_depth:
+            self._heading_depth -= 1
         if tag == "pre" and self._pre_depth:
             self._pre_depth -= 1
         if tag in ("ul", "ol") and self._lists:
@@ -140,6 +150,13 @@ class _PageReader(html.parser.HTMLParser):
 def html_to_text(markup: str) -> tuple[str | None, str]:
     """(title, text) of a page: the text of its main content (see the module docstring), blocks
     separated by blank lines; the title is the content's first <h1>, else the page's <title>."""
+    title, text, _ = read_html(markup)
+    return title, text
+
+
+def read_html(markup: str) -> tuple[str | None, str, list[str]]:
+    """(title, text, headings) of a page: as ``html_to_text``, with the text of each <h1>..<h6> of the
+    content, in order (the sections a citation can name)."""
     reader = _PageReader()
     reader.feed(markup)
     reader.close()
@@ -154,7 +171,16 @@ def html_to_text(markup: str) -> tuple[str | None, str]:
     text = re.sub(r"[ \t]*\n[ \t]*", "\n", text)
     text = re.sub(r"\n{3,}", "\n\n", text).strip()
     title = _first_heading(pieces) or reader.page_title
-    return (html.unescape(re.sub(r"\s+", " ", title).strip()) if title else None), text
+    return (html.unescape(re.sub(r"\s+", " ", title).strip()) if title else None), text, _headings(pieces)
+
+
+def _headings(pieces: list[_Piece]) -> list[str]:
+    texts: dict[int, list[str]] = {}
+    for p in pieces:
+        if p.heading:
+            texts.setdefault(p.heading, []).append(p.text)
+    headings = (" ".join("".join(parts).split()) for parts in texts.values())
+    return [h for h in headings if h]
 
 
 def _first_heading(pieces: list[_Piece]) -> str:

@@ -3,7 +3,9 @@ and ``GET /v1/models``, so the official ``openai`` client and chat front ends ca
 
 The last user message is the question and the messages before it are the history. The answer text
 carries the markers ``[n]``; the citations travel in an extra top-level field, ``citations`` (a list of
-``{"marker", "doc_id", "title", "date", "quote", "score"}``), next to ``abstained``. In a stream they
+``{"marker", "doc_id", "title", "date", "quote", "score", "file", "page", "section"}``: ``page`` for
+paged documents (PDF), ``section`` the heading over the quote where the document has headings), next to
+``abstained``. In a stream they
 come with the final chunk. ``RAG_SERVER_API_KEY`` turns on bearer-token auth.
 """
 

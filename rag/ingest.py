@@ -8,6 +8,7 @@ one is detected and finished on the next start.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import time
 from dataclasses import dataclass, field
@@ -92,6 +93,7 @@ def chunk_document(doc: SourceDocument, splitter: SentenceSplitter) -> list[Chun
     from llama_index.core import Document
 
     chunks: list[Chunk] = []
+    page_offsets, heading_offsets = [m[0] for m in doc.pages], [m[0] for m in doc.headings]
     for story_no, story in enumerate(doc.stories):
         story_text = doc.text[story.start : story.end]
         nodes = splitter.get_nodes_from_documents([Document(text=story_text)])
@@ -111,9 +113,21 @@ def chunk_document(doc: SourceDocument, splitter: SentenceSplitter) -> list[Chun
                     text=doc.text[story.start + start : story.start + end], title=story.title,
                     doc_title=doc.title, date=doc.date, story=story_no,
                     start=story.start + start, end=story.start + end, content_hash=doc.content_hash,
+                    file=doc.path.name,
+                    page_marks=marks_within(doc.pages, page_offsets, story.start + start, story.start + end),
+                    section_marks=marks_within(doc.headings, heading_offsets, story.start + start,
+                                               story.start + end),
                 )
             )
     return chunks
+
+
+def marks_within(marks: list[tuple], offsets: list[int], start: int, end: int) -> tuple[tuple, ...]:
+    """The layout marks (offset, value) that hold for ``[start, end)``: the last one at or before ``start``
+    and those inside the span. ``offsets`` are the marks' offsets (sorted: marks are found in order)."""
+    first = max(0, bisect.bisect_right(offsets, start) - 1)
+    last = bisect.bisect_left(offsets, end)
+    return tuple(m for m in marks[first:last] if m[0] < end)
 
 
 def _locate(text: str, content: str, cursor: int) -> int:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .settings import PROJECT_ROOT
+from .paths import PROMPTS
 
 
 class Prompts:
     """The prompt files of a folder (default: the project's ``prompts/``)."""
 
-    def __init__(self, folder: Path = PROJECT_ROOT / "prompts"):
+    def __init__(self, folder: Path = PROMPTS):
         self.folder = folder
 
     def __getitem__(self, name: str) -> str:

@@ -190,7 +190,7 @@ def clean_question(question: str, max_chars: int) -> tuple[str, bool]:
     question = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", " ", question)  # control characters are not words
     question = re.sub(r"\s+", " ", question).strip()
     if not question:
-        raise QuestionError("the question is empty: ask something about the articles")
+        raise QuestionError("the question is empty: ask something about the documents")
     if len(question) > max_chars:
         return question[:max_chars].rsplit(" ", 1)[0], True
     return question, False

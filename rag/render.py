@@ -21,6 +21,17 @@ class Citation:
     date: str | None
     quote: str  # verbatim span of the document's text
     score: float
+    file: str = ""  # the document's file name in the corpus folder
+    page: int | None = None  # the page the quote starts on (paged documents: PDF)
+    section: str | None = None  # the heading of the section the quote is in, where the document has headings
+
+    @property
+    def where(self) -> str:
+        """Where the quote is, for people: "manual.pdf, p. 12, “Installing”" (parts it has)."""
+        parts = [self.file] if self.file else []
+        parts += [f"p. {self.page}"] if self.page else []
+        parts += [f"“{self.section}”"] if self.section else []
+        return ", ".join(parts)
 
 
 @dataclass
@@ -44,7 +55,7 @@ class Answer:
         return {"text": self.text, "citations": [asdict(c) for c in self.citations], "abstained": self.abstained}
 
 
-ABSTAIN_TEXT = "The articles don't say."
+ABSTAIN_TEXT = "The documents don't say."
 
 
 ATTRIBUTION_TITLE_CHARS = 60  # a longer title is a first sentence or a blurb, not a name to say in a sentence
@@ -101,7 +112,8 @@ def render(base: Answer, kept: list[CheckedSentence], passages: list[Chunk], sta
             if key not in by_span:
                 by_span[key] = len(citations) + 1
                 citations.append(Citation(by_span[key], chunk.doc_id, chunk.title, chunk.date, sup.quote,
-                                          round(max(sup.score, 0.001), 3)))
+                                          round(max(sup.score, 0.001), 3), chunk.file, chunk.page_at(sup.start),
+                                          section_of(chunk, sup.start)))
             if by_span[key] not in markers:
                 markers.append(by_span[key])
         sentences.append(lead_in + with_markers(checked.text, markers))
@@ -111,8 +123,14 @@ def render(base: Answer, kept: list[CheckedSentence], passages: list[Chunk], sta
                   time.perf_counter() - started if final else 0.0, notice=base.notice)
 
 
+def section_of(chunk: Chunk, offset: int) -> str | None:
+    """The heading of the section holding ``offset``, unless it is the title the citation shows already."""
+    heading = chunk.section_at(offset)
+    return heading if heading and heading not in (chunk.title, chunk.doc_title) else None
+
+
 def abstain(base: Answer, started: float) -> Answer:
-    """"The articles don't say." and the closest sources (title, id, date), no citations."""
+    """"The documents don't say." and the closest sources (title, id, date), no citations."""
     closest = "; ".join(
         f"“{s['title']}” ({s['doc_id']}{', ' + s['date'] if s.get('date') else ''})" for s in base.sources[:3]
     )
@@ -128,7 +146,7 @@ def sources_of(hits: list[ScoredChunk]) -> list[dict]:
         if h.chunk.doc_id not in seen:
             seen.add(h.chunk.doc_id)
             out.append({"doc_id": h.chunk.doc_id, "title": h.chunk.title, "date": h.chunk.date,
-                        "score": round(h.score, 4)})
+                        "file": h.chunk.file, "score": round(h.score, 4)})
     return out
 
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from . import paths
 from .errors import SettingsError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 BACKENDS = ("local", "openai", "openai-compatible")
 
@@ -24,9 +24,10 @@ BACKENDS = ("local", "openai", "openai-compatible")
 class Settings:
     """Configuration as data. Field ``foo_bar`` is read from the environment variable ``RAG_FOO_BAR``."""
 
-    # Where the documents and the index live.
-    corpus_dir: Path = PROJECT_ROOT / "corpus"
-    index_dir: Path = PROJECT_ROOT / "index"
+    # Where the documents and the index live (see rag/paths.py: beside the code in a checkout, the XDG
+    # folders when installed).
+    corpus_dir: Path = field(default_factory=paths.default_corpus_dir)
+    index_dir: Path = field(default_factory=lambda: paths.data_home() / "index")
     collection: str = "corpus"
     # Scale-out: a Chroma server ("http://host:8000") instead of the embedded PersistentClient.
     chroma_url: str | None = None
@@ -86,7 +87,7 @@ class Settings:
     allow_private_model_urls: bool = True
 
     # Where derived files (the assembled GGUF) are cached.
-    cache_dir: Path = PROJECT_ROOT / ".cache"
+    cache_dir: Path = field(default_factory=paths.cache_home)
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:

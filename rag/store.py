@@ -6,6 +6,8 @@ model is refused, so vectors of two models never mix in one index.
 
 from __future__ import annotations
 
+import bisect
+import json
 import logging
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -36,11 +38,30 @@ class Chunk:
     start: int
     end: int
     content_hash: str  # hash of the whole document, for incremental re-indexing
+    file: str = ""  # the document's file name in the corpus folder ("manual.pdf", "guides/setup.md")
+    # Where the chunk lies in its document's layout: (document offset, page number) of the page the chunk
+    # starts on and of each page starting inside it (PDFs); (offset, heading) likewise for the sections.
+    page_marks: tuple[tuple[int, int], ...] = ()
+    section_marks: tuple[tuple[int, str], ...] = ()
+
+    def page_at(self, offset: int) -> int | None:
+        """The page (1-based) holding document offset ``offset`` of this chunk, for paged documents."""
+        return _mark_at(self.page_marks, offset)
+
+    def section_at(self, offset: int) -> str | None:
+        """The heading of the section holding document offset ``offset``, where the document has headings."""
+        return _mark_at(self.section_marks, offset)
 
     def to_metadata(self) -> dict[str, Any]:
-        meta = {k: v for k, v in asdict(self).items() if k not in ("id", "text") and v is not None}
+        meta = {k: v for k, v in asdict(self).items()
+                if k not in ("id", "text", "page_marks", "section_marks") and v is not None and v != ""}
         if self.date:
             meta["date_int"] = int(self.date.replace("-", ""))
+        # Chroma metadata values are scalars: the layout marks travel as JSON text.
+        if self.page_marks:
+            meta["page_marks"] = json.dumps(self.page_marks)
+        if self.section_marks:
+            meta["section_marks"] = json.dumps(self.section_marks, ensure_ascii=False)
         return meta
 
     @classmethod
@@ -49,7 +70,23 @@ class Chunk:
             id=chunk_id, doc_id=meta["doc_id"], text=text, title=meta.get("title", ""),
             doc_title=meta.get("doc_title", ""), date=meta.get("date"), story=int(meta.get("story", 0)),
             start=int(meta["start"]), end=int(meta["end"]), content_hash=meta.get("content_hash", ""),
+            file=meta.get("file", ""), page_marks=_marks(meta.get("page_marks"), int),
+            section_marks=_marks(meta.get("section_marks"), str),
         )
+
+
+def _marks(raw: str | None, kind: type) -> tuple:
+    if not raw:
+        return ()
+    try:
+        return tuple((int(offset), kind(value)) for offset, value in json.loads(raw))
+    except (ValueError, TypeError):  # written by another version: no layout rather than no chunk
+        return ()
+
+
+def _mark_at(marks: tuple, offset: int):
+    at = bisect.bisect_right([m[0] for m in marks], offset) - 1
+    return marks[at][1] if at >= 0 else None
 
 
 def chroma_client(settings: Settings):

@@ -1,4 +1,4 @@
-"""Write a small real PDF (one page of Helvetica text) without a PDF library.
+"""Write a small real PDF (pages of Helvetica text) without a PDF library.
 
 The test corpus needs a PDF whose text layer pypdf really has to parse; hand-writing the few objects
 keeps reportlab & co. out of the test dependencies.
@@ -10,22 +10,31 @@ from pathlib import Path
 
 
 def write_text_pdf(path: Path, lines: list[str]) -> None:
+    """A one-page PDF holding ``lines``."""
+    write_pages_pdf(path, [lines])
+
+
+def write_pages_pdf(path: Path, pages: list[list[str]]) -> None:
+    """A PDF with one page per item of ``pages``, each holding its lines (an empty list: a blank page)."""
     def escape(s: str) -> str:
         return s.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
-    text_ops = ["BT", "/F1 11 Tf", "14 TL", "50 780 Td"]
-    for line in lines:
-        text_ops += [f"({escape(line)}) Tj", "T*"]
-    text_ops.append("ET")
-    stream = "\n".join(text_ops).encode("latin-1")
+    font = 3 + 2 * len(pages)  # object number of the shared font
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 842] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Type /Pages /Kids [%s] /Count %d >>"
+        % (b" ".join(b"%d 0 R" % (3 + 2 * i) for i in range(len(pages))), len(pages)),
     ]
+    for i, lines in enumerate(pages):
+        text_ops = ["BT", "/F1 11 Tf", "14 TL", "50 780 Td"]
+        for line in lines:
+            text_ops += [f"({escape(line)}) Tj", "T*"]
+        text_ops.append("ET")
+        stream = "\n".join(text_ops).encode("latin-1")
+        objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 842] /Contents %d 0 R "
+                       b"/Resources << /Font << /F1 %d 0 R >> >> >>" % (4 + 2 * i, font))
+        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for n, body in enumerate(objects, 1):

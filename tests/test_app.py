@@ -308,7 +308,7 @@ def test_browser_streams_an_answer_and_a_click_shows_the_quote(app_url, recorder
         # An abstention is shown as such, with the closest sources.
         question.fill("Who won the 2022 Nobel Prize in Physics?")
         question.press("Enter")
-        expect(page.locator("#chat .bot").last).to_contain_text("The articles don't say", timeout=60_000)
+        expect(page.locator("#chat .bot").last).to_contain_text("The documents don't say", timeout=60_000)
         expect(page.locator("#sources")).to_contain_text("No supported answer")
 
         # A document with <script> and <img onerror> is shown as text and runs nothing.
@@ -332,6 +332,48 @@ def test_browser_streams_an_answer_and_a_click_shows_the_quote(app_url, recorder
         assert "did not deny the charge" in page.locator("#src-1-1 mark").inner_text()
         browser.close()
     (ARTIFACTS / "browser-timing.json").write_text(json.dumps({"first_token_s": round(first_token, 2)}))
+
+
+def test_saved_chats_survive_a_reload_and_stay_in_their_browser(app_url):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--headless", "--no-sandbox",
+                                                                                  "--disable-gpu"])
+        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        page.goto(app_url)
+        question = page.locator("#question textarea")
+        question.fill("Who is Alexander Sergeev?")
+        question.press("Enter")
+        expect(page.locator("#chat .bot").last).to_contain_text("Academy of Sciences", timeout=90_000)
+        page.wait_for_function("localStorage.getItem('cited-rag-chats') !== null", timeout=30_000)
+
+        page.reload()
+        expect(page.locator("#chat .bot")).to_have_count(0)
+        page.locator("#chat-list input").click()
+        page.get_by_role("option", name=re.compile("Who is Alexander Sergeev")).click()
+        page.locator("#open-chat").click()
+        expect(page.locator("#chat .bot").last).to_contain_text("Academy of Sciences", timeout=30_000)
+        expect(page.locator("#sources mark").first).to_be_visible()  # its sources came back with it
+        page.locator("#chat .bot").last.locator('a[href="#src-1-1"]').first.click()
+        expect(page.locator("#src-1-1")).to_be_in_viewport()
+
+        # Another visitor (a second browser context: its own storage) sees none of it.
+        other = browser.new_context().new_page()
+        other.goto(app_url)
+        expect(other.locator("#question textarea")).to_be_visible(timeout=30_000)
+        mine = page.evaluate("localStorage.getItem('cited-rag-chats')")
+        assert other.evaluate("localStorage.getItem('cited-rag-chats')") != mine  # at most its own empty list
+        other.locator("#chat-list input").click()
+        expect(other.get_by_role("option")).to_have_count(0)
+
+        # Deleting it in the first browser removes it there for good.
+        page.locator("#delete-chat").click()
+        expect(page.locator("#chat .bot")).to_have_count(0)
+        page.reload()
+        page.locator("#chat-list input").click()
+        expect(page.get_by_role("option")).to_have_count(0)
+        browser.close()
 
 
 LOAD_QUESTIONS = ["Did China deny the freeze?", "Who is Alexander Sergeev?",

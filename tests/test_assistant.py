@@ -40,7 +40,8 @@ def test_citation_fields(assistant):
     assert "research station on the moon" in c.quote
     assert 0 < c.score <= 1
     assert answer.to_dict().keys() == {"text", "citations", "abstained"}
-    assert answer.to_dict()["citations"][0].keys() == {"marker", "doc_id", "title", "date", "quote", "score"}
+    assert answer.to_dict()["citations"][0].keys() == {"marker", "doc_id", "title", "date", "quote", "score", "file",
+                                                          "page", "section"}
 
 
 @pytest.mark.parametrize("question", [
@@ -53,7 +54,7 @@ def test_out_of_corpus_questions_abstain_and_name_the_closest_sources(assistant,
     answer = assistant.ask(question)
     assert answer.abstained
     assert answer.citations == []
-    assert answer.text.startswith("The articles don't say")
+    assert answer.text.startswith("The documents don't say")
     assert answer.sources and "closest sources" in answer.text
 
 

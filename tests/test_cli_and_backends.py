@@ -26,7 +26,7 @@ def test_ask_json_prints_exactly_the_public_shape(settings):
     assert answer["abstained"] is False
     assert "President of the Russian Academy of Sciences".lower() in answer["text"].lower()
     for c in answer["citations"]:
-        assert set(c) == {"marker", "doc_id", "title", "date", "quote", "score"}
+        assert set(c) == {"marker", "doc_id", "title", "date", "quote", "score", "file", "page", "section"}
 
 
 def test_ask_plain_prints_answer_and_quotes(settings):
@@ -74,7 +74,7 @@ def test_openai_compatible_backend_against_a_real_llama_cpp_server(settings, lla
     # Whatever the model wrote, only guarded sentences reach the user: either cited, checked sentences
     # or an abstention; never uncited text.
     if answer.abstained:
-        assert answer.citations == [] and answer.text.startswith("The articles don't say")
+        assert answer.citations == [] and answer.text.startswith("The documents don't say")
     else:
         markers = {int(m) for m in __import__("re").findall(r"\[(\d+)\]", answer.text)}
         assert markers == {c.marker for c in answer.citations} and markers

@@ -109,3 +109,34 @@ def test_latin1_and_utf16_files_are_decoded_not_skipped(tmp_path):
     docs = {d.doc_id: d for d in load_corpus(tmp_path).documents}
     assert docs["latin1"].text == "Caf\xe9 cr\xe8me in the Bren\xe9 lab."
     assert docs["utf16"].text == "Caf\xe9 au lait in the Kyiv lab."
+
+
+def test_layout_pages_of_a_pdf_and_sections_of_markdown_and_html(tmp_path):
+    from rag.corpus import load_document
+    from rag.ingest import chunk_document, make_splitter
+    from rag.settings import Settings
+
+    from .pdf_fixture import write_pages_pdf
+
+    write_pages_pdf(tmp_path / "manual.pdf", [["Cover."], [], ["Page three text."], ["Page four text."]])
+    pdf = load_document(tmp_path / "manual.pdf")
+    assert [(pdf.text[o:o + 4], n) for o, n in pdf.pages] == [("Cove", 1), ("Page", 3), ("Page", 4)]
+
+    (tmp_path / "guide.md").write_text("# Guide\n\nIntro.\n\n```\n# not a heading\n```\n\n## Setup ##\n\nRun it.\n",
+                                       encoding="utf-8")
+    md = load_document(tmp_path / "guide.md")
+    assert [h for _, h in md.headings] == ["Guide", "Setup"]
+    assert md.text[md.headings[1][0]:].startswith("## Setup")
+
+    (tmp_path / "page.html").write_text("<main><h1>Page</h1><p>One.</p><h2>Second <em>part</em></h2><p>Two.</p>"
+                                        "<h3>Third</h3><p>Three.</p></main>", encoding="utf-8")
+    page = load_document(tmp_path / "page.html")
+    assert [h for _, h in page.headings] == ["Page", "Second part", "Third"]
+
+    chunks = chunk_document(md, make_splitter(Settings(chunk_tokens=40, chunk_overlap=0)))
+    chunk = chunks[-1]
+    assert chunk.file == "guide.md"
+    assert chunk.section_at(md.text.index("Run it.")) == "Setup"
+    assert chunk.section_at(md.text.index("Intro.")) in (None, "Guide")  # the chunk may start after the intro
+    restored = type(chunk).from_record(chunk.id, chunk.text, chunk.to_metadata())
+    assert restored == chunk  # the marks survive the store's metadata

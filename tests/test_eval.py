@@ -242,7 +242,7 @@ def test_a_failed_answerable_question_says_where_it_was_lost():
     item = GoldItem("x1", "single_fact", "Who built it?", "Brodie", [["brodie"]], ["d"], [], patterns=True)
     passage = {"doc_id": "d", "title": "T", "date": None, "text": "It was built by Alan Brodie.", "start": 0, "end": 28}
     elsewhere = dict(passage, text="The lamp was converted in 1923.")
-    rejected = Answer("The articles don't say.", [], True, passages=[passage],
+    rejected = Answer("The documents don't say.", [], True, passages=[passage],
                       removed=[("It was built by Alan Brodie.", "judge: does not state the answer (P(answered)=0.05)")])
     assert loss_stage(item, rejected, ["brodie"], False) == "rejected by the judge"
     assert loss_stage(item, Answer("…", [], True, passages=[elsewhere]), ["brodie"], False) == "not retrieved"

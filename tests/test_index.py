@@ -94,19 +94,23 @@ def test_a_bad_file_in_the_corpus_is_reported_and_the_rest_indexed(small_setup):
 
 
 def test_a_folder_of_pdf_html_and_markdown_is_a_corpus(tmp_path):
-    from .pdf_fixture import write_text_pdf
+    from .pdf_fixture import write_pages_pdf
 
     corpus = tmp_path / "mixed"
     corpus.mkdir()
-    write_text_pdf(corpus / "harbin_note.pdf", [
-        "Harbin hosts a China-Russia carbon materials conference.",
-        "The conference on carbon materials opens in Harbin on May 12, 2022, organisers said.",
+    write_pages_pdf(corpus / "harbin_note.pdf", [
+        ["Harbin hosts a China-Russia carbon materials conference."],
+        [],  # a blank page keeps its number: the next page is still page 3
+        ["The conference on carbon materials opens in Harbin on May 12, 2022, organisers said."],
+        ["Registration closes on April 30, 2022, for every delegation."],
     ])
     (corpus / "lunar.html").write_text(
         "<html><head><title>Lunar station plan</title><script>alert('x')</script></head>"
         "<body><h1>Lunar station plan</h1><p>China and Russia plan an international research station "
-        "on the moon.</p></body></html>", encoding="utf-8")
-    (corpus / "fusion.md").write_text("# Fusion parts\n\nRussia provided cooling devices to a fusion project.\n",
+        "on the moon.</p><h2>Timeline</h2><p>The station's first module is due in 2030, the plan says.</p>"
+        "</body></html>", encoding="utf-8")
+    (corpus / "fusion.md").write_text("# Fusion parts\n\nRussia provided cooling devices to a fusion project.\n\n"
+                                      "## Magnets\n\nThe magnets for the fusion project came from St Petersburg.\n",
                                       encoding="utf-8")
     assistant = Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"))
     assert sorted(assistant.index().added) == ["fusion", "harbin_note", "lunar"]
@@ -114,9 +118,19 @@ def test_a_folder_of_pdf_html_and_markdown_is_a_corpus(tmp_path):
 
     answer = assistant.ask("When does the carbon materials conference open in Harbin?")
     assert not answer.abstained
-    assert answer.citations[0].doc_id == "harbin_note"
-    assert "May 12, 2022" in answer.citations[0].quote
+    cited = answer.citations[0]
+    assert cited.doc_id == "harbin_note" and "May 12, 2022" in cited.quote
+    assert (cited.file, cited.page) == ("harbin_note.pdf", 3)  # the page the quote is on, not the chunk's first
+    assert answer.to_dict()["citations"][0]["page"] == 3
+    assert cited.where == "harbin_note.pdf, p. 3"
     assert all("alert" not in c.quote for c in assistant.ask("What is planned on the moon?").citations)
+
+    magnets = assistant.ask("Where did the magnets for the fusion project come from?")
+    assert not magnets.abstained
+    assert [(c.file, c.page, c.section) for c in magnets.citations if "St Petersburg" in c.quote] == [
+        ("fusion.md", None, "Magnets")]
+    module = assistant.ask("When is the lunar station's first module due?")
+    assert [c.section for c in module.citations if "2030" in c.quote] == ["Timeline"]
 
 
 def test_the_index_remembers_its_corpus_folder_so_a_resume_keeps_its_documents(small_setup, tmp_path):
