@@ -425,6 +425,10 @@ def compare(args) -> int:
                 "selector without the judge": ("x", [f for f in FEATURES if not f.startswith("judge")])}
     if all("x_context" in u for r in records for u in r["units"]):
         variants["selector, judge reads the sentence before"] = ("x_context", FEATURES)
+        with_context = per_set(records, lambda r: [u for u in r["units"]
+                                                   if hand_rule({**u, "p": u["p_context"]})])
+        rows["hand rule, judge reads the sentence before"] = {s: {"in_sample": with_context[s],
+                                                                  "held_out": with_context[s]} for s in sets}
     for label, (variant, features) in variants.items():
         rows[label] = cross(records, variant, features, C)
     for c in (0.1, 10.0):

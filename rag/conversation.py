@@ -19,8 +19,18 @@ def message_text(content) -> str:
     """Chat message content as text: a string, or a list of {"type": "text", "text": ...} parts (as
     OpenAI clients and Gradio 6 send it)."""
     if isinstance(content, list):
-        return " ".join(p.get("text", "") for p in content if isinstance(p, dict))
-    return content if isinstance(content, str) else ""
+        text = " ".join(p["text"] for p in content if isinstance(p, dict) and isinstance(p.get("text"), str))
+    else:
+        text = content if isinstance(content, str) else ""
+    return valid_unicode(text)
+
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def valid_unicode(text: str) -> str:
+    """``text`` with lone surrogates ("\\ud800" in JSON: no character, and not encodable as UTF-8) as U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text)
 
 _MARKERS = re.compile(r"\[\d+\]")
 

@@ -46,6 +46,7 @@ class _PageReader(html.parser.HTMLParser):
         self._in_title = False
         self._skipping: list[list] = []  # [tag, depth] of the furniture element being skipped
         self._regions: list[list] = []  # [tag, depth, region] of the content elements we are inside
+        self._open = {"main": 0, "article": 0}  # how many of _regions are of each kind (kept, not recounted)
         self._h1_depth = 0
         self._heading_depth = 0
         self._headings_seen = 0
@@ -54,8 +55,11 @@ class _PageReader(html.parser.HTMLParser):
         self._item_opened = False  # a list mark was written and no text yet: a <p> inside stays on its line
 
     def _region(self) -> str:
-        kinds = {r[2] for r in self._regions}
-        return "main" if "main" in kinds else ("article" if kinds else "")
+        return "main" if self._open["main"] else ("article" if self._open["article"] else "")
+
+    def _enter(self, tag: str, region: str) -> None:
+        self._regions.append([tag, 1, region])
+        self._open[region] += 1
 
     def _emit(self, text: str) -> None:
         if self._skipping or (self._item_opened and not text.strip()):
@@ -83,9 +87,9 @@ class _PageReader(html.parser.HTMLParser):
             self._skipping.append([tag, 1])
             return
         if tag == "main" or role == "main":
-            self._regions.append([tag, 1, "main"])
+            self._enter(tag, "main")
         elif tag == "article":
-            self._regions.append([tag, 1, "article"])
+            self._enter(tag, "article")
         elif self._regions and self._regions[-1][0] == tag:
             self._regions[-1][1] += 1
         if tag == "h1":
@@ -137,7 +141,7 @@ class _PageReader(html.parser.HTMLParser):
         if self._regions and self._regions[-1][0] == tag:
             self._regions[-1][1] -= 1
             if self._regions[-1][1] == 0:
-                self._regions.pop()
+                self._open[self._regions.pop()[2]] -= 1
 
     def handle_data(self, data):
         if self._in_title and self.page_title is None and data.strip():

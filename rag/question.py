@@ -188,6 +188,7 @@ def clean_question(question: str, max_chars: int) -> tuple[str, bool]:
     if not isinstance(question, str):
         raise QuestionError("the question must be text")
     question = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", " ", question)  # control characters are not words
+    question = re.sub(r"[\ud800-\udfff]", "\ufffd", question)  # a lone surrogate is no character at all
     question = re.sub(r"\s+", " ", question).strip()
     if not question:
         raise QuestionError("the question is empty: ask something about the documents")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +19,9 @@ from .corpus import SUPPORTED_SUFFIXES, load_document
 
 # Longest file name kept (most file systems allow 255 bytes; the rest leaves room for a suffix).
 MAX_NAME_CHARS = 120
-_UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
+# Letters and digits of any script are kept ("Отчёт.txt" stays itself); anything else (path separators,
+# control and format characters, shell and markup punctuation) becomes "_".
+_UNSAFE = re.compile(r"[^\w. -]+")
 
 
 @dataclass
@@ -54,7 +57,7 @@ class UploadReport:
 
 def safe_name(given: str) -> str | None:
     """The last path part of ``given`` with unsafe characters replaced; None when nothing usable is left."""
-    base = re.split(r"[\\/]", given or "")[-1]
+    base = unicodedata.normalize("NFC", re.split(r"[\\/]", given or "")[-1])
     base = _UNSAFE.sub("_", base).strip(" .")
     stem, suffix = os.path.splitext(base)
     stem = stem.strip(" ._-")[: MAX_NAME_CHARS - len(suffix)]
@@ -100,8 +103,10 @@ def _save(data: bytes, name: str, folder: Path, indexed: dict[str, str]) -> str 
         trial.write_bytes(data)
         try:
             doc = load_document(trial)
-        except (OSError, ValueError) as exc:
-            return str(exc)
+        except OSError as exc:  # never the server's paths in a message to the visitor
+            return f"could not be read ({exc.strerror or type(exc).__name__})"
+        except ValueError as exc:
+            return str(exc).replace(str(trial), name).replace(scratch, "…")
     same_id = [p for p in folder.glob("*") if p.is_file() and p.stem == doc_id]
     if indexed.get(doc_id) == doc.content_hash:
         return f"already indexed as document {doc_id} (same text)"

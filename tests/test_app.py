@@ -279,6 +279,19 @@ def test_bearer_token_auth_when_set_and_errors_in_openai_format(settings):
     assert no_body.json()["error"]["type"] == "invalid_request_error"
 
 
+def test_a_lone_surrogate_in_a_v1_question_is_answered_not_a_500(assistant):
+    server = FastAPI()
+    add_openai_api(server, assistant)
+    http = TestClient(server)
+    body = '{"messages": [{"role": "user", "content": "Hi \\ud800"}, {"role": "assistant", "content": "x"},' \
+           ' {"role": "user", "content": "Did China deny the \\udc00 freeze?"}]}'
+    for stream in (False, True):
+        sent = body[:-1] + (', "stream": true}' if stream else "}")
+        answered = http.post("/v1/chat/completions", content=sent, headers={"Content-Type": "application/json"})
+        assert answered.status_code == 200, answered.text
+        assert "did not deny" in answered.text
+
+
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (.ci/run installs it)")
 def test_browser_streams_an_answer_and_a_click_shows_the_quote(app_url, recorder):
     from playwright.sync_api import expect, sync_playwright

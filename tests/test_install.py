@@ -9,7 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
+
+from bench.servers import free_port, serving
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,3 +62,10 @@ def test_pip_install_gives_a_rag_command_that_answers_from_any_directory(install
     checked = subprocess.run([str(installed / "rag"), "eval", "--help"], cwd=elsewhere, env=env,
                              capture_output=True, text=True)
     assert checked.returncode == 0 and "--sets" in checked.stdout
+
+    port = free_port()  # the packaged web app serves its page and /v1 from any directory
+    with serving([str(installed / "rag"), "serve", "--port", str(port)], port, seconds=180, cwd=elsewhere,
+                 env=env) as url:
+        assert httpx.get(url, timeout=60).status_code == 200
+        models = httpx.get(f"{url}/v1/models", timeout=60).json()
+        assert models["data"][0]["id"] == "rag-assistant"

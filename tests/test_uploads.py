@@ -12,6 +12,19 @@ def test_names_are_reduced_to_a_safe_file_name():
     assert safe_name("report <final>?.txt") == "report _final.txt"
     assert safe_name(".bashrc") is None and safe_name("noextension") is None and safe_name("") is None
     assert len(safe_name("a" * 500 + ".txt")) <= 120
+    # Letters of any script are a name; invisible format characters are not.
+    assert safe_name("Отчёт о сотрудничестве.txt") == "Отчёт о сотрудничестве.txt"
+    assert safe_name("报告.md") == "报告.md" and safe_name("a\u202eb.txt") == "a_b.txt"
+
+
+def test_a_refused_upload_never_shows_a_server_path(tmp_path):
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    report = save_uploads([Upload("empty.txt", b"   "), Upload("x" * 100 + ".pdf", b"%PDF-1.4 not really")],
+                          folder, {}, 10_000)
+    assert len(report.skipped) == 2
+    for _, reason in report.skipped:
+        assert "/tmp" not in reason and str(tmp_path) not in reason, reason
 
 
 def test_each_file_gets_a_verdict_and_the_good_ones_are_saved(tmp_path):
