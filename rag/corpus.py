@@ -66,23 +66,36 @@ class SourceDocument:
 class LoadReport:
     documents: list[SourceDocument]
     skipped: list[tuple[Path, str]]  # (file, reason) for files that could not be read
+    # Files that could not be read, by path relative to the folder: {"size", "mtime_ns", "reason"}. Given
+    # back to the next load_corpus, a file still the same is not read again (a pathological file once).
+    unreadable: dict[str, dict] = field(default_factory=dict)
 
 
-def load_corpus(folder: Path) -> LoadReport:
-    """Read every supported file under ``folder``; unreadable ones are reported in ``skipped``, not raised."""
+def load_corpus(folder: Path, max_chars: int | None = None, unreadable: dict[str, dict] | None = None) -> LoadReport:
+    """Read every supported file under ``folder``; unreadable ones are reported in ``skipped``, not raised.
+    ``max_chars``: a document with more text is skipped. ``unreadable``: what an earlier load found
+    unreadable (``LoadReport.unreadable``); a file of the same size and time is skipped unread."""
     folder = Path(folder).expanduser()
     if not folder.is_dir():
         raise FileNotFoundError(f"corpus folder not found: {folder}")
     documents: list[SourceDocument] = []
     skipped: list[tuple[Path, str]] = []
+    failed: dict[str, dict] = {}
     seen: dict[str, Path] = {}
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
             skipped.append((path, f"unsupported file type {path.suffix or '(none)'}"))
             continue
+        key, stat = str(path.relative_to(folder)), path.stat()
+        before = (unreadable or {}).get(key)
+        if before and (before.get("size"), before.get("mtime_ns")) == (stat.st_size, stat.st_mtime_ns):
+            failed[key] = before
+            skipped.append((path, f"{before.get('reason')} (as when last read; change the file to try again)"))
+            continue
         try:
-            doc = load_document(path)
+            doc = load_document(path, max_chars)
         except (OSError, ValueError) as exc:
+            failed[key] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "reason": str(exc)}
             skipped.append((path, str(exc)))
             log.warning("skipped %s: %s", path, exc)
             continue
@@ -91,12 +104,16 @@ def load_corpus(folder: Path) -> LoadReport:
             continue
         seen[doc.doc_id] = path
         documents.append(doc)
-    return LoadReport(documents, skipped)
+    return LoadReport(documents, skipped, failed)
 
 
-def load_document(path: Path) -> SourceDocument:
-    """Read one file. Raises ValueError for binary, undecodable or empty files."""
+def load_document(path: Path, max_chars: int | None = None) -> SourceDocument:
+    """Read one file. Raises ValueError for binary, undecodable or empty files, and for text past
+    ``max_chars`` characters."""
     suffix = path.suffix.lower()
+    if max_chars and suffix != ".pdf" and path.stat().st_size > 4 * max_chars:  # not even worth reading
+        raise ValueError(f"{path.stat().st_size / 1e6:.1f} MB is over the {max_chars:,} characters a document "
+                         "may hold (RAG_MAX_DOCUMENT_CHARS)")
     html_title = None
     page_texts: list[str] = []
     html_headings: list[str] = []
@@ -121,6 +138,9 @@ def load_document(path: Path) -> SourceDocument:
     text = raw_text.strip()
     if not text:
         raise ValueError("file holds no text")
+    if max_chars and len(text) > max_chars:
+        raise ValueError(f"{len(text):,} characters of text is over the {max_chars:,} a document may hold "
+                         "(RAG_MAX_DOCUMENT_CHARS)")
 
     stories = split_stories(text)
     if suffix in (".md", ".markdown"):

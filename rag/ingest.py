@@ -9,7 +9,9 @@ one is detected and finished on the next start.
 from __future__ import annotations
 
 import bisect
+import json
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -164,7 +166,10 @@ def ingest(
     """Bring the vector store and the lexical index in line with the corpus folder; report what changed."""
     started = time.perf_counter()
     folder = Path(corpus_dir or settings.corpus_dir)
-    loaded = load_corpus(folder)
+    memory = unreadable_file(settings)
+    if rebuild:  # a rebuild reads every file again
+        memory.unlink(missing_ok=True)
+    loaded = load_corpus(folder, settings.max_document_chars, read_unreadable(memory))
     report = IngestReport(skipped=[(str(p), reason) for p, reason in loaded.skipped])
     if rebuild:
         store.reset()
@@ -195,7 +200,11 @@ def ingest(
             raise  # the store or a setting, not this document: every other document would fail too
         except Exception as exc:  # this document cannot be indexed: set it aside, index the rest
             log.exception("could not index %s", doc.path)
-            report.skipped.append((str(doc.path), f"could not be indexed ({exc.__class__.__name__}: {exc})"))
+            reason = f"could not be indexed ({exc.__class__.__name__}: {exc})"
+            report.skipped.append((str(doc.path), reason))
+            stat = doc.path.stat()
+            loaded.unreadable[str(doc.path.relative_to(folder))] = {"size": stat.st_size,
+                                                                     "mtime_ns": stat.st_mtime_ns, "reason": reason}
             continue
         writer.add(IndexedDocument(doc.doc_id, doc.content_hash, doc.title, doc.date, chunks, per_chunk), matrix)
         (report.updated if doc.doc_id in writer.replacing else report.added).append(doc.doc_id)
@@ -212,9 +221,34 @@ def ingest(
         store.delete_document(doc_id)
         lexical.delete_document(doc_id)
         report.removed.append(doc_id)
+    write_unreadable(memory, loaded.unreadable)
     store.mark_complete(True)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def unreadable_file(settings: Settings) -> Path:
+    """Where an ingest remembers the files it could not read or index, so the next one (at every start
+    of the app) does not spend the same time on them again unless they changed."""
+    return settings.index_dir / f"{settings.collection}.unreadable.json"
+
+
+def read_unreadable(path: Path) -> dict[str, dict]:
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def write_unreadable(path: Path, unreadable: dict[str, dict]) -> None:
+    if not unreadable:
+        path.unlink(missing_ok=True)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".part")
+    partial.write_text(json.dumps(unreadable, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(partial, path)
 
 
 def indexed_documents(store: ChunkStore, lexical: LexicalIndex) -> tuple[dict[str, str], set[str]]:

@@ -73,6 +73,10 @@ class Settings:
 
     # Input limits.
     max_question_chars: int = 2000
+    # A document with more text than this is skipped, with that reason: the encoder embeds about 30
+    # chunks (~21,000 characters) a second on 2 cores, so 2 million characters take ~95 s; a longer
+    # "document" is usually a log or a data dump, and a user who wants it indexed raises the limit.
+    max_document_chars: int = 2_000_000
 
     # The app's OpenAI-compatible HTTP API (/v1): a bearer token clients must send, if set.
     server_api_key: str | None = field(default=None, repr=False)
@@ -102,6 +106,8 @@ class Settings:
             raise SettingsError(f"RAG_MODEL_RETRIES must be between 0 and 10, not {self.model_retries}")
         if self.request_timeout <= 0:
             raise SettingsError(f"RAG_REQUEST_TIMEOUT must be positive, not {self.request_timeout}")
+        if self.max_document_chars < 1:
+            raise SettingsError(f"RAG_MAX_DOCUMENT_CHARS must be positive, not {self.max_document_chars}")
         if self.max_upload_mb <= 0:
             raise SettingsError(f"RAG_MAX_UPLOAD_MB must be positive, not {self.max_upload_mb}")
         if self.threads is not None and self.threads < 1:

@@ -66,7 +66,8 @@ def safe_name(given: str) -> str | None:
     return stem + suffix.lower()
 
 
-def save_uploads(uploads: list[Upload], folder: Path, indexed: dict[str, str], max_bytes: int) -> UploadReport:
+def save_uploads(uploads: list[Upload], folder: Path, indexed: dict[str, str], max_bytes: int,
+                 max_chars: int | None = None) -> UploadReport:
     """Check each upload and save the good ones into ``folder``; ``indexed`` is doc_id -> content hash of
     the documents already in the index (a different document under the same id is not replaced)."""
     report = UploadReport()
@@ -76,7 +77,7 @@ def save_uploads(uploads: list[Upload], folder: Path, indexed: dict[str, str], m
         name = safe_name(upload.name)
         reason = _refusal(upload, name, max_bytes)
         if reason is None:
-            reason = _save(upload.data, name, folder, indexed)
+            reason = _save(upload.data, name, folder, indexed, max_chars)
         if reason is None:
             report.saved.append((name, Path(name).stem))
         else:
@@ -95,14 +96,14 @@ def _refusal(upload: Upload, name: str | None, max_bytes: int) -> str | None:
     return None
 
 
-def _save(data: bytes, name: str, folder: Path, indexed: dict[str, str]) -> str | None:
+def _save(data: bytes, name: str, folder: Path, indexed: dict[str, str], max_chars: int | None = None) -> str | None:
     """Save ``data`` as ``folder/name`` after reading it as a document; the reason when it is not saved."""
     doc_id = Path(name).stem
     with tempfile.TemporaryDirectory() as scratch:
         trial = Path(scratch) / name
         trial.write_bytes(data)
         try:
-            doc = load_document(trial)
+            doc = load_document(trial, max_chars)
         except OSError as exc:  # never the server's paths in a message to the visitor
             return f"could not be read ({exc.strerror or type(exc).__name__})"
         except ValueError as exc:

@@ -128,7 +128,8 @@ def build_app(assistant: Assistant, listening_on: str = "127.0.0.1") -> gr.Block
             return state.documents_table(), "Choose files to add."
         received, refused = received_uploads(files, get_upload_folder(), max_bytes)
         folder = assistant.corpus_folder()
-        saved = save_uploads(received, folder, assistant.document_hashes(), max_bytes)
+        saved = save_uploads(received, folder, assistant.document_hashes(), max_bytes,
+                             assistant.settings.max_document_chars)
         saved.skipped[:0] = refused
         status = saved.summary()
         if saved.saved:

@@ -1,6 +1,7 @@
 """Chunking with exact offsets, incremental re-indexing, refusing mixed models, resuming a half-built index."""
 
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -91,6 +92,29 @@ def test_a_bad_file_in_the_corpus_is_reported_and_the_rest_indexed(small_setup):
     report = Assistant(small_setup).index()
     assert len(report.added) == 3
     assert any("broken.txt" in path and "binary" in why for path, why in report.skipped)
+
+
+def test_an_unreadable_or_oversized_file_is_read_once_until_it_changes(small_setup):
+    import os
+
+    corpus = small_setup.corpus_dir
+    (corpus / "broken.txt").write_bytes(b"\x00\xff" * 50)
+    (corpus / "dump.txt").write_text("one line of a log " * 14_000, encoding="utf-8")  # 252,000 characters
+    settings = small_setup.replace(max_document_chars=200_000)
+    first = Assistant(settings).index()
+    reasons = {Path(path).name: why for path, why in first.skipped}
+    assert "binary" in reasons["broken.txt"] and "over the 200,000 a document may hold" in reasons["dump.txt"]
+    assert "RAG_MAX_DOCUMENT_CHARS" in reasons["dump.txt"]
+
+    again = {Path(path).name: why for path, why in Assistant(settings).index().skipped}
+    assert all("as when last read" in again[name] for name in ("broken.txt", "dump.txt"))  # not read again
+
+    (corpus / "dump.txt").write_text("A short note about the moon station.", encoding="utf-8")
+    os.utime(corpus / "broken.txt", ns=(1, 1))  # touched: read again, and still binary
+    third = Assistant(settings).index()
+    assert "dump" in third.added
+    assert [why for path, why in third.skipped if path.endswith("broken.txt")] == [reasons["broken.txt"]]
+    assert Assistant(settings).index(rebuild=True).skipped[0][1] == reasons["broken.txt"]  # a rebuild reads all
 
 
 def test_a_folder_of_pdf_html_and_markdown_is_a_corpus(tmp_path):
