@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ from .errors import RagError, http_error
 from .assistant import Assistant
 
 MODEL_ID = "rag-assistant"
+RETRY_AFTER_S = 5  # what a refused caller is told to wait: about one answer's time with the judge on 2 cores
 
 
 class Message(BaseModel):
@@ -84,6 +86,14 @@ def openai_router(assistant: Assistant) -> APIRouter:
                                 headers={"WWW-Authenticate": "Bearer"})
 
     router = APIRouter(prefix="/v1", dependencies=[Depends(authorize)])
+    # Questions answered at once; past the bound a caller gets a 429 at once instead of an unbounded wait.
+    slots = threading.BoundedSemaphore(assistant.settings.max_concurrent_questions)
+
+    def busy() -> JSONResponse:
+        return _error(429, "rate_limit_exceeded",
+                      f"busy: {assistant.settings.max_concurrent_questions} questions are being answered; retry "
+                      f"in {RETRY_AFTER_S} s (RAG_MAX_CONCURRENT_QUESTIONS)", code="rate_limit_exceeded",
+                      headers={"Retry-After": str(RETRY_AFTER_S)})
 
     @router.get("/models")
     def models() -> dict:
@@ -96,13 +106,17 @@ def openai_router(assistant: Assistant) -> APIRouter:
             return _error(400, "invalid_request_error", "the last message must be the user's question")
         question, history = messages[-1]["content"], messages[:-1]
         completion_id, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
-        if request.stream:
-            return StreamingResponse(_stream(assistant, question, history, completion_id, created),
+        if not slots.acquire(blocking=False):
+            return busy()
+        if request.stream:  # the slot is released when the stream ends, or its client leaves
+            return StreamingResponse(_released(_stream(assistant, question, history, completion_id, created), slots),
                                      media_type="text/event-stream")
         try:
             answer = assistant.ask(question, history)
         except RagError as exc:
             return _error(*http_error(exc), message=str(exc))
+        finally:
+            slots.release()
         payload = answer.to_dict()
         return {
             "id": completion_id, "object": "chat.completion", "created": created, "model": MODEL_ID,
@@ -113,6 +127,14 @@ def openai_router(assistant: Assistant) -> APIRouter:
         }
 
     return router
+
+
+def _released(stream: Iterator[str], slots: threading.BoundedSemaphore) -> Iterator[str]:
+    try:
+        yield from stream
+    finally:
+        stream.close()  # a client that left stops the answer at its next sentence
+        slots.release()
 
 
 def _stream(assistant: Assistant, question: str, history: list[dict], completion_id: str,

@@ -80,6 +80,9 @@ class Settings:
 
     # The app's OpenAI-compatible HTTP API (/v1): a bearer token clients must send, if set.
     server_api_key: str | None = field(default=None, repr=False)
+    # /v1 questions answered at once; past it a caller gets a 429 with Retry-After at once. One judge
+    # answers one question at a time (3-6 s on 2 cores), so 8 in flight is a wait of up to ~40 s.
+    max_concurrent_questions: int = 8
     # Sharing the app: the key that allows changes others see (uploads, removals, rebuilds, the model
     # server, running the eval). Defaults to server_api_key. With neither set, changes are allowed only
     # when the app listens on loopback.
@@ -106,6 +109,8 @@ class Settings:
             raise SettingsError(f"RAG_MODEL_RETRIES must be between 0 and 10, not {self.model_retries}")
         if self.request_timeout <= 0:
             raise SettingsError(f"RAG_REQUEST_TIMEOUT must be positive, not {self.request_timeout}")
+        if self.max_concurrent_questions < 1:
+            raise SettingsError(f"RAG_MAX_CONCURRENT_QUESTIONS must be at least 1, not {self.max_concurrent_questions}")
         if self.max_document_chars < 1:
             raise SettingsError(f"RAG_MAX_DOCUMENT_CHARS must be positive, not {self.max_document_chars}")
         if self.max_upload_mb <= 0:

@@ -53,6 +53,9 @@ EXAMPLES = [
     "Why did China sanction Russian scientists?",
 ]
 UPLOAD_TYPES = [".txt", ".md", ".markdown", ".html", ".htm", ".pdf"]
+# Events waiting in the Gradio queue (4 run at once); past it a visitor is told the queue is full at once
+# instead of waiting behind an unbounded line (32: about two minutes of answers with the judge on 2 cores).
+QUEUE_SIZE = 32
 MODEL_FIELDS = ("backend", "base_url", "model")  # these make the server call a model server: admin only
 
 
@@ -305,7 +308,7 @@ def create_server(assistant: Assistant, listening_on: str = "127.0.0.1") -> Fast
             raise HTTPException(404)
         return FileResponse(path)
 
-    demo = build_app(assistant, listening_on).queue(default_concurrency_limit=4)
+    demo = build_app(assistant, listening_on).queue(default_concurrency_limit=4, max_size=QUEUE_SIZE)
     app = gr.mount_gradio_app(server, demo, path="/", head=CHAT_VIEW_HEAD, css=CHAT_VIEW_CSS, footer_links=[],
                               max_file_size=int(assistant.settings.max_upload_mb * 1e6))
     # Gradio checks that a file handed to an endpoint was uploaded (not any path on the server) only for

@@ -292,6 +292,36 @@ def test_a_lone_surrogate_in_a_v1_question_is_answered_not_a_500(assistant):
         assert "did not deny" in answered.text
 
 
+def test_v1_past_its_bound_answers_busy_at_once_and_a_client_that_leaves_frees_its_slot(settings):
+    import uvicorn
+
+    server = FastAPI()
+    add_openai_api(server, Assistant(settings.replace(max_concurrent_questions=1)))
+    port = free_port()
+    uv = uvicorn.Server(uvicorn.Config(server, host="127.0.0.1", port=port, log_level="warning"))
+    threading.Thread(target=uv.run, daemon=True).start()
+    deadline = time.perf_counter() + 60
+    while not uv.started and time.perf_counter() < deadline:
+        time.sleep(0.1)
+    url = f"http://127.0.0.1:{port}/v1/chat/completions"
+    body = {"messages": [{"role": "user", "content": "Did China deny the freeze?"}]}
+    try:
+        with httpx.stream("POST", url, json={**body, "stream": True}, timeout=60) as first:
+            assert next(first.iter_lines()).startswith("data: ")  # answering: the one slot is taken
+            started = time.perf_counter()
+            refused = httpx.post(url, json=body, timeout=60)
+            assert time.perf_counter() - started < 1.0  # told at once, not queued
+            assert refused.status_code == 429 and refused.headers["Retry-After"] == "5"
+            assert refused.json()["error"]["code"] == "rate_limit_exceeded"
+        # The first client left mid-answer: its slot comes back (at the answer's next stage at the latest).
+        deadline = time.perf_counter() + 60
+        while (again := httpx.post(url, json=body, timeout=120)).status_code == 429 and time.perf_counter() < deadline:
+            time.sleep(0.5)
+        assert again.status_code == 200 and "did not deny" in again.json()["choices"][0]["message"]["content"]
+    finally:
+        uv.should_exit = True
+
+
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (.ci/run installs it)")
 def test_browser_streams_an_answer_and_a_click_shows_the_quote(app_url, recorder):
     from playwright.sync_api import expect, sync_playwright
