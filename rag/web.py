@@ -219,7 +219,9 @@ def build_app(assistant: Assistant, listening_on: str = "127.0.0.1") -> gr.Block
 
     s = assistant.settings
     keyed = bool(admin_key(s))
-    with gr.Blocks(title="Cited answers") as demo:
+    # Files posted to Gradio's upload endpoint (anyone may post them) are deleted after a day, checked hourly:
+    # an upload the admin adds is copied into the corpus at once, so nothing the index needs is lost.
+    with gr.Blocks(title="Cited answers", delete_cache=(3600, 86400)) as demo:
         gr.Markdown("## Ask the documents\nEvery sentence is backed by a verbatim quote: click a marker "
                     "[n] to see it in its document. When the documents don't answer, the assistant says so.")
         session = gr.State(None)  # this visitor's answer settings (None: the app's)
