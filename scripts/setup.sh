@@ -17,6 +17,9 @@ if [ ! -f "$stamp" ]; then
   echo "installing ${files[*]} (llama-cpp-python compiles llama.cpp: about 8 minutes on 2 cores) ..."
   start=$(date +%s)
   args=(); for f in "${files[@]}"; do args+=(-r "$f"); done
+  CMAKE_ARGS="${CMAKE_ARGS:-$(scripts/llama-cmake-args.sh)}"  # see the script: no AMX kernels
+  export CMAKE_ARGS
+  if [ -n "$CMAKE_ARGS" ]; then echo "llama.cpp is built with CMAKE_ARGS=$CMAKE_ARGS"; fi
   .venv/bin/python -m pip install --quiet "${args[@]}"
   .venv/bin/python -m pip install --quiet --no-deps --editable .
   echo "installed in $(( $(date +%s) - start ))s"
