@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 import threading
 import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
@@ -42,7 +44,9 @@ class Assistant:
         self._engine: AnswerPipeline | None = None
         self._generator = None
         self._judge = judge
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # one ingest at a time; questions never take it once an engine exists
+        self._answering = QuestionsFirst(self.settings.ingest_yield_seconds)
+        self._job: IngestJob | None = None
 
     # Fields that decide where the index lives; an assistant derived for another answer setup shares them.
     INDEX_FIELDS = ("corpus_dir", "index_dir", "collection", "chroma_url", "lexical_url", "chunk_tokens",
@@ -57,7 +61,9 @@ class Assistant:
         other = object.__new__(Assistant)
         other.settings = self.settings.replace(**changes)
         other.embedder, other.store, other.lexical = self.embedder, self.store, self.lexical
-        other._engine, other._generator, other._lock = None, None, threading.RLock()
+        # The same index: the same ingest lock, its questions counted with the others.
+        other._lock, other._answering, other._job = self._lock, self._answering, None
+        other._engine, other._generator = None, None
         other._judge = self.judge() if not other.settings.fast else self._judge
         return other
 
@@ -65,12 +71,55 @@ class Assistant:
 
     def index(self, corpus_dir: str | Path | None = None, rebuild: bool = False,
               progress: bool | ProgressCallback = False) -> IngestReport:
-        """Bring the index in line with a corpus folder (incremental unless ``rebuild``)."""
+        """Bring the index in line with a corpus folder (incremental unless ``rebuild``).
+
+        Questions keep being answered meanwhile, from the engine built at the end of the last ingest,
+        and go first: between two slices of encoding the ingest waits while a question is being answered
+        (``QuestionsFirst``). A new engine (fresh document frequencies) replaces the old one at the end."""
         with self._lock:
             report = ingest(self.settings, self.store, self.lexical, self.embedder,
-                            Path(corpus_dir) if corpus_dir else None, progress=progress, rebuild=rebuild)
-            self._engine = None  # the next question starts from fresh document frequencies
+                            Path(corpus_dir) if corpus_dir else None, progress=progress, rebuild=rebuild,
+                            pause=self._answering.wait_idle)
+            self._engine = self._new_engine()
             return report
+
+    def index_in_background(self, corpus_dir: str | Path | None = None, rebuild: bool = False) -> "IngestJob":
+        """Start ``index()`` in a thread and return its job (progress, report or error); the job already
+        running when one is."""
+        with self._lock:
+            if self._job is not None and self._job.running:
+                return self._job
+            job = self._job = IngestJob(folder=str(corpus_dir or self.corpus_folder()))
+
+        def work():
+            try:
+                job.report = self.index(job.folder, rebuild=rebuild, progress=job.update)
+            except Exception as exc:  # shown where the progress was; the index keeps what was written
+                job.error = f"{exc.__class__.__name__}: {exc}"
+            finally:
+                job.running = False
+
+        threading.Thread(target=work, name="background-ingest", daemon=True).start()
+        return job
+
+    def ingest_job(self) -> "IngestJob | None":
+        """The last background ingest (running or finished), if any."""
+        return self._job
+
+    def open_for_serving(self) -> "IngestJob | None":
+        """What a server calls at start: questions are answered from the index as it is at once. An
+        empty index is built first (there is nothing to answer from); an ingest that was cut off is
+        resumed in the background, its job returned. (``ask()`` on its own would finish it first.)"""
+        with self._lock:
+            if self._engine is not None:
+                return None
+            if self.store.count() == 0:
+                self.index(progress=False)
+                return None
+            self._engine = self._new_engine()
+            if self._index_whole():
+                return None
+        return self.index_in_background(self.corpus_folder())
 
     def lexical_file(self) -> Path | None:
         """The lexical index's file (BM25 and sentence vectors): in ``index_dir``, also with a Chroma server;
@@ -106,7 +155,7 @@ class Assistant:
         with self._lock:
             self.store.delete_document(doc_id)
             self.lexical.delete_document(doc_id)
-            self._engine = None
+            self._engine = self._new_engine()
         return set_aside_files(self.corpus_folder(), doc_id, self.settings.index_dir / "removed-documents") \
             if set_aside else []
 
@@ -114,7 +163,9 @@ class Assistant:
 
     def ask(self, question: str, history: History | None = None) -> Answer:
         """Answer one question; ``history`` is the chat so far as [{"role", "content"}, ...]."""
-        return self.engine().answer(question, history)
+        engine = self.engine()  # before counting this question: a first ingest must not wait for it
+        with self._answering.question():
+            return engine.answer(question, history)
 
     def stream(self, question: str, history: History | None = None) -> Iterator[str]:
         """The answer text in pieces, each piece made of sentences that already passed the guard."""
@@ -133,25 +184,32 @@ class Assistant:
 
     def stream_answers(self, question: str, history: History | None = None) -> Iterator[Answer]:
         """Partial ``Answer`` objects (text and citations so far); the last one is complete."""
-        return self.engine().answer_stream(question, history)
+        return self._answering.counted(self.engine().answer_stream(question, history))
 
     def engine(self) -> AnswerPipeline:
-        """The answer pipeline over the current index (built on first use, rebuilt after index changes)."""
+        """The answer pipeline over the current index: built on first use (after building the index, or
+        finishing an interrupted ingest), then replaced whole at the end of every index change."""
         ready = self._engine
         if ready is not None:  # no lock: questions keep being answered while an ingest holds it
             return ready
         with self._lock:
             if self._engine is None:
-                stored = self.store.count()
-                if stored == 0:
+                if self.store.count() == 0:
                     self.index(progress=False)
-                elif not self.store.is_complete() or stored != self.lexical.chunk_count():
+                elif not self._index_whole():
                     # An interrupted ingest, or an index from before the lexical one: finish it from its folder.
                     self.index(self.corpus_folder(), progress=False)
-                retriever = HybridRetriever(self.settings, self.store, self._embed_query, self.lexical)
-                self._engine = AnswerPipeline(self.settings, retriever, self.lexical, self.embedder.embed,
-                                              self._load_generator, self.judge, Prompts())
+                else:
+                    self._engine = self._new_engine()
             return self._engine
+
+    def _index_whole(self) -> bool:
+        return self.store.is_complete() and self.store.count() == self.lexical.chunk_count()
+
+    def _new_engine(self) -> AnswerPipeline:
+        retriever = HybridRetriever(self.settings, self.store, self._embed_query, self.lexical)
+        return AnswerPipeline(self.settings, retriever, self.lexical, self.embedder.embed,
+                              self._load_generator, self.judge, Prompts())
 
     def _load_generator(self):
         if self._generator is None:
@@ -166,6 +224,73 @@ class Assistant:
 
     def _embed_query(self, text: str) -> list[float]:
         return self.embedder.embed([text])[0].tolist()
+
+
+class QuestionsFirst:
+    """Counts the questions being answered, so that an ingest lets them go first: on a small machine the
+    encoder and the judge each want every core (``python -m bench.beside`` measures a question during an
+    ingest, with and without). ``wait_idle`` is what the ingest calls between two slices of encoding; it
+    waits at most ``max_wait`` seconds (``Settings.ingest_yield_seconds``)."""
+
+    def __init__(self, max_wait: float):
+        self.max_wait = max_wait
+        self._in_flight = 0
+        self._idle = threading.Condition()
+
+    @contextmanager
+    def question(self):
+        with self._idle:
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._in_flight -= 1
+                self._idle.notify_all()
+
+    def counted(self, answers: Iterator[Answer]) -> Iterator[Answer]:
+        """``answers`` counted as one question from its first step until it ends or is closed."""
+        with self.question():
+            yield from answers
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    def wait_idle(self) -> float:
+        """Wait until no question is being answered (at most ``max_wait`` s); the seconds waited."""
+        started = time.monotonic()
+        with self._idle:
+            while self._in_flight and (left := started + self.max_wait - time.monotonic()) > 0:
+                self._idle.wait(left)
+        return time.monotonic() - started
+
+
+@dataclass
+class IngestJob:
+    """An ingest running in the background (``Assistant.index_in_background``): its progress as the
+    ingest reports it, then its report or its error."""
+
+    folder: str
+    running: bool = True
+    done: float = 0.0
+    total: int = 0
+    doc_id: str = ""
+    started: float = field(default_factory=time.monotonic)
+    report: IngestReport | None = None
+    error: str | None = None
+
+    def update(self, done: float, total: int, doc_id: str) -> None:
+        self.done, self.total, self.doc_id = done, total, doc_id
+
+    def describe(self) -> str:
+        """One line for a status display."""
+        if self.running:
+            counted = f": {self.done:.0f} of {self.total} documents, now {self.doc_id}" if self.total else ""
+            return f"Indexing in the background{counted} ({time.monotonic() - self.started:.0f} s)."
+        if self.error:
+            return f"The background indexing stopped: {self.error}"
+        return "Indexing finished. " + (self.report.summary(paths=False) if self.report else "")
 
 
 def set_aside_files(corpus: Path, doc_id: str, keep: Path) -> list[Path]:

@@ -51,8 +51,9 @@ def described_progress(show: Callable[[float, str], None]) -> ProgressCallback:
     return update
 
 
-# Chunks embedded between two progress reports: a big document reports its progress as it goes.
-EMBED_SLICE = 256
+# Chunks embedded between two progress reports and two chances for questions to go first (a question
+# waits for at most one slice: about 2 s on 2 cores); a big document reports its progress as it goes.
+EMBED_SLICE = 64
 # Chunks per write to the store and the lexical index: per-call costs vanish, memory stays bounded.
 WRITE_BATCH = 512
 
@@ -162,8 +163,10 @@ def ingest(
     corpus_dir: Path | None = None,
     progress: bool | ProgressCallback = False,
     rebuild: bool = False,
+    pause: Callable[[], object] | None = None,
 ) -> IngestReport:
-    """Bring the vector store and the lexical index in line with the corpus folder; report what changed."""
+    """Bring the vector store and the lexical index in line with the corpus folder; report what changed.
+    ``pause`` is called before each slice of encoding (the app waits there while questions are answered)."""
     started = time.perf_counter()
     folder = Path(corpus_dir or settings.corpus_dir)
     memory = unreadable_file(settings)
@@ -195,7 +198,7 @@ def ingest(
         try:
             chunks = chunk_document(doc, splitter)
             matrix, per_chunk = embed_chunks(encoder, chunks, lambda share: callable(progress) and progress(
-                done - 1 + share, len(todo), doc.doc_id))
+                done - 1 + share, len(todo), doc.doc_id), pause)
         except RagError:
             raise  # the store or a setting, not this document: every other document would fail too
         except Exception as exc:  # this document cannot be indexed: set it aside, index the rest
@@ -288,8 +291,8 @@ class BatchWriter:
         self.pending = []
 
 
-def embed_chunks(encoder: Encoder, chunks: list[Chunk], report: Callable[[float], object]
-                 ) -> tuple[np.ndarray, list[SentenceVectors]]:
+def embed_chunks(encoder: Encoder, chunks: list[Chunk], report: Callable[[float], object],
+                 pause: Callable[[], object] | None = None) -> tuple[np.ndarray, list[SentenceVectors]]:
     """The chunks' vectors and, from the same encoder passes, their sentences' vectors
     (``EMBED_SLICE`` chunks per call). A sentence the model's window cut off is embedded on its own."""
     spans = [sentence_units(c.text) for c in chunks]
@@ -297,6 +300,8 @@ def embed_chunks(encoder: Encoder, chunks: list[Chunk], report: Callable[[float]
     vectors, pooled = [], []
     for at in range(0, len(chunks), EMBED_SLICE):
         part = slice(at, at + EMBED_SLICE)
+        if pause is not None:
+            pause()
         shifts = [len(t) - len(c.text) for t, c in zip(texts[part], chunks[part])]  # the title before the text
         v, p = encoder.embed_with_spans(texts[part], [[(s + d, e + d) for s, e in found]
                                                       for found, d in zip(spans[part], shifts)])

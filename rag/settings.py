@@ -77,6 +77,10 @@ class Settings:
     # chunks (~21,000 characters) a second on 2 cores, so 2 million characters take ~95 s; a longer
     # "document" is usually a log or a data dump, and a user who wants it indexed raises the limit.
     max_document_chars: int = 2_000_000
+    # An ingest lets questions go first: before each slice of encoding it waits while a question is being
+    # answered, at most this many seconds (about two judged answers on a busy 2-core box), so steady
+    # traffic slows an ingest but never stops it. 0: the ingest never waits. Hand-set.
+    ingest_yield_seconds: float = 30.0
 
     # The app's OpenAI-compatible HTTP API (/v1): a bearer token clients must send, if set.
     server_api_key: str | None = field(default=None, repr=False)
@@ -111,6 +115,8 @@ class Settings:
             raise SettingsError(f"RAG_REQUEST_TIMEOUT must be positive, not {self.request_timeout}")
         if self.max_concurrent_questions < 1:
             raise SettingsError(f"RAG_MAX_CONCURRENT_QUESTIONS must be at least 1, not {self.max_concurrent_questions}")
+        if self.ingest_yield_seconds < 0:
+            raise SettingsError(f"RAG_INGEST_YIELD_SECONDS must be 0 or more, not {self.ingest_yield_seconds}")
         if self.max_document_chars < 1:
             raise SettingsError(f"RAG_MAX_DOCUMENT_CHARS must be positive, not {self.max_document_chars}")
         if self.max_upload_mb <= 0:

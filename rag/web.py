@@ -200,6 +200,15 @@ def build_app(assistant: Assistant, listening_on: str = "127.0.0.1") -> gr.Block
             "settings": f"backend={s.backend}, top_k={s.top_k}, hybrid={s.hybrid}"})
         return report_view(folder)
 
+    def background_ingest(opening: bool = False):
+        """The background ingest's progress (its last word when it has just ended); the timer runs while it does."""
+        job = assistant.ingest_job()
+        if job is None or (opening and not job.running):
+            return "", gr.Timer(active=False)
+        if not job.running:
+            state.index_changed()
+        return html.escape(job.describe()), gr.Timer(active=job.running)
+
     def save_chat(messages, answers, chats, chat_id):
         chats, chat_id = saved_with(list(chats or []), chat_id, messages or [], answers or [])
         return chats, chat_id, gr.update(choices=chat_choices(chats), value=chat_id)
@@ -224,6 +233,9 @@ def build_app(assistant: Assistant, listening_on: str = "127.0.0.1") -> gr.Block
     with gr.Blocks(title="Cited answers", delete_cache=(3600, 86400)) as demo:
         gr.Markdown("## Ask the documents\nEvery sentence is backed by a verbatim quote: click a marker "
                     "[n] to see it in its document. When the documents don't answer, the assistant says so.")
+        # An ingest resumed at start-up runs in the background: its progress shows here until it ends.
+        ingest_status = gr.Markdown(elem_id="ingest-status")
+        ticker = gr.Timer(3, active=False)
         session = gr.State(None)  # this visitor's answer settings (None: the app's)
         answers = gr.State([])  # (turn, Answer) of this visitor's chat, for the sources panel
         # This browser's saved chats (its localStorage, never the server's disk) and the open chat's id.
@@ -264,6 +276,9 @@ def build_app(assistant: Assistant, listening_on: str = "127.0.0.1") -> gr.Block
             new_button.click(lambda: ([], [], sources_html([]), None, None), None,
                              [chat, answers, sources, chat_id, chats], api_visibility="private")
             demo.load(lambda kept: gr.update(choices=chat_choices(kept or [])), saved, chats, api_visibility="private")
+            demo.load(lambda: background_ingest(opening=True), None, [ingest_status, ticker],
+                      api_visibility="private", queue=False)
+            ticker.tick(background_ingest, None, [ingest_status, ticker], api_visibility="private", queue=False)
             apply.click(apply_settings, [backend, base_url, model, top_k, hybrid, temperature, key, session],
                         [settings_status, session], api_name="apply_settings")
         with gr.Tab("Corpus"):
@@ -337,7 +352,8 @@ def serve(args: argparse.Namespace) -> None:
     try:
         assistant = Assistant(Settings.from_env())
         print(f"index: {assistant.store.count()} chunks; building if needed ...", flush=True)
-        assistant.engine()
+        if assistant.open_for_serving() is not None:
+            print("an interrupted ingest resumes in the background; questions are answered meanwhile", flush=True)
     except RagError as exc:
         raise SystemExit(f"error: {exc}") from None
     print(f"UI: http://{args.host}:{args.port}/   API: http://{args.host}:{args.port}/v1", flush=True)

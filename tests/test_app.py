@@ -419,6 +419,39 @@ def test_saved_chats_survive_a_reload_and_stay_in_their_browser(app_url):
         browser.close()
 
 
+@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (.ci/run installs it)")
+def test_a_start_after_an_interrupted_ingest_serves_at_once_and_shows_the_background_progress(tmp_path, settings):
+    from playwright.sync_api import expect, sync_playwright
+
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    for f in CORPUS.iterdir():
+        shutil.copy(f, corpus / f.name)
+    env = {**os.environ, "RAG_FAST": "true", "RAG_CORPUS_DIR": str(corpus), "RAG_INDEX_DIR": str(index),
+           "RAG_CACHE_DIR": str(settings.cache_dir)}
+    subprocess.run([sys.executable, "-m", "rag", "index"], cwd=ROOT, check=True, capture_output=True, env=env)
+    for copy in range(40):  # ~1,000 chunks still to index: half a minute or more of encoding on 2 cores
+        for f in CORPUS.iterdir():
+            shutil.copy(f, corpus / f"{f.stem}_{copy}{f.suffix}")
+    # The state an ingest killed mid-way leaves (tests/test_killed_ingest.py kills real ones).
+    subprocess.run([sys.executable, "-c", "from rag import Assistant; Assistant().store.mark_complete(False)"],
+                   cwd=ROOT, check=True, capture_output=True, env=env)
+    port = free_port()
+    with serving([sys.executable, str(ROOT / "app.py"), "--port", str(port)], port, seconds=120, cwd=ROOT,
+                 env=env) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--headless", "--no-sandbox",
+                                                                                  "--disable-gpu"])
+        page = browser.new_page()
+        page.goto(url)
+        expect(page.locator("#ingest-status")).to_contain_text("Indexing in the background", timeout=30_000)
+        question = page.locator("#question textarea")
+        question.fill("Who is Alexander Sergeev?")
+        question.press("Enter")  # answered from the index as it is, while the ingest goes on
+        expect(page.locator("#chat .bot").last).to_contain_text("Academy of Sciences", timeout=60_000)
+        expect(page.locator("#ingest-status")).to_contain_text("Indexing finished", timeout=300_000)
+        browser.close()
+
+
 LOAD_QUESTIONS = ["Did China deny the freeze?", "Who is Alexander Sergeev?",
                   "What do China and Russia plan to build on the moon?", "Who won the 2022 Nobel Prize in Physics?"]
 
