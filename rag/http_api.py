@@ -150,6 +150,8 @@ def _stream(assistant: Assistant, question: str, history: list[dict], completion
         for piece, final in assistant.stream_pieces(question, history):
             if piece:
                 yield chunk({"content": piece})
+            elif final.status:  # an SSE comment (clients skip it): if the client has gone, the answer stops here
+                yield f": {final.status}\n\n"
     except RagError as exc:
         yield f"data: {json.dumps({'error': {'message': str(exc), 'type': http_error(exc)[1]}})}\n\n"
         yield "data: [DONE]\n\n"

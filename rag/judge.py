@@ -1,8 +1,8 @@
 """Learned judgement, offline: a bundled instruct model answers yes/no questions about evidence.
 
 Verdicts are read from the model's next-token logits, not from generated text, so each costs one
-forward pass: the prompt up to the candidate is evaluated once and kept in llama.cpp's KV cache, and
-each candidate costs only its own tokens and the prompt's tail.
+forward pass: the prompt up to the candidate is evaluated once and kept in llama.cpp's KV cache (across
+calls too, as long as they open alike), and each candidate costs only its own tokens and the prompt's tail.
 
 Two judgements, each a prompt file in ``prompts/``:
 
@@ -98,8 +98,9 @@ class LlamaJudge:
             head, tail = rendered.split(_SPLIT)
             prefix = llm.tokenize(head.encode(), add_bos=False, special=True)
             budget = self.settings.judge_context - len(prefix) - 8
-            llm.reset()
-            llm.eval(prefix)
+            llm.n_tokens = _cached_tokens(llm, prefix)  # the last call's prompt head is still in the KV cache
+            if llm.n_tokens < len(prefix):
+                llm.eval(prefix[llm.n_tokens:])
             scores = []
             for candidate in candidates:
                 body = llm.tokenize(candidate.encode(), add_bos=False, special=False)
@@ -158,6 +159,17 @@ class LlamaJudge:
             for form in (word, " " + word, word[:1].upper() + word[1:]):
                 tokens.update(llm.tokenize(form.encode(), add_bos=False, special=False))
         return tokens
+
+
+def _cached_tokens(llm, prefix: list[int]) -> int:
+    """How many leading tokens of ``prefix`` the context already holds from the last evaluation: a call
+    that opens as the last one did (the same prompt, the same question) evaluates only the rest, so
+    judging a question's candidates one call each costs what one call for all of them did."""
+    import numpy as np
+
+    held = llm.input_ids[: min(llm.n_tokens, len(prefix))]
+    differ = np.flatnonzero(held != np.asarray(prefix[: len(held)], dtype=held.dtype))
+    return int(differ[0]) if differ.size else len(held)
 
 
 def _logsumexp(values: list[float]) -> float:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import typing
 from typing import Callable, Iterator
 
 import numpy as np
@@ -35,7 +36,7 @@ from .judge import ENTAILED, Judge
 from .lead import yes_no_lead
 from .lexical import LexicalIndex
 from .llm import Generator
-from .presence import JUDGE_CANDIDATES, judged
+from .presence import JUDGE_CANDIDATES, judging
 from .prompts import Prompts
 from .question import (QUESTION_NOISE, QuestionProfile, clean_question, misspelt, profile_question,
                        question_names)
@@ -125,7 +126,15 @@ class AnswerPipeline:
         if self.judges_presence(q):
             checking = min(len(units), JUDGE_CANDIDATES)
             yield dataclasses.replace(base, status=f"Checking the {checking} best passages with the judge …")
-            units = self.judged(q, units, passages, base)
+            # A status after each passage read: a stream whose client has gone is closed there, mid-stage.
+            steps = self.judging(q, units, passages, base)
+            while True:
+                try:
+                    done, total = next(steps)
+                except StopIteration as finished:
+                    units = finished.value
+                    break
+                yield dataclasses.replace(base, status=f"Checked {done} of {total} passages with the judge …")
         evidence = expand(choose(units, q), ranked, q, passages)
         if not evidence:
             yield abstain(base, started)
@@ -213,9 +222,11 @@ class AnswerPipeline:
         return any(n not in known and n not in QUESTION_NOISE and not self.lexical.knows(n) and not misspelt(n, known)
                    for n in names)
 
-    def judged(self, q: QuestionProfile, units: list[Evidence], passages: list[Chunk], base: Answer) -> list[Evidence]:
-        """The best-ranked units the judge says state the answer; the rest are not shown."""
-        return judged(self.judge, q, units, passages, self.settings.judge_threshold, base.removed)
+    def judging(self, q: QuestionProfile, units: list[Evidence], passages: list[Chunk], base: Answer
+                ) -> typing.Generator[tuple[int, int], None, list[Evidence]]:
+        """The best-ranked units the judge says state the answer (the rest are not shown), judged one at a
+        time: yields (judged, to judge) after each, returns the kept units."""
+        return judging(self.judge, q, units, passages, self.settings.judge_threshold, base.removed)
 
     def compose(self, q: QuestionProfile, evidence: list[Evidence], passages: list[Chunk],
                 base: Answer) -> Iterator[CheckedSentence]:

@@ -9,6 +9,8 @@ whatever the judge says. Every unit not kept is listed, with the reason, in the 
 
 from __future__ import annotations
 
+from typing import Generator
+
 from .units import Evidence
 from .question import QuestionProfile
 from .judge import Judge
@@ -41,8 +43,29 @@ def judged(judge: Judge, q: QuestionProfile, units: list[Evidence], passages: li
 
     A logistic model over the judge's verdict and the rank features, learned from the eval pool, did not
     beat these bars held out (leave one set out, 9 sets: ``python -m bench.selection compare``), so they stay."""
+    steps = judging(judge, q, units, passages, threshold, removed)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
+def judging(judge: Judge, q: QuestionProfile, units: list[Evidence], passages: list[Chunk], threshold: float,
+            removed: list[tuple[str, str]]) -> Generator[tuple[int, int], None, list[Evidence]]:
+    """``judged`` a candidate at a time: yields (judged so far, to judge) after each, so a caller that
+    streams can stop there (its client left) instead of after the whole stage; returns the kept units."""
+    top = judge_candidates(q, units, removed)
+    for done, unit in enumerate(top, 1):
+        unit.judged = judge.answers(q.text, [judge_text(unit, passages, q.open)])[0]
+        yield done, len(top)
+    return kept_units(q, top, threshold, removed)
+
+
+def kept_units(q: QuestionProfile, top: list[Evidence], threshold: float,
+               removed: list[tuple[str, str]]) -> list[Evidence]:
+    """The judged units that clear their bar; ``removed`` gets the others, with their P(answered)."""
     strict = any(strict for strict, _ in q.wanted)
-    top = judge_scores(judge, q, units, passages, removed)
     if q.explains:
         threshold = min(threshold, EXPLANATION_THRESHOLD)
     kept = []
@@ -73,6 +96,15 @@ def judge_scores(judge: Judge, q: QuestionProfile, units: list[Evidence], passag
     """The judge's P(answered) on each of the ``JUDGE_CANDIDATES`` best units (set as ``unit.judged``), and
     those units, but for one that cannot be an answer (a "how many" sentence with no number): that one is
     rejected before the judge spends a second on it, and ``removed`` says why."""
+    top = judge_candidates(q, units, removed)
+    scores = judge.answers(q.text, [judge_text(u, passages, q.open, context) for u in top]) if top else []
+    for unit, p in zip(top, scores):
+        unit.judged = p
+    return top
+
+
+def judge_candidates(q: QuestionProfile, units: list[Evidence], removed: list[tuple[str, str]]) -> list[Evidence]:
+    """The ``JUDGE_CANDIDATES`` best units the judge reads: all but one that cannot be an answer."""
     top = []
     for unit in units[:JUDGE_CANDIDATES]:
         if q.required and not unit.features.get("answer_type"):
@@ -80,9 +112,6 @@ def judge_scores(judge: Judge, q: QuestionProfile, units: list[Evidence], passag
             removed.append((reflow(unit.text), "no answer: it states no place or number the question asks for"))
         else:
             top.append(unit)
-    scores = judge.answers(q.text, [judge_text(u, passages, q.open, context) for u in top]) if top else []
-    for unit, p in zip(top, scores):
-        unit.judged = p
     return top
 
 

@@ -322,6 +322,47 @@ def test_v1_past_its_bound_answers_busy_at_once_and_a_client_that_leaves_frees_i
         uv.should_exit = True
 
 
+class CountingJudge:
+    """The real bundled judge, counting the candidates it reads."""
+
+    def __init__(self, judge):
+        self.judge, self.read = judge, 0
+
+    def answers(self, question, candidates):
+        self.read += len(candidates)
+        return self.judge.answers(question, candidates)
+
+    def entails(self, premise, claims):
+        return self.judge.entails(premise, claims)
+
+    def yes_no(self, question, passage):
+        return self.judge.yes_no(question, passage)
+
+
+def test_a_v1_stream_whose_client_leaves_stops_between_the_passages_the_judge_reads(assistant):
+    import uvicorn
+
+    judge = CountingJudge(assistant.judge())
+    server = FastAPI()
+    add_openai_api(server, Assistant(assistant.settings, judge=judge))
+    port = free_port()
+    uv = uvicorn.Server(uvicorn.Config(server, host="127.0.0.1", port=port, log_level="warning"))
+    threading.Thread(target=uv.run, daemon=True).start()
+    deadline = time.perf_counter() + 60
+    while not uv.started and time.perf_counter() < deadline:
+        time.sleep(0.1)
+    body = {"messages": [{"role": "user", "content": "Who is Alexander Sergeev?"}], "stream": True}
+    try:
+        with httpx.stream("POST", f"http://127.0.0.1:{port}/v1/chat/completions", json=body, timeout=60) as r:
+            for line in r.iter_lines():
+                if line.startswith(": Checking the 3 best passages"):
+                    break  # the judge is reading the first passage: the client leaves
+        time.sleep(15)  # the whole answer (3 passages and the lead) takes 3-6 s on 2 cores
+        assert 1 <= judge.read < 3, judge.read
+    finally:
+        uv.should_exit = True
+
+
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (.ci/run installs it)")
 def test_browser_streams_an_answer_and_a_click_shows_the_quote(app_url, recorder):
     from playwright.sync_api import expect, sync_playwright
