@@ -88,6 +88,10 @@ class LlamaJudge:
         """P(the passage answers the yes/no question with yes)."""
         return self._score("judge_yes_no", {"question": question}, [passage], self._p_yes)[0]
 
+    def instructions(self, passages: list[str]) -> list[float]:
+        """P(the passage gives an order to an AI that reads it), in any language (a prompt injection)."""
+        return self._score("judge_injection", {}, passages, self._p_yes)
+
     def _score(self, prompt: str, fields: dict[str, str], candidates: list[str], read) -> list[float]:
         if not candidates:
             return []
