@@ -53,6 +53,7 @@ def described_progress(show: Callable[[float, str], None]) -> ProgressCallback:
 
 # Chunks embedded between two progress reports and two chances for questions to go first (a question
 # waits for at most one slice: about 2 s on 2 cores); a big document reports its progress as it goes.
+# Measured, 750 chunks on 2 cores: 17.0-17.1 s at 64 against 17.6-19.6 s at 256 (two runs each).
 EMBED_SLICE = 64
 # Chunks per write to the store and the lexical index: per-call costs vanish, memory stays bounded.
 WRITE_BATCH = 512
