@@ -1,6 +1,7 @@
 """The real app (Gradio UI + /v1 API) on a loopback port, driven by gradio_client, the openai client and
 headless Chromium (Playwright)."""
 
+import contextlib
 import html
 import http.server
 import json
@@ -292,20 +293,28 @@ def test_a_lone_surrogate_in_a_v1_question_is_answered_not_a_500(assistant):
         assert "did not deny" in answered.text
 
 
-def test_v1_past_its_bound_answers_busy_at_once_and_a_client_that_leaves_frees_its_slot(settings):
+@contextlib.contextmanager
+def v1_server(assistant: Assistant):
+    """/v1 over ``assistant`` on a real uvicorn server on loopback: yields its chat completions URL."""
     import uvicorn
 
     server = FastAPI()
-    add_openai_api(server, Assistant(settings.replace(max_concurrent_questions=1)))
+    add_openai_api(server, assistant)
     port = free_port()
     uv = uvicorn.Server(uvicorn.Config(server, host="127.0.0.1", port=port, log_level="warning"))
     threading.Thread(target=uv.run, daemon=True).start()
     deadline = time.perf_counter() + 60
     while not uv.started and time.perf_counter() < deadline:
         time.sleep(0.1)
-    url = f"http://127.0.0.1:{port}/v1/chat/completions"
-    body = {"messages": [{"role": "user", "content": "Did China deny the freeze?"}]}
     try:
+        yield f"http://127.0.0.1:{port}/v1/chat/completions"
+    finally:
+        uv.should_exit = True
+
+
+def test_v1_past_its_bound_answers_busy_at_once_and_a_client_that_leaves_frees_its_slot(settings):
+    body = {"messages": [{"role": "user", "content": "Did China deny the freeze?"}]}
+    with v1_server(Assistant(settings.replace(max_concurrent_questions=1))) as url:
         with httpx.stream("POST", url, json={**body, "stream": True}, timeout=60) as first:
             assert next(first.iter_lines()).startswith("data: ")  # answering: the one slot is taken
             started = time.perf_counter()
@@ -318,8 +327,6 @@ def test_v1_past_its_bound_answers_busy_at_once_and_a_client_that_leaves_frees_i
         while (again := httpx.post(url, json=body, timeout=120)).status_code == 429 and time.perf_counter() < deadline:
             time.sleep(0.5)
         assert again.status_code == 200 and "did not deny" in again.json()["choices"][0]["message"]["content"]
-    finally:
-        uv.should_exit = True
 
 
 class CountingJudge:
@@ -340,27 +347,15 @@ class CountingJudge:
 
 
 def test_a_v1_stream_whose_client_leaves_stops_between_the_passages_the_judge_reads(assistant):
-    import uvicorn
-
     judge = CountingJudge(assistant.judge())
-    server = FastAPI()
-    add_openai_api(server, Assistant(assistant.settings, judge=judge))
-    port = free_port()
-    uv = uvicorn.Server(uvicorn.Config(server, host="127.0.0.1", port=port, log_level="warning"))
-    threading.Thread(target=uv.run, daemon=True).start()
-    deadline = time.perf_counter() + 60
-    while not uv.started and time.perf_counter() < deadline:
-        time.sleep(0.1)
     body = {"messages": [{"role": "user", "content": "Who is Alexander Sergeev?"}], "stream": True}
-    try:
-        with httpx.stream("POST", f"http://127.0.0.1:{port}/v1/chat/completions", json=body, timeout=60) as r:
+    with v1_server(Assistant(assistant.settings, judge=judge)) as url:
+        with httpx.stream("POST", url, json=body, timeout=60) as r:
             for line in r.iter_lines():
                 if line.startswith(": Checking the 3 best passages"):
                     break  # the judge is reading the first passage: the client leaves
         time.sleep(15)  # the whole answer (3 passages and the lead) takes 3-6 s on 2 cores
         assert 1 <= judge.read < 3, judge.read
-    finally:
-        uv.should_exit = True
 
 
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (.ci/run installs it)")
