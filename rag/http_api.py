@@ -16,7 +16,7 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -24,6 +24,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from .admission import PerClient
 from .conversation import message_text
 from .errors import RagError, http_error
 from .assistant import Assistant
@@ -49,10 +50,11 @@ def _error(status: int, kind: str, message: str, param: str | None = None, code:
                         status_code=status, headers=headers)
 
 
-def add_openai_api(server: FastAPI, assistant: Assistant) -> None:
+def add_openai_api(server: FastAPI, assistant: Assistant, clients: PerClient | None = None) -> None:
     """Mount the /v1 routes on ``server``, with every error under /v1 in OpenAI's format
-    (``{"error": {"message", "type", "param", "code"}}``), as the ``openai`` client expects."""
-    server.include_router(openai_router(assistant))
+    (``{"error": {"message", "type", "param", "code"}}``), as the ``openai`` client expects. ``clients``:
+    the per-address bound shared with the web UI (default: one of its own)."""
+    server.include_router(openai_router(assistant, clients))
     kinds = {401: ("invalid_request_error", "invalid_api_key"), 404: ("invalid_request_error", "not_found"),
              405: ("invalid_request_error", "method_not_allowed")}
     fallback_http = server.exception_handlers[StarletteHTTPException]
@@ -75,9 +77,10 @@ def add_openai_api(server: FastAPI, assistant: Assistant) -> None:
         return _error(400, "invalid_request_error", message, param=where or None)
 
 
-def openai_router(assistant: Assistant) -> APIRouter:
+def openai_router(assistant: Assistant, clients: PerClient | None = None) -> APIRouter:
     """The /v1 routes for one assistant."""
     token = assistant.settings.server_api_key
+    clients = clients or PerClient(assistant.settings.max_questions_per_client)
 
     def authorize(authorization: str | None = Header(default=None)) -> None:
         if token and not (authorization and secrets.compare_digest(authorization.encode(),
@@ -100,23 +103,34 @@ def openai_router(assistant: Assistant) -> APIRouter:
         return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "rag"}]}
 
     @router.post("/chat/completions")
-    def chat(request: ChatRequest):
+    def chat(request: ChatRequest, http: Request):
         messages = [{"role": m.role, "content": message_text(m.content)} for m in request.messages if m.role != "system"]
         if not messages or messages[-1]["role"] != "user":
             return _error(400, "invalid_request_error", "the last message must be the user's question")
         question, history = messages[-1]["content"], messages[:-1]
         completion_id, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
+        # A caller with the server's key is trusted; without a key, one address gets its share only.
+        client = clients.admit(None if token else (http.client.host if http.client else None))
+        if client is None:
+            return _error(429, "rate_limit_exceeded", clients.busy_message(), code="rate_limit_exceeded",
+                          headers={"Retry-After": str(RETRY_AFTER_S)})
         if not slots.acquire(blocking=False):
+            client()
             return busy()
+
+        def release() -> None:
+            slots.release()
+            client()
+
         if request.stream:  # the slot is released when the stream ends, or its client leaves
-            return StreamingResponse(_released(_stream(assistant, question, history, completion_id, created), slots),
+            return StreamingResponse(_released(_stream(assistant, question, history, completion_id, created), release),
                                      media_type="text/event-stream")
         try:
             answer = assistant.ask(question, history)
         except RagError as exc:
             return _error(*http_error(exc), message=str(exc))
         finally:
-            slots.release()
+            release()
         payload = answer.to_dict()
         return {
             "id": completion_id, "object": "chat.completion", "created": created, "model": MODEL_ID,
@@ -129,12 +143,12 @@ def openai_router(assistant: Assistant) -> APIRouter:
     return router
 
 
-def _released(stream: Iterator[str], slots: threading.BoundedSemaphore) -> Iterator[str]:
+def _released(stream: Iterator[str], release: Callable[[], None]) -> Iterator[str]:
     try:
         yield from stream
     finally:
-        stream.close()  # a client that left stops the answer at its next sentence
-        slots.release()
+        stream.close()  # a client that left stops the answer at its next stage
+        release()
 
 
 def _stream(assistant: Assistant, question: str, history: list[dict], completion_id: str,

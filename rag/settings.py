@@ -87,6 +87,10 @@ class Settings:
     # /v1 questions answered at once; past it a caller gets a 429 with Retry-After at once. One judge
     # answers one question at a time (3-6 s on 2 cores), so 8 in flight is a wait of up to ~40 s.
     max_concurrent_questions: int = 8
+    # Questions in flight from one client address (web UI and /v1 without the server key together);
+    # the machine itself is not counted (rag.admission). 1: a visitor asks one question at a time, and a
+    # keyed /v1 caller then shares the judge with at most one question per flooding address. 0: no bound.
+    max_questions_per_client: int = 1
     # Sharing the app: the key that allows changes others see (uploads, removals, rebuilds, the model
     # server, running the eval). Defaults to server_api_key. With neither set, changes are allowed only
     # when the app listens on loopback.
@@ -115,6 +119,8 @@ class Settings:
             raise SettingsError(f"RAG_REQUEST_TIMEOUT must be positive, not {self.request_timeout}")
         if self.max_concurrent_questions < 1:
             raise SettingsError(f"RAG_MAX_CONCURRENT_QUESTIONS must be at least 1, not {self.max_concurrent_questions}")
+        if self.max_questions_per_client < 0:
+            raise SettingsError(f"RAG_MAX_QUESTIONS_PER_CLIENT must be 0 or more, not {self.max_questions_per_client}")
         if self.ingest_yield_seconds < 0:
             raise SettingsError(f"RAG_INGEST_YIELD_SECONDS must be 0 or more, not {self.ingest_yield_seconds}")
         if self.max_document_chars < 1:

@@ -32,6 +32,7 @@ from gradio.utils import get_upload_folder  # noqa: E402
 
 from . import Assistant, Settings, SettingsError  # noqa: E402
 from .access import admin_key, check_change, check_model_url  # noqa: E402
+from .admission import PerClient  # noqa: E402
 from .chat_view import (CHAT_VIEW_CSS, CHAT_VIEW_HEAD, SHOWN_ANSWERS, chat_choices, link_markers,  # noqa: E402
                         opened_chat, saved_with, sources_html)
 from .conversation import message_text  # noqa: E402
@@ -93,16 +94,23 @@ def indexing_progress(bar: gr.Progress):
     return described_progress(lambda share, text: bar(share, desc=text))
 
 
-def build_app(assistant: Assistant, listening_on: str = "127.0.0.1") -> gr.Blocks:
-    """The Gradio UI over ``assistant``; ``listening_on`` is the address the app serves (see rag/access.py)."""
+def build_app(assistant: Assistant, listening_on: str = "127.0.0.1", clients: PerClient | None = None) -> gr.Blocks:
+    """The Gradio UI over ``assistant``; ``listening_on`` is the address the app serves (see rag/access.py);
+    ``clients``: the per-address bound on questions, shared with /v1 (rag/admission.py)."""
     state = AppState(assistant, listening_on)
+    clients = clients or PerClient(assistant.settings.max_questions_per_client)
     max_bytes = int(assistant.settings.max_upload_mb * 1e6)
 
-    def respond(message: str, history: list[dict], session: dict | None, answers: list):
+    def respond(message: str, history: list[dict], session: dict | None, answers: list, request: gr.Request):
         turns = [{"role": m["role"], "content": message_text(m.get("content"))} for m in history]
         history = history + [{"role": "user", "content": message}, {"role": "assistant", "content": "…"}]
         answers = list(answers or [])
         turn = (answers[-1][0] + 1) if answers else 1
+        client = clients.admit(request.client.host if request and request.client else None)
+        if client is None:
+            history[-1]["content"] = f"⚠️ {html.escape(clients.busy_message(), quote=False)}"
+            yield history, sources_html(answers), "", answers
+            return
         yield history, sources_html(answers), "", answers
         try:
             shown = answers
@@ -114,6 +122,8 @@ def build_app(assistant: Assistant, listening_on: str = "127.0.0.1") -> gr.Block
             answers = shown[-SHOWN_ANSWERS:]
         except RagError as exc:
             history[-1]["content"] = f"⚠️ {html.escape(str(exc), quote=False)}"
+        finally:
+            client()
         yield history, sources_html(answers), "", answers
 
     def refusal(key) -> tuple | None:
@@ -316,7 +326,8 @@ def build_app(assistant: Assistant, listening_on: str = "127.0.0.1") -> gr.Block
 def create_server(assistant: Assistant, listening_on: str = "127.0.0.1") -> FastAPI:
     """The FastAPI app: /v1 (OpenAI-compatible), eval reports at /reports, and the Gradio UI at /."""
     server = FastAPI(title="Cited answers")
-    add_openai_api(server, assistant)
+    clients = PerClient(assistant.settings.max_questions_per_client)  # one bound for the UI and /v1 together
+    add_openai_api(server, assistant, clients)
 
     @server.get("/reports/{name}/{file}")
     def report(name: str, file: str):
@@ -325,7 +336,7 @@ def create_server(assistant: Assistant, listening_on: str = "127.0.0.1") -> Fast
             raise HTTPException(404)
         return FileResponse(path)
 
-    demo = build_app(assistant, listening_on).queue(default_concurrency_limit=4, max_size=QUEUE_SIZE)
+    demo = build_app(assistant, listening_on, clients).queue(default_concurrency_limit=4, max_size=QUEUE_SIZE)
     app = gr.mount_gradio_app(server, demo, path="/", head=CHAT_VIEW_HEAD, css=CHAT_VIEW_CSS, footer_links=[],
                               max_file_size=int(assistant.settings.max_upload_mb * 1e6))
     # Gradio checks that a file handed to an endpoint was uploaded (not any path on the server) only for

@@ -329,6 +329,25 @@ def test_v1_past_its_bound_answers_busy_at_once_and_a_client_that_leaves_frees_i
         assert again.status_code == 200 and "did not deny" in again.json()["choices"][0]["message"]["content"]
 
 
+def test_v1_gives_one_address_one_question_at_a_time_and_others_their_answers(assistant):
+    body = {"messages": [{"role": "user", "content": "Did China deny the freeze?"}]}
+
+    def from_address(address: str) -> httpx.Client:  # another loopback address: not the machine's own 127.0.0.1
+        return httpx.Client(transport=httpx.HTTPTransport(local_address=address), timeout=120)
+
+    with v1_server(assistant) as url, from_address("127.0.0.2") as flooder, from_address("127.0.0.3") as visitor:
+        with flooder.stream("POST", url, json={**body, "stream": True}) as first:
+            lines = first.iter_lines()
+            assert next(lines).startswith("data: ")  # its one question is being answered
+            refused = flooder.post(url, json=body)
+            assert refused.status_code == 429 and "RAG_MAX_QUESTIONS_PER_CLIENT" in refused.json()["error"]["message"]
+            answered = visitor.post(url, json=body)
+            assert answered.status_code == 200 and "did not deny" in answered.json()["choices"][0]["message"]["content"]
+            for _ in lines:
+                pass  # the first answer ends: the address may ask again
+        assert flooder.post(url, json=body).status_code == 200
+
+
 class CountingJudge:
     """The real bundled judge, counting the candidates it reads."""
 
