@@ -53,6 +53,7 @@ def described_progress(show: Callable[[float, str], None]) -> ProgressCallback:
 
 # Chunks embedded between two progress reports and two chances for questions to go first (a question
 # waits for at most one slice: about 2 s on 2 cores); a big document reports its progress as it goes.
+# A multiple of the encoder's batch size (4), so the batches do not depend on it (see embed_chunks).
 # Measured, 750 chunks on 2 cores: 17.0-17.1 s at 64 against 17.6-19.6 s at 256 (two runs each).
 EMBED_SLICE = 64
 # Chunks per write to the store and the lexical index: per-call costs vanish, memory stays bounded.
@@ -298,22 +299,28 @@ def embed_chunks(encoder: Encoder, chunks: list[Chunk], report: Callable[[float]
     (``EMBED_SLICE`` chunks per call). A sentence the model's window cut off is embedded on its own."""
     spans = [sentence_units(c.text) for c in chunks]
     texts = [_embedding_text(c) for c in chunks]
-    vectors, pooled = [], []
+    # The encoder batches texts of similar length, and its int8 model quantises each batch as a whole,
+    # so a vector depends on its batch. Slices taken in the document's length order (EMBED_SLICE a
+    # multiple of the batch size) make the batches one call for the whole document would: the vectors
+    # do not depend on the slice size.
+    order = sorted(range(len(chunks)), key=lambda i: len(texts[i]))
+    rows: list = [None] * len(chunks)
+    pooled: list = [None] * len(chunks)
     for at in range(0, len(chunks), EMBED_SLICE):
-        part = slice(at, at + EMBED_SLICE)
+        part = order[at:at + EMBED_SLICE]
         if pause is not None:
             pause()
-        shifts = [len(t) - len(c.text) for t, c in zip(texts[part], chunks[part])]  # the title before the text
-        v, p = encoder.embed_with_spans(texts[part], [[(s + d, e + d) for s, e in found]
-                                                      for found, d in zip(spans[part], shifts)])
-        vectors.append(np.asarray(v, dtype=np.float32))
-        pooled += p
+        shifts = {i: len(texts[i]) - len(chunks[i].text) for i in part}  # the title before the text
+        v, p = encoder.embed_with_spans([texts[i] for i in part], [[(s + shifts[i], e + shifts[i])
+                                                                    for s, e in spans[i]] for i in part])
+        for i, vector, found in zip(part, np.asarray(v, dtype=np.float32), p):
+            rows[i], pooled[i] = vector, found
         if len(chunks) > EMBED_SLICE:
             report(min(at + EMBED_SLICE, len(chunks)) / len(chunks))
     cut = [reflow(c.text[s:e]) for c, found, got in zip(chunks, spans, pooled)
            for (s, e), v in zip(found, got) if v is None]
     alone = iter(np.asarray(encoder.embed(cut), dtype=np.float32) if cut else [])
-    matrix = np.vstack(vectors) if vectors else np.zeros((0, 0), dtype=np.float32)
+    matrix = np.vstack(rows) if rows else np.zeros((0, 0), dtype=np.float32)
     width = matrix.shape[1] if matrix.size else 0
     per_chunk = [SentenceVectors(np.array(found, dtype=np.int32).reshape(-1, 2),
                                  np.array([v if v is not None else next(alone) for v in got],
