@@ -37,24 +37,14 @@ JUDGE_READS_ON, JUDGE_READS_CHARS = 2, 600  # an open question's unit is judged 
 JUDGE_READS_AT_MOST = 700
 
 
-def judged(judge: Judge, q: QuestionProfile, units: list[Evidence], passages: list[Chunk], threshold: float,
-           removed: list[tuple[str, str]]) -> list[Evidence]:
-    """The best-ranked units whose P(answered) clears their bar; ``removed`` gets the others.
+def judging(judge: Judge, q: QuestionProfile, units: list[Evidence], passages: list[Chunk], threshold: float,
+            removed: list[tuple[str, str]]) -> Generator[tuple[int, int], None, list[Evidence]]:
+    """The best-ranked units whose P(answered) clears their bar (``removed`` gets the others), judged a
+    candidate at a time: yields (judged so far, to judge) after each, so a caller that streams can stop
+    there (its client left) instead of after the whole stage; returns the kept units.
 
     A logistic model over the judge's verdict and the rank features, learned from the eval pool, did not
     beat these bars held out (leave one set out, 9 sets: ``python -m bench.selection compare``), so they stay."""
-    steps = judging(judge, q, units, passages, threshold, removed)
-    while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            return done.value
-
-
-def judging(judge: Judge, q: QuestionProfile, units: list[Evidence], passages: list[Chunk], threshold: float,
-            removed: list[tuple[str, str]]) -> Generator[tuple[int, int], None, list[Evidence]]:
-    """``judged`` a candidate at a time: yields (judged so far, to judge) after each, so a caller that
-    streams can stop there (its client left) instead of after the whole stage; returns the kept units."""
     top = judge_candidates(q, units, removed)
     for done, unit in enumerate(top, 1):
         unit.judged = judge.answers(q.text, [judge_text(unit, passages, q.open)])[0]
