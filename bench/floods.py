@@ -24,7 +24,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.servers import free_port, serving
+from bench.servers import ask_v1, free_port, serving
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "bench-floods-key"
@@ -33,16 +33,7 @@ QUESTIONS = ["Did China deny the freeze?", "Who is Alexander Sergeev?",
 
 
 def ask(url: str, question: str) -> float:
-    """Seconds to the answer, waiting out 429s as the openai client does (their Retry-After counts)."""
-    started = time.perf_counter()
-    for _ in range(60):
-        reply = httpx.post(f"{url}/v1/chat/completions", headers={"Authorization": f"Bearer {KEY}"}, timeout=600,
-                           json={"messages": [{"role": "user", "content": question}]})
-        if reply.status_code != 429:
-            break
-        time.sleep(float(reply.headers.get("Retry-After", "1")))
-    reply.raise_for_status()
-    return time.perf_counter() - started
+    return ask_v1(url, question, KEY)
 
 
 def asked(url: str) -> list[float]:

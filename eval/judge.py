@@ -185,13 +185,15 @@ class LLMJudge:
 
     @classmethod
     def from_env(cls, settings) -> LLMJudge:
-        """RAG_JUDGE_BASE_URL / RAG_JUDGE_MODEL / RAG_JUDGE_API_KEY, else the assistant's remote backend."""
-        base_url = os.environ.get("RAG_JUDGE_BASE_URL") or (settings.base_url if settings.backend != "local" else None)
-        model = os.environ.get("RAG_JUDGE_MODEL") or (settings.model if settings.backend != "local" else None)
+        """The judge's model server (RAG_JUDGE_BASE_URL / RAG_JUDGE_MODEL / RAG_JUDGE_API_KEY: the same settings
+        that put the assistant's own judge on a server), else the assistant's remote backend."""
+        remote = settings.backend != "local"
+        base_url = settings.judge_base_url or (settings.base_url if remote else None)
+        model = settings.judge_model or (settings.model if remote else None)
         if not model:
             raise ValueError("the LLM judge needs RAG_JUDGE_MODEL (and RAG_JUDGE_BASE_URL for a local server), "
                              "or a remote backend (RAG_BACKEND=openai / openai-compatible)")
-        return cls(base_url, model, os.environ.get("RAG_JUDGE_API_KEY") or settings.api_key)
+        return cls(base_url, model, settings.judge_api_key or settings.api_key)
 
     def judge(self, claim: str, passage: str) -> Verdict:
         messages = [

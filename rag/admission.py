@@ -4,7 +4,9 @@ everyone shares (a flood of anonymous questions made a keyed one wait 73 s inste
 
 Not counted: the machine itself (127.0.0.1 and ::1: the app listens there by default, and a local
 reverse proxy forwards from there) and ``/v1`` callers with the server's key (``RAG_SERVER_API_KEY``),
-who are trusted. A Gradio session id is chosen by the client, so the address is the identity.
+who are trusted. A Gradio session id is chosen by the client, so the address is the identity. Behind a
+reverse proxy named in ``RAG_TRUSTED_PROXIES`` the address is the visitor's, from X-Forwarded-For (uvicorn
+reads it, for the web UI and /v1 alike); from anyone else the header is ignored.
 """
 
 from __future__ import annotations

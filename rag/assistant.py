@@ -11,9 +11,9 @@ from typing import Iterator
 
 from .background import IngestJob, QuestionsFirst
 from .conversation import History
-from .embedding import DIMENSION, MODEL_NAME, MiniLMOnnxEncoder
+from .embedding_server import load_encoder
 from .ingest import IngestReport, ProgressCallback, ingest
-from .judge import Judge, LlamaJudge
+from .judge import JUDGE_FIELDS, Judge, load_judge
 from .llm import load_generator
 from .pipeline import AnswerPipeline
 from .prompts import Prompts
@@ -37,8 +37,8 @@ class Assistant:
         """``settings`` (default: from the environment) with ``overrides``; ``judge`` shares an existing
         judge (and its loaded model) instead of loading the bundled one."""
         self.settings = settings.replace(**overrides) if settings else Settings.from_env(**overrides)
-        self.embedder = MiniLMOnnxEncoder()
-        self.store = ChunkStore(self.settings, MODEL_NAME, DIMENSION)
+        self.embedder = load_encoder(self.settings)  # in-process, or on the server RAG_EMBED_BASE_URL names
+        self.store = ChunkStore(self.settings, self.embedder.model_name, self.embedder.dimension)
         self.lexical = self._open_lexical()
         self._engine: AnswerPipeline | None = None
         self._generator = None
@@ -49,7 +49,7 @@ class Assistant:
 
     # Fields that decide where the index lives; an assistant derived for another answer setup shares them.
     INDEX_FIELDS = ("corpus_dir", "index_dir", "collection", "chroma_url", "lexical_url", "chunk_tokens",
-                    "chunk_overlap", "cache_dir")
+                    "chunk_overlap", "cache_dir", "embed_base_url", "embed_model", "embed_api_key")
 
     def derive(self, **changes) -> "Assistant":
         """An assistant with other answer settings (backend, top-k, ...) over the same index, embedder and
@@ -63,7 +63,8 @@ class Assistant:
         # The same index: the same ingest lock, its questions counted with the others.
         other._lock, other._answering, other._job = self._lock, self._answering, None
         other._engine, other._generator = None, None
-        other._judge = self.judge() if not other.settings.fast else self._judge
+        same_judge = all(getattr(other.settings, f) == getattr(self.settings, f) for f in JUDGE_FIELDS)
+        other._judge = (self.judge() if not other.settings.fast else self._judge) if same_judge else None
         return other
 
     # --- index -------------------------------------------------------------------------------
@@ -131,8 +132,8 @@ class Assistant:
         if self.settings.lexical_url:
             from .lexical_postgres import PostgresLexicalIndex  # psycopg is imported only when configured
 
-            return PostgresLexicalIndex(self.settings.lexical_url, self.settings.collection, MODEL_NAME)
-        return SqliteLexicalIndex(self.lexical_file(), MODEL_NAME)
+            return PostgresLexicalIndex(self.settings.lexical_url, self.settings.collection, self.embedder.model_name)
+        return SqliteLexicalIndex(self.lexical_file(), self.embedder.model_name)
 
     def corpus_folder(self) -> Path:
         """The folder the index was built from (``rag index --corpus``), else the configured one."""
@@ -216,10 +217,16 @@ class Assistant:
         return self._generator
 
     def judge(self) -> Judge:
-        """The learned judge this assistant uses (the bundled model unless one was given), loaded lazily."""
+        """The learned judge this assistant uses (the bundled model in-process, or on the model server
+        RAG_JUDGE_BASE_URL names), loaded lazily."""
         if self._judge is None:  # one model per process, kept across index rebuilds
-            self._judge = LlamaJudge(self.settings)
+            self._judge = load_judge(self.settings)
         return self._judge
+
+    def embed(self, texts: list[str]):
+        """The index's encoder on ``texts``: L2-normalised vectors, one row per text (what ``/v1/embeddings``
+        serves to app replicas that share this encoder)."""
+        return self.embedder.embed(list(texts))
 
     def _embed_query(self, text: str) -> list[float]:
         return self.embedder.embed([text])[0].tolist()

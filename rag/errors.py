@@ -36,6 +36,26 @@ class NotAllowed(RagError, PermissionError):
     """A change others would see, asked for without the admin key (RAG_ADMIN_KEY / RAG_SERVER_API_KEY)."""
 
 
+def model_server_error(exc: Exception, role: str, url: str, url_setting: str, model: str, model_setting: str,
+                       timeout: float) -> ModelUnavailable:
+    """What an ``openai`` client error from a model server means for the user, naming the settings to
+    check: ``role`` is whose server it is ("the judge's"), ``url`` where it was asked."""
+    import openai
+
+    where = f"{role} model server at {url}"
+    if isinstance(exc, openai.APITimeoutError):
+        return ModelUnavailable(f"{where} did not answer within {timeout:g} s; check {url_setting} or raise "
+                                "RAG_REQUEST_TIMEOUT")
+    if isinstance(exc, openai.APIConnectionError):
+        return ModelUnavailable(f"cannot reach {where} ({exc.__class__.__name__}); check {url_setting}, or unset "
+                                "it to run the bundled model in-process")
+    if isinstance(exc, openai.NotFoundError):
+        return ModelUnavailable(f"model {model!r} not found at {where}: check {model_setting}")
+    if isinstance(exc, openai.APIStatusError):
+        return ModelUnavailable(f"{where} answered {exc.status_code}: {exc.message}")
+    return ModelUnavailable(f"{where} sent a malformed reply ({exc})")
+
+
 # (exit code, HTTP status, OpenAI error type) per kind of error: bad input vs an unavailable service.
 _BAD_INPUT = (2, 400, "invalid_request_error")
 _UNAVAILABLE = (1, 503, "service_unavailable")

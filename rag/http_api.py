@@ -1,5 +1,6 @@
-"""An OpenAI-compatible HTTP API over the assistant: ``POST /v1/chat/completions`` (plain and streaming)
-and ``GET /v1/models``, so the official ``openai`` client and chat front ends can use it.
+"""An OpenAI-compatible HTTP API over the assistant: ``POST /v1/chat/completions`` (plain and streaming),
+``POST /v1/embeddings`` (the assistant's encoder, for app replicas that share it) and ``GET /v1/models``,
+so the official ``openai`` client and chat front ends can use it.
 
 The last user message is the question and the messages before it are the history. The answer text
 carries the markers ``[n]``; the citations travel in an extra top-level field, ``citations`` (a list of
@@ -11,6 +12,7 @@ come with the final chunk. ``RAG_SERVER_API_KEY`` turns on bearer-token auth.
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 import threading
@@ -18,6 +20,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 
+import numpy as np
 from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -25,9 +28,9 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .admission import PerClient
+from .assistant import Assistant
 from .conversation import message_text
 from .errors import RagError, http_error
-from .assistant import Assistant
 
 MODEL_ID = "rag-assistant"
 RETRY_AFTER_S = 5  # what a refused caller is told to wait: about one answer's time with the judge on 2 cores
@@ -42,6 +45,16 @@ class ChatRequest(BaseModel):
     model: str | None = None
     messages: list[Message]
     stream: bool = False
+
+
+class EmbeddingRequest(BaseModel):
+    input: str | list[str]
+    model: str | None = None
+    encoding_format: str = "float"  # or "base64" (little-endian float32), which the openai client asks for
+
+
+MAX_EMBED_INPUTS = 2048  # texts per /v1/embeddings request, as OpenAI allows
+MAX_EMBED_CHARS = 1_000_000  # characters per request: the encoder reads ~21,000 a second on 2 cores
 
 
 def _error(status: int, kind: str, message: str, param: str | None = None, code: str | None = None,
@@ -98,9 +111,55 @@ def openai_router(assistant: Assistant, clients: PerClient | None = None) -> API
                       f"in {RETRY_AFTER_S} s (RAG_MAX_CONCURRENT_QUESTIONS)", code="rate_limit_exceeded",
                       headers={"Retry-After": str(RETRY_AFTER_S)})
 
+    def admitted(http: Request) -> tuple[Callable[[], None], JSONResponse | None]:
+        """(a release to call when done, None), or (nothing, the 429 to send at once): the caller's address
+        past its share, or every slot taken. A caller with the server's key is trusted; without a key,
+        one address gets its share only."""
+        client = clients.admit(None if token else (http.client.host if http.client else None))
+        if client is None:
+            return _no_release, _error(429, "rate_limit_exceeded", clients.busy_message(), code="rate_limit_exceeded",
+                                       headers={"Retry-After": str(RETRY_AFTER_S)})
+        if not slots.acquire(blocking=False):
+            client()
+            return _no_release, busy()
+
+        def release() -> None:
+            slots.release()
+            client()
+
+        return release, None
+
     @router.get("/models")
     def models() -> dict:
-        return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "rag"}]}
+        return {"object": "list", "data": [{"id": name, "object": "model", "created": 0, "owned_by": "rag"}
+                                           for name in (MODEL_ID, assistant.embedder.model_name)]}
+
+    @router.post("/embeddings")
+    def embeddings(request: EmbeddingRequest, http: Request):
+        """The assistant's encoder for other processes (RAG_EMBED_BASE_URL): app replicas share one."""
+        texts = [request.input] if isinstance(request.input, str) else request.input
+        if not texts or len(texts) > MAX_EMBED_INPUTS:
+            return _error(400, "invalid_request_error", f"input: give 1 to {MAX_EMBED_INPUTS} texts", param="input")
+        if sum(len(t) for t in texts) > MAX_EMBED_CHARS:
+            return _error(400, "invalid_request_error", f"input: at most {MAX_EMBED_CHARS:,} characters per "
+                          "request; send the texts in several", param="input")
+        if request.model and request.model != assistant.embedder.model_name:
+            return _error(404, "invalid_request_error", f"model {request.model!r} is not served here: this "
+                          f"server embeds with {assistant.embedder.model_name!r}", param="model", code="model_not_found")
+        if request.encoding_format not in ("float", "base64"):
+            return _error(400, "invalid_request_error", "encoding_format: float or base64", param="encoding_format")
+        release, refused = admitted(http)
+        if refused is not None:
+            return refused
+        try:
+            vectors = np.asarray(assistant.embed(texts), dtype="<f4")
+        finally:
+            release()
+        encode = ((lambda v: base64.b64encode(v.tobytes()).decode()) if request.encoding_format == "base64"
+                  else (lambda v: v.tolist()))
+        return {"object": "list", "model": assistant.embedder.model_name,
+                "data": [{"object": "embedding", "index": i, "embedding": encode(v)} for i, v in enumerate(vectors)],
+                "usage": {"prompt_tokens": 0, "total_tokens": 0}}
 
     @router.post("/chat/completions")
     def chat(request: ChatRequest, http: Request):
@@ -109,19 +168,9 @@ def openai_router(assistant: Assistant, clients: PerClient | None = None) -> API
             return _error(400, "invalid_request_error", "the last message must be the user's question")
         question, history = messages[-1]["content"], messages[:-1]
         completion_id, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
-        # A caller with the server's key is trusted; without a key, one address gets its share only.
-        client = clients.admit(None if token else (http.client.host if http.client else None))
-        if client is None:
-            return _error(429, "rate_limit_exceeded", clients.busy_message(), code="rate_limit_exceeded",
-                          headers={"Retry-After": str(RETRY_AFTER_S)})
-        if not slots.acquire(blocking=False):
-            client()
-            return busy()
-
-        def release() -> None:
-            slots.release()
-            client()
-
+        release, refused = admitted(http)
+        if refused is not None:
+            return refused
         if request.stream:  # the slot is released when the stream ends, or its client leaves
             return StreamingResponse(_released(_stream(assistant, question, history, completion_id, created), release),
                                      media_type="text/event-stream")
@@ -141,6 +190,10 @@ def openai_router(assistant: Assistant, clients: PerClient | None = None) -> API
         }
 
     return router
+
+
+def _no_release() -> None:
+    pass
 
 
 def _released(stream: Iterator[str], release: Callable[[], None]) -> Iterator[str]:

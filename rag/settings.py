@@ -36,6 +36,12 @@ class Settings:
     # several machines.
     lexical_url: str | None = None
 
+    # Scale-out: the encoder on an OpenAI-compatible /v1/embeddings server (another app's `rag serve`, TEI,
+    # vLLM ...) instead of in-process (rag.embedding_server); the model name is recorded in the index.
+    embed_base_url: str | None = None
+    embed_model: str | None = None  # default: the bundled encoder's name, as `rag serve` serves it
+    embed_api_key: str | None = field(default=None, repr=False)
+
     # Chunking, in tiktoken (cl100k_base) tokens.
     chunk_tokens: int = 160
     chunk_overlap: int = 32
@@ -61,6 +67,11 @@ class Settings:
     # quote entails a model-written sentence). ``fast`` turns it off: lexical checks only, sub-second.
     fast: bool = False
     judge_model_path: Path | None = None  # another GGUF instruct model for the judge
+    # The judge on an OpenAI-compatible model server that returns logprobs (llama.cpp, vLLM; rag.judge_server)
+    # instead of in-process: app replicas then share one model server. The eval's LLM grader uses it too.
+    judge_base_url: str | None = None
+    judge_model: str | None = None  # the model name to ask the judge's server for
+    judge_api_key: str | None = field(default=None, repr=False)
     # P(answered) a candidate needs. Measured on 3 eval sets (130 answerable and 27 unanswerable questions):
     # 0.25 kept 4 more answers than 0.3, at one more unanswerable answered; on the 9-set pool
     # (`python -m bench.selection compare`) the threshold chosen on 8 sets was 0.225 for 8 of the 9 held out.
@@ -91,6 +102,9 @@ class Settings:
     # the machine itself is not counted (rag.admission). 1: a visitor asks one question at a time, and a
     # keyed /v1 caller then shares the judge with at most one question per flooding address. 0: no bound.
     max_questions_per_client: int = 1
+    # Reverse proxies whose X-Forwarded-For names the client (addresses or networks, "*" for any): the
+    # per-client bound then counts the visitor behind the proxy, not the proxy. Uvicorn's own default.
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
     # Sharing the app: the key that allows changes others see (uploads, removals, rebuilds, the model
     # server, running the eval). Defaults to server_api_key. With neither set, changes are allowed only
     # when the app listens on loopback.
@@ -129,6 +143,9 @@ class Settings:
             raise SettingsError(f"RAG_MAX_UPLOAD_MB must be positive, not {self.max_upload_mb}")
         if self.threads is not None and self.threads < 1:
             raise SettingsError(f"RAG_THREADS must be at least 1, not {self.threads}")
+        for proxy in self.trusted_proxies:
+            if proxy != "*" and not _is_network(proxy):
+                raise SettingsError(f"RAG_TRUSTED_PROXIES: {proxy!r} is not an address or network (or *)")
         if self.chunk_overlap >= self.chunk_tokens:
             raise SettingsError("RAG_CHUNK_OVERLAP must be smaller than RAG_CHUNK_TOKENS")
         if self.backend == "openai-compatible" and not self.base_url:
@@ -157,6 +174,16 @@ class Settings:
     def replace(self, **changes: Any) -> "Settings":
         """A copy with some fields changed (validated like a new object)."""
         return dataclasses.replace(self, **_coerce(changes))
+
+
+def _is_network(value: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_network(value, strict=False)
+        return True
+    except ValueError:
+        return False
 
 
 def _is_iso_date(value: str) -> bool:

@@ -368,7 +368,8 @@ def serve(args: argparse.Namespace) -> None:
     except RagError as exc:
         raise SystemExit(f"error: {exc}") from None
     print(f"UI: http://{args.host}:{args.port}/   API: http://{args.host}:{args.port}/v1", flush=True)
-    uvicorn.run(create_server(assistant, args.host), host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(create_server(assistant, args.host), host=args.host, port=args.port, log_level="warning",
+                forwarded_allow_ips=list(assistant.settings.trusted_proxies))
 
 
 if __name__ == "__main__":

@@ -6,13 +6,12 @@ The bundled GGUF is assembled once into the project's .cache/ and reused, like a
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
 from bench import servers
-from bench.servers import free_port, postgres_binaries, serving
+from bench.servers import free_port, postgres_binaries, serving  # noqa: F401 (tests import them from here)
 from rag import Assistant, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,11 +43,8 @@ def llama_server(assistant):
     """llama.cpp's OpenAI-compatible server (llama-cpp-python[server]) with the bundled model, on loopback."""
     from rag.llm import bundled_gguf_path
 
-    port = free_port()
-    with serving([sys.executable, "-m", "llama_cpp.server", "--model", str(bundled_gguf_path(assistant.settings)),
-                  "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--model_alias", "bundled"],
-                 port) as url:
-        yield f"{url}/v1"
+    with servers.llama_server(bundled_gguf_path(assistant.settings)) as (url, _):
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,7 @@
 """One client address gets its share of the questions in flight; the machine itself is not bounded."""
 
+import pytest
+
 from rag.admission import PerClient
 
 
@@ -26,3 +28,13 @@ def test_loopback_unknown_addresses_and_a_bound_of_zero_are_not_counted():
     unbounded = PerClient(0)
     assert all(unbounded.admit("203.0.113.5") for _ in range(5))
     assert "RAG_MAX_QUESTIONS_PER_CLIENT" in clients.busy_message()
+
+
+def test_trusted_proxies_are_addresses_or_networks():
+    from rag import Settings, SettingsError
+
+    assert Settings.from_env({"RAG_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.5,::1"}).trusted_proxies == (
+        "10.0.0.0/8", "192.168.1.5", "::1")
+    assert Settings.from_env({"RAG_TRUSTED_PROXIES": "*"}).trusted_proxies == ("*",)
+    with pytest.raises(SettingsError, match="RAG_TRUSTED_PROXIES"):
+        Settings.from_env({"RAG_TRUSTED_PROXIES": "proxy.internal"})

@@ -23,6 +23,8 @@ from openai import OpenAI
 from rag import Assistant
 from rag.http_api import add_openai_api
 
+from bench import servers
+
 from .conftest import CORPUS, ROOT, free_port, serving
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -243,7 +245,7 @@ def test_eval_tab_runs_the_eval_and_shows_the_report(app_url):
 
 def test_the_openai_client_uses_v1_plain_and_streaming(app_url):
     client = OpenAI(base_url=f"{app_url}/v1", api_key="unused")
-    assert [m.id for m in client.models.list().data] == ["rag-assistant"]
+    assert [m.id for m in client.models.list().data] == ["rag-assistant", "all-MiniLM-L6-v2-onnx-int8"]
 
     reply = client.chat.completions.create(model="rag-assistant",
                                            messages=[{"role": "user", "content": "Did China deny the freeze?"}])
@@ -296,20 +298,8 @@ def test_a_lone_surrogate_in_a_v1_question_is_answered_not_a_500(assistant):
 @contextlib.contextmanager
 def v1_server(assistant: Assistant):
     """/v1 over ``assistant`` on a real uvicorn server on loopback: yields its chat completions URL."""
-    import uvicorn
-
-    server = FastAPI()
-    add_openai_api(server, assistant)
-    port = free_port()
-    uv = uvicorn.Server(uvicorn.Config(server, host="127.0.0.1", port=port, log_level="warning"))
-    threading.Thread(target=uv.run, daemon=True).start()
-    deadline = time.perf_counter() + 60
-    while not uv.started and time.perf_counter() < deadline:
-        time.sleep(0.1)
-    try:
-        yield f"http://127.0.0.1:{port}/v1/chat/completions"
-    finally:
-        uv.should_exit = True
+    with servers.assistant_api(assistant) as base:
+        yield f"{base}/chat/completions"
 
 
 def test_v1_past_its_bound_answers_busy_at_once_and_a_client_that_leaves_frees_its_slot(settings):
@@ -346,6 +336,28 @@ def test_v1_gives_one_address_one_question_at_a_time_and_others_their_answers(as
             for _ in lines:
                 pass  # the first answer ends: the address may ask again
         assert flooder.post(url, json=body).status_code == 200
+
+
+def test_behind_a_trusted_proxy_the_bound_counts_the_visitor_not_the_proxy(assistant):
+    """X-Forwarded-For names the client only when a proxy in RAG_TRUSTED_PROXIES sends it."""
+    body = {"messages": [{"role": "user", "content": "Did China deny the freeze?"}]}
+    proxied = assistant.derive(trusted_proxies=("127.0.0.2",))
+
+    def via(address: str, visitor: str) -> httpx.Client:
+        return httpx.Client(transport=httpx.HTTPTransport(local_address=address), timeout=120,
+                            headers={"X-Forwarded-For": visitor})
+
+    with v1_server(proxied) as url, via("127.0.0.2", "203.0.113.7") as first, \
+            via("127.0.0.2", "203.0.113.8") as second, via("127.0.0.3", "203.0.113.9") as spoofer, \
+            via("127.0.0.3", "203.0.113.10") as spoofer_again:
+        with first.stream("POST", url, json={**body, "stream": True}) as held:
+            assert next(held.iter_lines()).startswith("data: ")
+            assert first.post(url, json=body).status_code == 429  # the same visitor behind the proxy
+            assert second.post(url, json=body).status_code == 200  # another visitor behind the same proxy
+        with spoofer.stream("POST", url, json={**body, "stream": True}) as held:
+            assert next(held.iter_lines()).startswith("data: ")
+            # 127.0.0.3 is not a trusted proxy: its header is ignored, the address is the identity
+            assert spoofer_again.post(url, json=body).status_code == 429
 
 
 class CountingJudge:
