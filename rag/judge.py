@@ -18,6 +18,9 @@ Two judgements, each a prompt file in ``prompts/``:
   (``judge_entail.txt``) Used by the guard for sentences a model wrote in its own words.
 * ``yes_no(question, passage)``: which way does the passage answer a yes/no question?
   (``judge_yes_no.txt``) Decides the direct lead (``rag.lead``).
+
+``load_judge`` gives this in-process judge, or ``rag.judge_server.ServerJudge`` (the same prompts and
+readings asked of an OpenAI-compatible model server) when ``RAG_JUDGE_BASE_URL`` is set.
 """
 
 from __future__ import annotations
