@@ -7,7 +7,7 @@
 * Settings: backend, model server, top-k, hybrid retrieval, temperature (validated); they apply to the
   visitor's own session, never to other visitors.
 * Eval: run the faithfulness eval (eval/) on the current settings, or open the latest report.
-* /v1/chat/completions and /v1/models next to the UI (see rag/http_api.py), answered by the same assistant.
+* /v1/chat/completions, /v1/embeddings and /v1/models next to the UI (see rag/http_api.py), from the same assistant.
 
 Shared safely (see rag/access.py): reading is open; every change others would see (upload, remove,
 rebuild, the model server, the eval) needs the admin key once RAG_ADMIN_KEY or RAG_SERVER_API_KEY is
@@ -191,10 +191,11 @@ def build_app(assistant: Assistant, listening_on: str = "127.0.0.1", clients: Pe
         described = ", ".join(f"{k}={v}" for k, v in changes.items() if k != "api_key") or "the app's defaults"
         return f"Settings applied to your session: {described}.", (changes or None)
 
-    def evaluate(key, session, progress=gr.Progress()):
+    def evaluate(key, session, questions=0, progress=gr.Progress()):
         try:
             state.allow_change(key)
             items = load_gold(corpus_dir=assistant.corpus_folder())
+            items = items[: int(questions)] if questions and int(questions) > 0 else items  # a quick check
         except GoldError as exc:
             return [], "", None, f"⚠️ The gold set is written for the bundled corpus: {html.escape(str(exc)[:300])}"
         except RagError as exc:
@@ -309,6 +310,7 @@ def build_app(assistant: Assistant, listening_on: str = "127.0.0.1", clients: Pe
             gr.Markdown("The faithfulness eval asks the gold questions (`eval/gold.jsonl`) with your session's "
                         "settings and checks every claim and citation. See the README for the metrics.")
             with gr.Row():
+                questions = gr.Number(value=0, precision=0, minimum=0, label="Questions (0: all; a few for a quick check)")
                 run_button = gr.Button("Run the eval", variant="primary")
                 open_button = gr.Button("Open the latest report")
             eval_status = gr.Markdown()
@@ -316,7 +318,7 @@ def build_app(assistant: Assistant, listening_on: str = "127.0.0.1", clients: Pe
                 summary = gr.Dataframe(headers=["metric", "value"], interactive=False, elem_id="eval-summary")
                 chart = gr.Image(label="Metrics", type="pil", interactive=False)
             failure_list = gr.Markdown()
-            run_button.click(evaluate, [key, session], [summary, failure_list, chart, eval_status],
+            run_button.click(evaluate, [key, session, questions], [summary, failure_list, chart, eval_status],
                              api_name="run_eval")
             open_button.click(lambda: report_view(latest_report()), None, [summary, failure_list, chart, eval_status],
                               api_name="latest_eval")
