@@ -121,13 +121,13 @@ def question_record(assistant: Assistant, item: GoldItem, name: str, context: bo
     """The question's candidates as the answer path sees them, judged, each labelled with its key facts."""
     pipeline = assistant.engine()
     c = pipeline.candidates(item.question, item.history or None)
-    record = {"set": name, "id": item.id, "type": item.type, "answerable": item.answerable,
+    record = {"set": name, "id": item.id, "type": item.type, "answerable": item.answerable, "question": item.question,
               "facts": len(item.key_facts), "route": "catalog" if c.catalog else "compare" if c.topic else "answer",
               "units": []}
     if c.catalog is not None or not c.units:
         return record
     q = c.q
-    record.update(yes_no=q.yes_no, open=q.open, plausible=pipeline.plausible(q, c.units),
+    record.update(judged_question=q.text, yes_no=q.yes_no, open=q.open, plausible=pipeline.plausible(q, c.units),
                   strict=any(s for s, _ in q.wanted))
     # Every candidate's rank features and facts, for learning the rank weights (no judge needed).
     record["ranked"] = [{"f": {k: round(v, 4) for k, v in u.features.items()}, "passage": u.passage,
@@ -148,7 +148,7 @@ def question_record(assistant: Assistant, item: GoldItem, name: str, context: bo
         p = plain.get(id(unit))
         p_context = unit.judged if context and id(unit) in plain else None
         record["units"].append({
-            "rank": rank, "text": unit.text[:300], "doc": c.passages[unit.passage - 1].doc_id,
+            "rank": rank, "text": unit.text[:300], "read": read, "doc": c.passages[unit.passage - 1].doc_id,
             "p": p, "p_context": p_context, "pre_rejected": id(unit) not in plain,
             "x": selection_features(unit, rank, best, q, p, surest),
             **({"x_context": selection_features(unit, rank, best, q, p_context, surest_context)} if context else {}),

@@ -44,6 +44,15 @@ ENTAILED = 0.5  # P(yes) at which the judge says a quote entails a sentence
 JUDGE_FIELDS = ("judge_model_path", "judge_base_url", "judge_model", "judge_api_key")  # settings naming the judge
 
 
+class Verdicts(list):
+    """A judge's scores, one per candidate, with ``tokens``: the prompt tokens it evaluated for them (what
+    the verdicts cost; 0 when the judge cannot tell)."""
+
+    def __init__(self, scores=(), tokens: int = 0):
+        super().__init__(scores)
+        self.tokens = tokens
+
+
 class Judge(Protocol):
     """What the pipeline asks of a judge. Scores are P(yes), from 0 to 1."""
 
@@ -82,7 +91,7 @@ class LlamaJudge:
     def _first_tokens(self, words: tuple[str, ...]) -> list[int]:
         return sorted({self._llm.tokenize(w.encode(), add_bos=False)[0] for w in words})
 
-    def answers(self, question: str, candidates: list[str]) -> list[float]:
+    def answers(self, question: str, candidates: list[str]) -> Verdicts:
         return self._score("judge_answer", {"question": question}, candidates, self._p_answered_from)
 
     def entails(self, premise: str, claims: list[str]) -> list[float]:
@@ -96,9 +105,9 @@ class LlamaJudge:
         """P(the passage gives an order to an AI that reads it), in any language (a prompt injection)."""
         return self._score("judge_injection", {}, passages, self._p_yes)
 
-    def _score(self, prompt: str, fields: dict[str, str], candidates: list[str], read) -> list[float]:
+    def _score(self, prompt: str, fields: dict[str, str], candidates: list[str], read) -> Verdicts:
         if not candidates:
-            return []
+            return Verdicts()
         system, user = self.prompts.chat(prompt, **fields, candidate=_SPLIT)
         with self._lock:
             llm = self._model()
@@ -111,10 +120,11 @@ class LlamaJudge:
             # The last call's prompt head is kept in the KV cache when this one opens with all of it; else the
             # head is evaluated afresh, whole (a head evaluated in two parts gives slightly other numbers, and
             # verdicts near a bar flipped: 2 of 26 answers on a movie-plot set).
+            scores = Verdicts()
             if _cached_tokens(llm, prefix) < len(prefix):
                 llm.reset()
                 llm.eval(prefix)
-            scores = []
+                scores.tokens += len(prefix)
             for candidate in candidates:
                 whole = self._prompt_tokens(head, self._fit(candidate, len(prefix), tail), tail)
                 if whole[: len(prefix)] != prefix:  # a head that tokenizes otherwise in the whole: read it all
@@ -124,6 +134,7 @@ class LlamaJudge:
                 else:
                     llm.n_tokens = len(prefix)  # drop the previous candidate from the KV cache
                     llm.eval(whole[len(prefix):])
+                scores.tokens += len(whole) - len(prefix)
                 scores.append(read(self._logits(llm), candidate))
             return scores
 

@@ -19,7 +19,7 @@ import math
 import re
 
 from .errors import ModelUnavailable, model_server_error
-from .judge import _NO, _UNKNOWN, _YES
+from .judge import _NO, _UNKNOWN, _YES, Verdicts
 from .prompts import Prompts
 from .settings import Settings
 
@@ -40,21 +40,26 @@ class ServerJudge:
         self.client = OpenAI(base_url=settings.judge_base_url, api_key=settings.judge_api_key or "not-needed",
                              timeout=settings.request_timeout, max_retries=settings.model_retries)
 
-    def answers(self, question: str, candidates: list[str]) -> list[float]:
-        return [_p_answered_from(self._first_token("judge_answer", candidate, question=question), candidate)
-                for candidate in candidates]
+    def answers(self, question: str, candidates: list[str]) -> Verdicts:
+        verdicts = Verdicts()
+        for candidate in candidates:
+            probs, tokens = self._first_token("judge_answer", candidate, question=question)
+            verdicts.append(_p_answered_from(probs, candidate))
+            verdicts.tokens += tokens
+        return verdicts
 
     def entails(self, premise: str, claims: list[str]) -> list[float]:
-        return [_p_yes(self._first_token("judge_entail", claim, premise=premise)) for claim in claims]
+        return [_p_yes(self._first_token("judge_entail", claim, premise=premise)[0]) for claim in claims]
 
     def yes_no(self, question: str, passage: str) -> float:
-        return _p_yes(self._first_token("judge_yes_no", passage, question=question))
+        return _p_yes(self._first_token("judge_yes_no", passage, question=question)[0])
 
     def instructions(self, passages: list[str]) -> list[float]:
-        return [_p_yes(self._first_token("judge_injection", passage)) for passage in passages]
+        return [_p_yes(self._first_token("judge_injection", passage)[0]) for passage in passages]
 
-    def _first_token(self, prompt: str, candidate: str, **fields: str) -> dict[str, float]:
-        """{token text: probability} of the reply's first token, for the likeliest ``TOP_LOGPROBS`` tokens."""
+    def _first_token(self, prompt: str, candidate: str, **fields: str) -> tuple[dict[str, float], int]:
+        """{token text: probability} of the reply's first token, for the likeliest ``TOP_LOGPROBS`` tokens,
+        and the prompt's tokens as the server counts them (0 when it does not say)."""
         import openai
 
         system, user = self.prompts.chat(prompt, **fields, candidate=candidate)
@@ -76,7 +81,7 @@ class ServerJudge:
         probs: dict[str, float] = {}
         for entry in top:
             probs[entry.token] = probs.get(entry.token, 0.0) + math.exp(entry.logprob)
-        return probs
+        return probs, int(getattr(reply.usage, "prompt_tokens", 0) or 0)
 
 
 def _p_yes(probs: dict[str, float]) -> float:

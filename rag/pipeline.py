@@ -16,6 +16,7 @@ stage through the same seam the pipeline uses.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 import typing
@@ -69,6 +70,26 @@ class Candidates:
     passages: list[Chunk]
     base: Answer
     catalog: CatalogQuery | None = None
+    timings: dict[str, float] = dataclasses.field(default_factory=dict)  # seconds per stage so far
+
+
+@contextlib.contextmanager
+def timed(timings: dict[str, float], stage: str):
+    """Adds the seconds the block takes to ``timings[stage]``."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - started
+
+
+def question_kind(q: QuestionProfile, topic: str | None) -> str:
+    """What the answer path takes the question for, as ``Answer.kind`` reports it."""
+    if topic is not None:
+        return "comparison"
+    if q.yes_no:
+        return "yes/no"
+    return "open" if q.open or q.explains else "factoid"
 
 
 class AnswerPipeline:
@@ -110,18 +131,24 @@ class AnswerPipeline:
         return final
 
     def answer_stream(self, question: str, history: History | None = None) -> Iterator[Answer]:
-        """Partial answers as checked sentences arrive; the last one is complete."""
+        """Partial answers as checked sentences arrive; the last one is complete. Each carries the seconds
+        its stages took so far (``Answer.timings``: the time spent waiting on the caller is not counted)."""
         started = time.perf_counter()
         c = self.candidates(question, history)
         if c.catalog is not None:
-            yield self.catalog(c.catalog, c.question, c.standalone, started)
+            with timed(c.timings, "catalog"):
+                answer = self.catalog(c.catalog, c.question, c.standalone, started)
+            yield dataclasses.replace(answer, kind="catalog", timings=c.timings)
             return
         q, units, ranked, passages, base = c.q, c.units, c.units, c.passages, c.base
+        base.timings, base.kind = c.timings, question_kind(q, c.topic)
         if not self.plausible(q, units):
             yield abstain(base, started)
             return
         if c.topic is not None:
-            yield self.compared(c.standalone, units, passages, base, started)
+            with timed(base.timings, "compare"):
+                answer = self.compared(c.standalone, units, passages, base, started)
+            yield dataclasses.replace(answer, timings=dict(base.timings))
             return
         if self.judges_presence(q):
             checking = min(len(units), JUDGE_CANDIDATES)
@@ -130,17 +157,26 @@ class AnswerPipeline:
             steps = self.judging(q, units, passages, base)
             while True:
                 try:
-                    done, total = next(steps)
+                    with timed(base.timings, "judge"):
+                        done, total = next(steps)
                 except StopIteration as finished:
                     units = finished.value
                     break
                 yield dataclasses.replace(base, status=f"Checked {done} of {total} passages with the judge …")
-        evidence = expand(choose(units, q), ranked, q, passages)
+            base.judge_tokens = sum(u.judge_tokens for u in ranked[:JUDGE_CANDIDATES])
+        with timed(base.timings, "expand"):
+            evidence = expand(choose(units, q), ranked, q, passages)
         if not evidence:
             yield abstain(base, started)
             return
         kept: list[CheckedSentence] = []
-        for checked in self.compose(q, evidence, passages, base):
+        sentences = self.compose(q, evidence, passages, base)
+        while True:
+            try:
+                with timed(base.timings, "compose"):
+                    checked = next(sentences)
+            except StopIteration:
+                break
             kept.append(checked)
             yield render(base, kept, passages, started, final=False, attribute=self.settings.attribute)
         yield (render(base, kept, passages, started, final=True, attribute=self.settings.attribute) if kept
@@ -150,15 +186,20 @@ class AnswerPipeline:
         """The question understood once (cleaned, form requests taken out, made standalone, profiled) and
         the retrieved passages' units ranked: everything before the judge. A corpus-level question stops
         at the route (``catalog`` set, no units)."""
-        question, truncated = clean_question(question, self.settings.max_question_chars)
-        asked, directives = strip_directives(question)
-        standalone = self.rewrite(asked, history)
-        catalog = catalog_query(standalone)
+        timings: dict[str, float] = {}
+        with timed(timings, "understand"):
+            question, truncated = clean_question(question, self.settings.max_question_chars)
+            asked, directives = strip_directives(question)
+            standalone = self.rewrite(asked, history)
+            catalog = catalog_query(standalone)
         if catalog is not None:
             return Candidates(question, standalone, None, None, [], [], Answer("", [], False, question, standalone),
-                              catalog=catalog)
+                              catalog=catalog, timings=timings)
         topic = comparison_topic(standalone) if self.settings.backend == "local" else None
-        hits, context = self.widen(self.retriever.search(topic or standalone))
+        with timed(timings, "retrieve"):
+            hits = self.retriever.search(topic or standalone)
+        with timed(timings, "widen"):
+            hits, context = self.widen(hits)
         passages = [h.chunk for h in hits]
         base = Answer("", [], False, question, standalone, sources_of(hits), passages_of(passages))
         base.removed += [("(question)", f"a request about the answer's form, not followed: {d}") for d in directives]
@@ -166,8 +207,10 @@ class AnswerPipeline:
             base.removed.append(("(question)", f"truncated to {self.settings.max_question_chars} characters"))
             base.notice = (f"(Your question was cut to its first {self.settings.max_question_chars:,} characters: "
                            "RAG_MAX_QUESTION_CHARS.)")
-        q = profile_question(topic or standalone, self.lexical)
-        return Candidates(question, standalone, topic, q, self.rank(q, hits, context), passages, base)
+        with timed(timings, "rank"):
+            q = profile_question(topic or standalone, self.lexical)
+            units = self.rank(q, hits, context)
+        return Candidates(question, standalone, topic, q, units, passages, base, timings=timings)
 
     # --- stages ----------------------------------------------------------------------------------
 

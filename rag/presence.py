@@ -47,7 +47,8 @@ def judging(judge: Judge, q: QuestionProfile, units: list[Evidence], passages: l
     beat these bars held out (leave one set out, 9 sets: ``python -m bench.selection compare``), so they stay."""
     top = judge_candidates(q, units, removed)
     for done, unit in enumerate(top, 1):
-        unit.judged = judge.answers(q.text, [judge_text(unit, passages, q.open)])[0]
+        verdicts = judge.answers(q.text, [judge_text(unit, passages, q.open)])
+        unit.judged, unit.judge_tokens = verdicts[0], getattr(verdicts, "tokens", 0)
         yield done, len(top)
     return kept_units(q, top, threshold, removed)
 

@@ -49,6 +49,9 @@ class Answer:
     seconds: float = 0.0
     status: str = ""  # what a partial answer is waiting for ("checking 5 passages"), for UIs
     notice: str = ""  # said after the answer, e.g. that the question was cut
+    kind: str = ""  # what the pipeline took the question for: factoid, open, yes/no, comparison, catalog
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, in the order they ran
+    judge_tokens: int = 0  # prompt tokens the judge evaluated to decide which units answer
 
     def to_dict(self) -> dict:
         """The public JSON shape: ``{"text", "citations": [...], "abstained"}``."""
@@ -120,7 +123,8 @@ def render(base: Answer, kept: list[CheckedSentence], passages: list[Chunk], sta
     text = " ".join(sentences + ([base.notice] if final and base.notice else []))
     return Answer(text, citations, False, base.question, base.standalone_question,
                   base.sources, base.passages, list(base.removed),
-                  time.perf_counter() - started if final else 0.0, notice=base.notice)
+                  time.perf_counter() - started if final else 0.0, notice=base.notice, kind=base.kind,
+                  timings=dict(base.timings), judge_tokens=base.judge_tokens)
 
 
 def section_of(chunk: Chunk, offset: int) -> str | None:
@@ -137,7 +141,8 @@ def abstain(base: Answer, started: float) -> Answer:
     text = ABSTAIN_TEXT + (f" The closest sources are: {closest}." if closest else "")
     text += f" {base.notice}" if base.notice else ""
     return Answer(text, [], True, base.question, base.standalone_question, base.sources, base.passages,
-                  list(base.removed), time.perf_counter() - started, notice=base.notice)
+                  list(base.removed), time.perf_counter() - started, notice=base.notice, kind=base.kind,
+                  timings=dict(base.timings), judge_tokens=base.judge_tokens)
 
 
 def sources_of(hits: list[ScoredChunk]) -> list[dict]:

@@ -30,6 +30,7 @@ class Evidence:
     features: dict[str, float] = field(default_factory=dict)
     score: float = 0.0
     judged: float | None = None  # the judge's P(yes), when a judge saw it
+    judge_tokens: int = 0  # the prompt tokens that verdict cost
     rejected: bool = False  # the judge (or a type check) said it does not answer: it never opens a quote
 
     @property

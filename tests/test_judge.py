@@ -97,6 +97,20 @@ def test_the_question_prefix_is_reused_without_changing_verdicts(judge):
     assert together == pytest.approx(alone, abs=1e-3)
 
 
+def test_verdicts_say_how_many_prompt_tokens_they_cost(judge):
+    """The prompt up to the candidate is read once and kept in the KV cache: a second call with the same
+    prompt evaluates only the candidate and what follows it."""
+    question = "Who leads the Russian Academy of Sciences?"
+    candidate = "Alexander Sergeev, President of the Russian Academy of Sciences (RAS), spoke on Tuesday."
+    judge.entails("Another prompt clears the cache.", ["A claim."])
+    first = judge.answers(question, [candidate])
+    again = judge.answers(question, [candidate])
+    whole = len(judge._llm.tokenize(candidate.encode(), add_bos=False))
+    assert first.tokens > again.tokens > whole  # the candidate and the question after it, not the system prompt
+    assert again == pytest.approx(list(first), abs=1e-3)
+    assert judge.answers(question, []).tokens == 0
+
+
 def test_entailment_accepts_a_paraphrase_and_rejects_a_flipped_claim(judge):
     quote = "Zhao did not deny the charge but played it down, saying cooperation had immense potential."
     paraphrase, flipped = judge.entails(quote, ["Zhao played the charge down rather than denying it.",

@@ -178,3 +178,19 @@ def test_everything_before_the_judge_is_one_stage_the_answer_and_the_eval_share(
     assert all(1 <= u.passage <= len(c.passages) for u in c.units)
     routed = pipeline.candidates("Which article was published first?")
     assert routed.catalog is not None and routed.units == []
+
+
+def test_every_answer_says_what_the_question_was_taken_for_and_where_its_time_went(pipeline_with):
+    """``Answer.kind`` and ``Answer.timings`` (seconds per stage, in order): what ``python -m bench.answers``
+    reports per question kind and for the slowest questions."""
+    pipeline = pipeline_with(ScriptedJudge({"moon": 0.9}))
+    answer = pipeline.answer(MOON)
+    assert answer.kind == "factoid" and not answer.abstained
+    assert list(answer.timings) == ["understand", "retrieve", "widen", "rank", "judge", "expand", "compose"]
+    assert all(v >= 0 for v in answer.timings.values()) and sum(answer.timings.values()) <= answer.seconds + 0.01
+    assert answer.judge_tokens == 0  # a scripted judge does not say what its verdicts cost
+    assert pipeline.answer("Did China deny the freeze?").kind == "yes/no"
+    assert pipeline.answer("Which article was published first?").kind == "catalog"
+    assert pipeline.answer("Do the sources agree on whether cooperation was frozen?").kind == "comparison"
+    fast = pipeline_with(ScriptedJudge(), fast=True).answer(MOON)
+    assert "judge" not in fast.timings and fast.kind == "factoid"
