@@ -71,10 +71,13 @@ def judge_for(variant: str, small: Path | None, folder: Path) -> LlamaJudge:
     return LlamaJudge(settings, question_first(folder) if variant.endswith("-first") else Prompts())
 
 
-def score(variant: str, small: Path | None, every: int) -> None:
-    records = judged_questions(load_pairs(PAIRS))[::every]
+def score(variant: str, small: Path | None, every: int, resume: bool = False) -> None:
+    """Rescores every ``every``-th judged question (``resume``: those not scored yet) with the variant."""
+    done = load_scores(variant) if resume else {}
+    records = [r for r in judged_questions(load_pairs(PAIRS))[::every] if (r["set"], r["id"]) not in done]
     OUT.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as folder, (OUT / f"{variant}.jsonl").open("w", encoding="utf-8") as out:
+    with (tempfile.TemporaryDirectory() as folder,
+          (OUT / f"{variant}.jsonl").open("a" if resume else "w", encoding="utf-8") as out):
         judge = judge_for(variant, small, Path(folder))
         judge.answers("warm-up", ["The model is loaded first."])
         for n, r in enumerate(records, 1):
@@ -216,6 +219,13 @@ def compare() -> None:
               f"{statistics.median(seconds):>13.2f} / {p95:.2f}  {sum(tokens) / sum(seconds):>8.0f}")
         print("   per set (answerable, unanswerable at the bar): " + ", ".join(
             f"{n} {fmt(v['answerable'])}/{fmt(v['unanswerable'])}" for n, v in at_bar.items()))
+    print("\nfewer candidates (the answer path's verdicts; JUDGE_CANDIDATES is 3):")
+    for n in (1, 2, 3):
+        fewer = [{**r, "units": [u for u in r["units"] if u["rank"] < n]} for r in records]
+        a, u = means(per_set(fewer, rule_at_bar))
+        read = sum(1 for r in fewer for u in r["units"] if not u["pre_rejected"])
+        print(f"   the best {n}: answerable {a:.3f}, unanswerable {u:.3f} (means of the sets), {read} units read; "
+              + ", ".join(f"{name} {fmt(v['answerable'])}" for name, v in per_set(fewer, rule_at_bar).items()))
     for small_variant, big_variant in (("small", "big"), ("small-first", "big-first"), ("small-first", "big")):
         if small_variant in scores and big_variant in scores:
             result, share, chosen = cascade_held_out(records, scores[small_variant], scores[big_variant])
@@ -233,11 +243,12 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("variants", nargs="+", choices=VARIANTS)
     s.add_argument("--small", type=Path, help="the small variants' GGUF (e.g. Qwen2.5-Coder-0.5B-Instruct)")
     s.add_argument("--every", type=int, default=1, help="score every Nth judged question only")
+    s.add_argument("--resume", action="store_true", help="score only the questions not scored yet")
     sub.add_parser("compare", help="the variants' tables")
     args = parser.parse_args(argv)
     if args.command == "score":
         for variant in args.variants:
-            score(variant, args.small, args.every)
+            score(variant, args.small, args.every, args.resume)
         return 0
     compare()
     return 0

@@ -5,9 +5,13 @@ can. Each sentence cites the article it names (its opening sentence as the quote
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
+from typing import Callable
 
+from .guard import CheckedSentence, Support
+from .render import Answer, abstain, passages_of, render
 from .store import Chunk
 from .text import content_stems, normalize, sentence_spans, stem
 
@@ -152,3 +156,26 @@ def catalog_answer(query: CatalogQuery, chunks: list[Chunk]) -> list[tuple[str, 
     # Undated articles are named too: any of them could be the answer the metadata cannot give.
     out += [(f"“{title(chunks[i - 1])}” carries no date.", [i]) for i in undated]
     return out
+
+
+def catalog_route(query: CatalogQuery, question: str, standalone: str, documents: list[dict],
+                  openings_of: Callable[[bool, list[str]], list[Chunk]], started: float) -> Answer:
+    """The answer to a corpus-level question from the ``documents``' metadata and the opening chunks
+    ``openings_of(per_story, doc_ids)`` gives of the documents the plan names."""
+    plan = plan_catalog(query, documents)
+    stored = openings_of(query.kind == "overview", plan.doc_ids)
+    rank = {doc_id: n for n, doc_id in enumerate(plan.doc_ids)}
+    openings = sorted(stored, key=lambda c: (rank[c.doc_id], c.story))  # the plan's order, stories in order
+    # Cited as whole articles: the citation carries the article's title, not its first story's.
+    chunks = [dataclasses.replace(c, title=c.doc_title) for c in openings]
+    sources = [{"doc_id": c.doc_id, "title": c.doc_title, "date": c.date, "score": 1.0} for c in chunks]
+    base = Answer("", [], False, question, standalone, sources, passages_of(chunks))
+    base.notice = catalog_notice(query, plan, openings)
+    kept = []
+    sentences = catalog_answer(query, openings)
+    order = list(dict.fromkeys(i for _, cited in sentences for i in cited))  # sources as the answer names them
+    base.sources = [base.sources[i - 1] for i in order]
+    for sentence, cited in sentences:
+        supports = [Support(i, *opening_sentence(openings[i - 1]), 1.0) for i in cited]
+        kept.append(CheckedSentence(sentence, supports))
+    return render(base, kept, chunks, started, final=True) if kept else abstain(base, started)

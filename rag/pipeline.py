@@ -16,7 +16,6 @@ stage through the same seam the pipeline uses.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import time
 import typing
@@ -24,7 +23,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from .catalog import CatalogQuery, catalog_answer, catalog_notice, catalog_query, opening_sentence, plan_catalog
+from .catalog import CatalogQuery, catalog_query, catalog_route
 from .compare import compare, comparison_topic, sides
 from .compose import date_lead, extractive, remote_draft
 from .conversation import History, model_standalone_question, standalone_question
@@ -32,7 +31,7 @@ from .directives import strip_directives
 from .expand import expand
 from .evidence import RankContext, choose, rank
 from .units import Evidence, candidate_units
-from .guard import CheckedSentence, Support, check_answer
+from .guard import CheckedSentence, check_answer
 from .judge import ENTAILED, Judge
 from .lead import yes_no_lead
 from .lexical import LexicalIndex
@@ -40,8 +39,8 @@ from .llm import Generator
 from .presence import JUDGE_CANDIDATES, judging
 from .prompts import Prompts
 from .question import (QUESTION_NOISE, QuestionProfile, clean_question, misspelt, profile_question,
-                       question_names)
-from .render import Answer, abstain, passages_of, render, sources_of
+                       question_kind, question_names)
+from .render import Answer, abstain, passages_of, render, sources_of, timed
 from .retrieval import HybridRetriever, within_filters
 from .settings import Settings
 from .store import Chunk
@@ -71,25 +70,6 @@ class Candidates:
     base: Answer
     catalog: CatalogQuery | None = None
     timings: dict[str, float] = dataclasses.field(default_factory=dict)  # seconds per stage so far
-
-
-@contextlib.contextmanager
-def timed(timings: dict[str, float], stage: str):
-    """Adds the seconds the block takes to ``timings[stage]``."""
-    started = time.perf_counter()
-    try:
-        yield
-    finally:
-        timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - started
-
-
-def question_kind(q: QuestionProfile, topic: str | None) -> str:
-    """What the answer path takes the question for, as ``Answer.kind`` reports it."""
-    if topic is not None:
-        return "comparison"
-    if q.yes_no:
-        return "yes/no"
-    return "open" if q.open or q.explains else "factoid"
 
 
 class AnswerPipeline:
@@ -302,23 +282,7 @@ class AnswerPipeline:
 
     def catalog(self, query: CatalogQuery, question: str, standalone: str, started: float) -> Answer:
         """A corpus-level question, answered from the documents' metadata (see rag.catalog)."""
-        per_story = query.kind == "overview"
         documents = [d for d in self.lexical.documents() if within_filters(d["doc_id"], d["date"], self.settings)]
-        plan = plan_catalog(query, documents)
-        stored = self.retriever.store.get_chunks(self.lexical.opening_chunk_ids(per_story, plan.doc_ids))
-        rank = {doc_id: n for n, doc_id in enumerate(plan.doc_ids)}
-        openings = sorted(stored, key=lambda c: (rank[c.doc_id], c.story))  # the plan's order, stories in order
-        # Cited as whole articles: the citation carries the article's title, not its first story's.
-        chunks = [dataclasses.replace(c, title=c.doc_title) for c in openings]
-        sources = [{"doc_id": c.doc_id, "title": c.doc_title, "date": c.date, "score": 1.0} for c in chunks]
-        base = Answer("", [], False, question, standalone, sources, passages_of(chunks))
-        base.notice = catalog_notice(query, plan, openings)
-        kept = []
-        sentences = catalog_answer(query, openings)
-        order = list(dict.fromkeys(i for _, cited in sentences for i in cited))  # sources as the answer names them
-        base.sources = [base.sources[i - 1] for i in order]
-        for sentence, cited in sentences:
-            supports = [Support(i, *opening_sentence(openings[i - 1]), 1.0) for i in cited]
-            kept.append(CheckedSentence(sentence, supports))
-        return render(base, kept, chunks, started, final=True) if kept else abstain(base, started)
-
+        return catalog_route(query, question, standalone, documents, lambda per_story, doc_ids:
+                             self.retriever.store.get_chunks(self.lexical.opening_chunk_ids(per_story, doc_ids)),
+                             started)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Generator
 
+from .evidence import choose
 from .units import Evidence
 from .question import QuestionProfile
 from .judge import Judge
@@ -43,14 +44,25 @@ def judging(judge: Judge, q: QuestionProfile, units: list[Evidence], passages: l
     candidate at a time: yields (judged so far, to judge) after each, so a caller that streams can stop
     there (its client left) instead of after the whole stage; returns the kept units.
 
+    A candidate is not read when the answer could not quote it whatever the verdict: once a better-ranked
+    unit is kept, ``choose`` (which picks the quoted units from the kept ones, best first) would pass it
+    over beside that one (a far lower score, nothing the kept units lack). Not for an open question, where
+    a verdict as sure as the best one's makes a unit a part of the answer.
+
     A logistic model over the judge's verdict and the rank features, learned from the eval pool, did not
     beat these bars held out (leave one set out, 9 sets: ``python -m bench.selection compare``), so they stay."""
     top = judge_candidates(q, units, removed)
+    kept: list[Evidence] = []
     for done, unit in enumerate(top, 1):
-        verdicts = judge.answers(q.text, [judge_text(unit, passages, q.open)])
-        unit.judged, unit.judge_tokens = verdicts[0], getattr(verdicts, "tokens", 0)
+        if kept and not q.open and unit not in choose(kept + [unit], q):
+            removed.append((reflow(unit.text), "not read by the judge: the answer would not quote it beside "
+                                               "the better-ranked unit kept"))
+        else:
+            verdicts = judge.answers(q.text, [judge_text(unit, passages, q.open)])
+            unit.judged, unit.judge_tokens = verdicts[0], getattr(verdicts, "tokens", 0)
+            kept += kept_units(q, [unit], threshold, removed)
         yield done, len(top)
-    return kept_units(q, top, threshold, removed)
+    return kept
 
 
 def kept_units(q: QuestionProfile, top: list[Evidence], threshold: float,

@@ -195,3 +195,13 @@ def clean_question(question: str, max_chars: int) -> tuple[str, bool]:
     if len(question) > max_chars:
         return question[:max_chars].rsplit(" ", 1)[0], True
     return question, False
+
+
+def question_kind(q: QuestionProfile, topic: str | None) -> str:
+    """What the answer path takes the question for, as ``Answer.kind`` reports it (a corpus-level question
+    is "catalog", routed before it is profiled)."""
+    if topic is not None:
+        return "comparison"
+    if q.yes_no:
+        return "yes/no"
+    return "open" if q.open else "factoid"

@@ -3,6 +3,7 @@ with markers [1].., one citation per quoted span, or an abstention that names th
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from dataclasses import asdict, dataclass, field
@@ -56,6 +57,16 @@ class Answer:
     def to_dict(self) -> dict:
         """The public JSON shape: ``{"text", "citations": [...], "abstained"}``."""
         return {"text": self.text, "citations": [asdict(c) for c in self.citations], "abstained": self.abstained}
+
+
+@contextlib.contextmanager
+def timed(timings: dict[str, float], stage: str):
+    """Adds the seconds the block takes to ``timings[stage]`` (an ``Answer.timings``)."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - started
 
 
 ABSTAIN_TEXT = "The documents don't say."

@@ -194,3 +194,30 @@ def test_every_answer_says_what_the_question_was_taken_for_and_where_its_time_we
     assert pipeline.answer("Do the sources agree on whether cooperation was frozen?").kind == "comparison"
     fast = pipeline_with(ScriptedJudge(), fast=True).answer(MOON)
     assert "judge" not in fast.timings and fast.kind == "factoid"
+
+
+def test_the_judge_does_not_read_a_unit_the_answer_could_not_quote_beside_one_it_kept(pipeline_with):
+    """Once the best unit is kept, a unit scoring far below it would not be quoted whatever its verdict, so
+    the judge does not spend a second on it; one scoring alike still is read. ``removed`` says why."""
+    judge = ScriptedJudge(default=0.9)
+    pipeline = pipeline_with(judge)
+    c = pipeline.candidates(MOON)
+    best, low, alike = c.units[:3]
+    low.score, alike.score = 0.1 * best.score, best.score
+    steps = pipeline.judging(c.q, c.units, c.passages, c.base)
+    progress = []
+    while True:
+        try:
+            progress.append(next(steps))
+        except StopIteration as finished:
+            kept = finished.value
+            break
+    assert progress == [(1, 3), (2, 3), (3, 3)]
+    assert kept == [best, alike] and low.judged is None and not low.rejected
+    assert len(judge.seen) == 2 and not any(low.text in seen for seen in judge.seen)
+    assert any(reason.startswith("not read by the judge") for _, reason in c.base.removed)
+    judge.seen.clear()
+    open_question = pipeline.candidates("How did Chinese officials respond to Sergeev's claim?")
+    assert open_question.q.open
+    list(pipeline.judging(open_question.q, open_question.units, open_question.passages, open_question.base))
+    assert len(judge.seen) == 3  # an open question's units are all read: each may be a part of the answer
