@@ -12,6 +12,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from .html_text import read_html
 from .text import reflow, sentence_spans, wrap_width
@@ -71,10 +72,14 @@ class LoadReport:
     unreadable: dict[str, dict] = field(default_factory=dict)
 
 
-def load_corpus(folder: Path, max_chars: int | None = None, unreadable: dict[str, dict] | None = None) -> LoadReport:
+def load_corpus(folder: Path, max_chars: int | None = None, unreadable: dict[str, dict] | None = None,
+                read: Callable[[Path, int | None], SourceDocument] | None = None) -> LoadReport:
     """Read every supported file under ``folder``; unreadable ones are reported in ``skipped``, not raised.
     ``max_chars``: a document with more text is skipped. ``unreadable``: what an earlier load found
-    unreadable (``LoadReport.unreadable``); a file of the same size and time is skipped unread."""
+    unreadable (``LoadReport.unreadable``); a file of the same size and time is skipped unread. ``read``:
+    how one file is read (default ``load_document``; the ingest reads in a worker process with a time
+    limit, ``rag.reader_process``)."""
+    read = read or load_document
     folder = Path(folder).expanduser()
     if not folder.is_dir():
         raise FileNotFoundError(f"corpus folder not found: {folder}")
@@ -93,7 +98,7 @@ def load_corpus(folder: Path, max_chars: int | None = None, unreadable: dict[str
             skipped.append((path, f"{before.get('reason')} (as when last read; change the file to try again)"))
             continue
         try:
-            doc = load_document(path, max_chars)
+            doc = read(path, max_chars)
         except (OSError, ValueError) as exc:
             failed[key] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "reason": str(exc)}
             skipped.append((path, str(exc)))

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 
 from .corpus import SourceDocument, load_corpus
+from .reader_process import timed_reader
 from .embedding import Encoder
 from .errors import RagError
 from .lexical import IndexedDocument, LexicalIndex, SentenceVectors
@@ -174,7 +175,8 @@ def ingest(
     memory = unreadable_file(settings)
     if rebuild:  # a rebuild reads every file again
         memory.unlink(missing_ok=True)
-    loaded = load_corpus(folder, settings.max_document_chars, read_unreadable(memory))
+    loaded = load_corpus(folder, settings.max_document_chars, read_unreadable(memory),
+                         timed_reader(settings.max_read_seconds))
     report = IngestReport(skipped=[(str(p), reason) for p, reason in loaded.skipped])
     if rebuild:
         store.reset()

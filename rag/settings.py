@@ -88,6 +88,10 @@ class Settings:
     # chunks (~21,000 characters) a second on 2 cores, so 2 million characters take ~95 s; a longer
     # "document" is usually a log or a data dump, and a user who wants it indexed raises the limit.
     max_document_chars: int = 2_000_000
+    # A document whose reading takes longer than this is skipped with that verdict (read in a worker process,
+    # rag.reader_process). Reading the largest allowed document (2 million characters of text or HTML) takes
+    # under 5 s on 2 cores; 30 s leaves room for a busy machine and slow PDFs. Hand-set.
+    max_read_seconds: float = 30.0
     # An ingest lets questions go first: before each slice of encoding it waits while a question is being
     # answered, at most this many seconds (about two judged answers on a busy 2-core box), so steady
     # traffic slows an ingest but never stops it. 0: the ingest never waits. Hand-set.
@@ -139,6 +143,8 @@ class Settings:
             raise SettingsError(f"RAG_INGEST_YIELD_SECONDS must be 0 or more, not {self.ingest_yield_seconds}")
         if self.max_document_chars < 1:
             raise SettingsError(f"RAG_MAX_DOCUMENT_CHARS must be positive, not {self.max_document_chars}")
+        if self.max_read_seconds <= 0:
+            raise SettingsError(f"RAG_MAX_READ_SECONDS must be positive, not {self.max_read_seconds}")
         if self.max_upload_mb <= 0:
             raise SettingsError(f"RAG_MAX_UPLOAD_MB must be positive, not {self.max_upload_mb}")
         if self.threads is not None and self.threads < 1:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .corpus import SUPPORTED_SUFFIXES, load_document
+from .reader_process import timed_reader
 
 # Longest file name kept (most file systems allow 255 bytes; the rest leaves room for a suffix).
 MAX_NAME_CHARS = 120
@@ -67,22 +68,29 @@ def safe_name(given: str) -> str | None:
 
 
 def save_uploads(uploads: list[Upload], folder: Path, indexed: dict[str, str], max_bytes: int,
-                 max_chars: int | None = None) -> UploadReport:
+                 max_chars: int | None = None, max_seconds: float | None = None) -> UploadReport:
     """Check each upload and save the good ones into ``folder``; ``indexed`` is doc_id -> content hash of
-    the documents already in the index (a different document under the same id is not replaced)."""
+    the documents already in the index (a different document under the same id is not replaced). Each is
+    read as a document first, in a worker process within ``max_seconds`` when given (``rag.reader_process``)."""
     report = UploadReport()
     folder.mkdir(parents=True, exist_ok=True)
+    read = timed_reader(max_seconds) if max_seconds else load_document
     for upload in uploads:
-        shown = (upload.name or "(no name)")[:MAX_NAME_CHARS]
-        name = safe_name(upload.name)
-        reason = _refusal(upload, name, max_bytes)
-        if reason is None:
-            reason = _save(upload.data, name, folder, indexed, max_chars)
-        if reason is None:
-            report.saved.append((name, Path(name).stem))
-        else:
-            report.skipped.append((shown, reason))
+        _one(upload, folder, indexed, max_bytes, max_chars, read, report)
     return report
+
+
+def _one(upload: Upload, folder: Path, indexed: dict[str, str], max_bytes: int, max_chars: int | None, read,
+         report: UploadReport) -> None:
+    shown = (upload.name or "(no name)")[:MAX_NAME_CHARS]
+    name = safe_name(upload.name)
+    reason = _refusal(upload, name, max_bytes)
+    if reason is None:
+        reason = _save(upload.data, name, folder, indexed, max_chars, read)
+    if reason is None:
+        report.saved.append((name, Path(name).stem))
+    else:
+        report.skipped.append((shown, reason))
 
 
 def _refusal(upload: Upload, name: str | None, max_bytes: int) -> str | None:
@@ -96,14 +104,15 @@ def _refusal(upload: Upload, name: str | None, max_bytes: int) -> str | None:
     return None
 
 
-def _save(data: bytes, name: str, folder: Path, indexed: dict[str, str], max_chars: int | None = None) -> str | None:
+def _save(data: bytes, name: str, folder: Path, indexed: dict[str, str], max_chars: int | None = None,
+          read=load_document) -> str | None:
     """Save ``data`` as ``folder/name`` after reading it as a document; the reason when it is not saved."""
     doc_id = Path(name).stem
     with tempfile.TemporaryDirectory() as scratch:
         trial = Path(scratch) / name
         trial.write_bytes(data)
         try:
-            doc = load_document(trial, max_chars)
+            doc = read(trial, max_chars)
         except OSError as exc:  # never the server's paths in a message to the visitor
             return f"could not be read ({exc.strerror or type(exc).__name__})"
         except ValueError as exc:

@@ -142,7 +142,7 @@ def build_app(assistant: Assistant, listening_on: str = "127.0.0.1", clients: Pe
         received, refused = received_uploads(files, get_upload_folder(), max_bytes)
         folder = assistant.corpus_folder()
         saved = save_uploads(received, folder, assistant.document_hashes(), max_bytes,
-                             assistant.settings.max_document_chars)
+                             assistant.settings.max_document_chars, assistant.settings.max_read_seconds)
         saved.skipped[:0] = refused
         status = saved.summary()
         if saved.saved:

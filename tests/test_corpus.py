@@ -2,6 +2,9 @@
 
 from pathlib import Path
 
+import pytest
+
+from rag import Settings, SettingsError
 from rag.corpus import load_corpus, load_document
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
@@ -140,3 +143,28 @@ def test_layout_pages_of_a_pdf_and_sections_of_markdown_and_html(tmp_path):
     assert chunk.section_at(md.text.index("Intro.")) in (None, "Guide")  # the chunk may start after the intro
     restored = type(chunk).from_record(chunk.id, chunk.text, chunk.to_metadata())
     assert restored == chunk  # the marks survive the store's metadata
+
+
+def test_a_document_that_takes_too_long_to_read_is_skipped_with_that_verdict_and_not_read_again(tmp_path):
+    """Read in a worker process with a time limit (rag.reader_process): the slow file gets the verdict, the
+    worker is replaced, the other files are read; the next load skips the same file unread."""
+    from rag.reader_process import _SHARED, timed_reader
+
+    (tmp_path / "a_note.txt").write_text("A short note. It reads at once.", encoding="utf-8")
+    (tmp_path / "b_long.txt").write_text("The committee met on Tuesday to discuss the plan. " * 39_000,
+                                         encoding="utf-8")  # 2 million characters: ~0.25 s to read on 2 cores
+
+    def read(path, max_chars):  # the long file given 0.02 s, the others the default's 30 s
+        return _SHARED.read(path, max_chars, 0.02 if path.name == "b_long.txt" else 30)
+
+    (tmp_path / "c_note.md").write_text("# Another\n\nRead after the worker was replaced.", encoding="utf-8")
+    report = load_corpus(tmp_path, 2_000_000, read=read)
+    assert [d.doc_id for d in report.documents] == ["a_note", "c_note"]
+    assert [(p.name, why) for p, why in report.skipped] == [("b_long.txt", "took longer than 0.02 s to read "
+                                                                          "(RAG_MAX_READ_SECONDS)")]
+    again = load_corpus(tmp_path, 2_000_000, unreadable=report.unreadable, read=read)
+    assert "as when last read" in again.skipped[0][1] and len(again.documents) == 2
+    assert [d.doc_id for d in load_corpus(tmp_path, 2_000_000, read=timed_reader(30)).documents] == [
+        "a_note", "b_long", "c_note"]
+    with pytest.raises(SettingsError, match="RAG_MAX_READ_SECONDS"):
+        Settings.from_env({"RAG_MAX_READ_SECONDS": "0"})
