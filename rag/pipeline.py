@@ -42,6 +42,7 @@ from .question import (QUESTION_NOISE, QuestionProfile, clean_question, misspelt
                        question_kind, question_names)
 from .render import Answer, abstain, passages_of, render, sources_of, timed
 from .retrieval import HybridRetriever, within_filters
+from .selection import load_selector
 from .settings import Settings
 from .store import Chunk
 from .text import content_stems
@@ -249,7 +250,8 @@ class AnswerPipeline:
                 ) -> typing.Generator[tuple[int, int], None, list[Evidence]]:
         """The best-ranked units the judge says state the answer (the rest are not shown), judged one at a
         time: yields (judged, to judge) after each, returns the kept units."""
-        return judging(self.judge, q, units, passages, self.settings.judge_threshold, base.removed)
+        selector = load_selector() if self.settings.selection == "learned" else None
+        return judging(self.judge, q, units, passages, self.settings.judge_threshold, base.removed, selector)
 
     def compose(self, q: QuestionProfile, evidence: list[Evidence], passages: list[Chunk],
                 base: Answer) -> Iterator[CheckedSentence]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Generator
 
-from .evidence import choose
+from .selection import Selector, selection_features
 from .units import Evidence
 from .question import QuestionProfile
 from .judge import Judge
@@ -39,29 +39,37 @@ JUDGE_READS_AT_MOST = 700
 
 
 def judging(judge: Judge, q: QuestionProfile, units: list[Evidence], passages: list[Chunk], threshold: float,
-            removed: list[tuple[str, str]]) -> Generator[tuple[int, int], None, list[Evidence]]:
-    """The best-ranked units whose P(answered) clears their bar (``removed`` gets the others), judged a
-    candidate at a time: yields (judged so far, to judge) after each, so a caller that streams can stop
-    there (its client left) instead of after the whole stage; returns the kept units.
-
-    A candidate is not read when the answer could not quote it whatever the verdict: once a better-ranked
-    unit is kept, ``choose`` (which picks the quoted units from the kept ones, best first) would pass it
-    over beside that one (a far lower score, nothing the kept units lack). Not for an open question, where
-    a verdict as sure as the best one's makes a unit a part of the answer.
-
-    A logistic model over the judge's verdict and the rank features, learned from the eval pool, did not
-    beat these bars held out (leave one set out, 9 sets: ``python -m bench.selection compare``), so they stay."""
+            removed: list[tuple[str, str]], selector: Selector | None = None
+            ) -> Generator[tuple[int, int], None, list[Evidence]]:
+    """The best-ranked units that state the answer (``removed`` gets the others), judged a candidate at a
+    time: yields (judged so far, to judge) after each, so a caller that streams can stop there (its client
+    left) instead of after the whole stage; returns the kept units. Which are kept: the learned
+    ``selector`` decides from the judge's verdicts and the rank features together (``rag.selection``), or,
+    without one, the judge's hand-set bars (``kept_units``)."""
     top = judge_candidates(q, units, removed)
-    kept: list[Evidence] = []
     for done, unit in enumerate(top, 1):
-        if kept and not q.open and unit not in choose(kept + [unit], q):
-            removed.append((reflow(unit.text), "not read by the judge: the answer would not quote it beside "
-                                               "the better-ranked unit kept"))
-        else:
-            verdicts = judge.answers(q.text, [judge_text(unit, passages, q.open)])
-            unit.judged, unit.judge_tokens = verdicts[0], getattr(verdicts, "tokens", 0)
-            kept += kept_units(q, [unit], threshold, removed)
+        verdicts = judge.answers(q.text, [judge_text(unit, passages, q.open)])
+        unit.judged, unit.judge_tokens = verdicts[0], getattr(verdicts, "tokens", 0)
         yield done, len(top)
+    if selector is None:
+        return kept_units(q, top, threshold, removed)
+    return selected_units(q, units, top, selector, removed)
+
+
+def selected_units(q: QuestionProfile, units: list[Evidence], top: list[Evidence], selector: Selector,
+                   removed: list[tuple[str, str]]) -> list[Evidence]:
+    """The judged units the learned selector keeps; ``removed`` gets the others, with its probability."""
+    surest = max((u.judged for u in top), default=None)
+    probabilities = [selector.probability(selection_features(u, units.index(u), units[0], q, u.judged, surest))
+                     for u in top]
+    kept = []
+    for unit, keep, p in zip(top, selector.kept(probabilities), probabilities):
+        if keep:
+            kept.append(unit)
+        else:
+            unit.rejected = True
+            removed.append((reflow(unit.text), f"selection: P(states the answer)={p:.2f}, judge "
+                                               f"P(answered)={unit.judged:.2f}"))
     return kept
 
 

@@ -75,7 +75,10 @@ class Settings:
     # P(answered) a candidate needs. Measured on 3 eval sets (130 answerable and 27 unanswerable questions):
     # 0.25 kept 4 more answers than 0.3, at one more unanswerable answered; on the 9-set pool
     # (`python -m bench.selection compare`) the threshold chosen on 8 sets was 0.225 for 8 of the 9 held out.
-    judge_threshold: float = 0.25
+    judge_threshold: float = 0.25  # the bars' P(answered) (RAG_SELECTION=bars)
+    # Which judged units are kept: "learned" (a model over the judge's verdict and the rank features, fitted
+    # on the eval pool: rag/selection.json) or "bars" (the judge's hand-set thresholds, rag/presence.py).
+    selection: str = "learned"
     judge_context: int = 1024  # tokens: instructions + question + one candidate
     # Local backend: a yes/no question opens with "Yes —" / "No —" and its best quote, when the judge is sure.
     direct_lead: bool = True
@@ -129,6 +132,8 @@ class Settings:
             raise SettingsError(f"RAG_TOP_K must be between 1 and 50, not {self.top_k}")
         if not 0.0 <= self.temperature <= 2.0:
             raise SettingsError(f"RAG_TEMPERATURE must be between 0 and 2, not {self.temperature}")
+        if self.selection not in ("learned", "bars"):
+            raise SettingsError(f"RAG_SELECTION must be learned or bars, not {self.selection!r}")
         if not 0.0 < self.judge_threshold < 1.0:
             raise SettingsError(f"RAG_JUDGE_THRESHOLD must be between 0 and 1, not {self.judge_threshold}")
         if not 0 <= self.model_retries <= 10:

@@ -38,7 +38,9 @@ def pipeline_with(assistant):
     engine = assistant.engine()
 
     def make(judge, **changes):
-        settings = assistant.settings.replace(**changes)
+        # The judge's bars by default: these tests script verdicts against them; the learned selection is
+        # tested on its own below.
+        settings = assistant.settings.replace(**{"selection": "bars", **changes})
         return AnswerPipeline(settings, engine.retriever, engine.lexical, engine.embed,
                               lambda: pytest.fail("no generator expected"), lambda: judge)
     return make
@@ -196,28 +198,16 @@ def test_every_answer_says_what_the_question_was_taken_for_and_where_its_time_we
     assert "judge" not in fast.timings and fast.kind == "factoid"
 
 
-def test_the_judge_does_not_read_a_unit_the_answer_could_not_quote_beside_one_it_kept(pipeline_with):
-    """Once the best unit is kept, a unit scoring far below it would not be quoted whatever its verdict, so
-    the judge does not spend a second on it; one scoring alike still is read. ``removed`` says why."""
-    judge = ScriptedJudge(default=0.9)
-    pipeline = pipeline_with(judge)
-    c = pipeline.candidates(MOON)
-    best, low, alike = c.units[:3]
-    low.score, alike.score = 0.1 * best.score, best.score
-    steps = pipeline.judging(c.q, c.units, c.passages, c.base)
-    progress = []
-    while True:
-        try:
-            progress.append(next(steps))
-        except StopIteration as finished:
-            kept = finished.value
-            break
-    assert progress == [(1, 3), (2, 3), (3, 3)]
-    assert kept == [best, alike] and low.judged is None and not low.rejected
-    assert len(judge.seen) == 2 and not any(low.text in seen for seen in judge.seen)
-    assert any(reason.startswith("not read by the judge") for _, reason in c.base.removed)
-    judge.seen.clear()
-    open_question = pipeline.candidates("How did Chinese officials respond to Sergeev's claim?")
-    assert open_question.q.open
-    list(pipeline.judging(open_question.q, open_question.units, open_question.passages, open_question.base))
-    assert len(judge.seen) == 3  # an open question's units are all read: each may be a part of the answer
+
+def test_the_learned_selection_answers_when_its_surest_unit_is_sure_and_keeps_what_it_reaches(pipeline_with):
+    """RAG_SELECTION=learned (the default): rag/selection.json decides from the judge's verdicts and the rank
+    features together; what it does not keep is listed in ``removed`` with its probability."""
+    from rag.selection import load_selector
+
+    selector = load_selector()
+    sure = pipeline_with(ScriptedJudge({"moon": 0.95}, default=0.01), selection="learned").answer(MOON)
+    assert not sure.abstained and "moon" in sure.text
+    nothing = pipeline_with(ScriptedJudge(default=0.001), selection="learned").answer(MOON)
+    assert nothing.abstained
+    reasons = [why for _, why in nothing.removed if why.startswith("selection:")]
+    assert len(reasons) == 3 and all(float(r.split("=")[1].split(",")[0]) < selector.threshold for r in reasons)
