@@ -2,7 +2,7 @@
 
     python -m bench.answers                      # the bundled gold set and every eval-pool set: ~40 min on 2 cores
     python -m bench.answers --sets bundled       # the bundled corpus alone: ~6 min
-    python -m bench.answers --per-set 10         # the first 10 questions of each set
+    python -m bench.answers --per-set 8          # the bundled set and the first 8 questions of each pool set: ~25 min
 
 Every question of the bundled gold set and of the pool's sets (``../shared/eval-sets``, each indexed from
 scratch in a temporary folder) is asked through ``Assistant.ask`` with the judge on, then once more with
@@ -131,7 +131,8 @@ def corpora(names: list[str] | None, sets_dir: Path):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", help="comma-separated set names ('bundled' for the bundled corpus); default all")
-    parser.add_argument("--per-set", type=int, default=0, help="ask only the first N questions of each set (0: all)")
+    parser.add_argument("--per-set", type=int, default=0,
+                        help="ask only the first N questions of each pool set (0: all; the bundled set is asked whole)")
     parser.add_argument("--sets-dir", type=Path, default=DEFAULT_SETS_DIR)
     parser.add_argument("--results", type=Path, default=ROOT / "bench" / "answers.json")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "answer-time.md")
@@ -143,7 +144,7 @@ def main() -> None:
     main_assistant.judge()  # the model loaded before the first timed question
     rows: list[dict] = []
     for name, corpus_dir, items in corpora(names, args.sets_dir):
-        items = items[: args.per_set] if args.per_set else items
+        items = items[: args.per_set] if args.per_set and name != BUNDLED else items
         if corpus_dir is None:
             main_assistant.index()
             rows += measure(main_assistant, items, name)

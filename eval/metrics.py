@@ -113,7 +113,8 @@ def fact_found(variants: list[str], text: str, patterns: bool = False) -> bool:
 # held its key facts at all, what the selector removed, what the answer quoted.
 LOSS_STAGES = {
     "not retrieved": "no retrieved passage states every key fact",
-    "rejected by the judge": "a passage states them, and the judge's bar removed the best-ranked units",
+    "rejected by the selection": "a passage states them, and the selection (the judge's verdicts read with the rank "
+                                 "features, or the judge's bars) removed the best-ranked units",
     "abstained before the judge": "a passage states them, and no unit was plausible enough to judge",
     "answered with the wrong units": "answered, without every key fact, though a passage states them",
     "answered, facts not retrieved": "answered, without every key fact; no passage states them all",
@@ -130,8 +131,8 @@ def loss_stage(item: GoldItem, answer: Answer, missing: list[str], correct: bool
     if answer.abstained:
         if not in_passages:
             return "not retrieved"
-        if any(why.startswith("judge:") for _, why in answer.removed):
-            return "rejected by the judge"
+        if any(why.startswith(("judge:", "selection:")) for _, why in answer.removed):
+            return "rejected by the selection"
         return "abstained before the judge"
     if missing:
         return "answered with the wrong units" if in_passages else "answered, facts not retrieved"

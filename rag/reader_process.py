@@ -131,15 +131,19 @@ def serve() -> None:
     requests, replies = sys.stdin.buffer, os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything a parser prints goes to stderr, not into the replies
     sentence_spans("Loaded first. The sentence splitter's data takes seconds.")  # not counted as a document's time
+    try:
+        _serve(requests, replies)
+    except (BrokenPipeError, EOFError, OSError):  # the reading process has gone: so does the worker
+        return
+
+
+def _serve(requests, replies) -> None:
     _send(replies, "ready")
     while True:
-        try:
-            header = requests.read(_HEADER.size)
-            if len(header) < _HEADER.size:
-                return
-            request = pickle.loads(requests.read(_HEADER.unpack(header)[0]))
-        except (OSError, EOFError):
+        header = requests.read(_HEADER.size)
+        if len(header) < _HEADER.size:
             return
+        request = pickle.loads(requests.read(_HEADER.unpack(header)[0]))
         if request is None:
             return
         path, max_chars = request

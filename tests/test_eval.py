@@ -244,7 +244,10 @@ def test_a_failed_answerable_question_says_where_it_was_lost():
     elsewhere = dict(passage, text="The lamp was converted in 1923.")
     rejected = Answer("The documents don't say.", [], True, passages=[passage],
                       removed=[("It was built by Alan Brodie.", "judge: does not state the answer (P(answered)=0.05)")])
-    assert loss_stage(item, rejected, ["brodie"], False) == "rejected by the judge"
+    assert loss_stage(item, rejected, ["brodie"], False) == "rejected by the selection"
+    learned = Answer("The documents don't say.", [], True, passages=[passage], removed=[
+        ("It was built by Alan Brodie.", "selection: P(states the answer)=0.20, judge P(answered)=0.05")])
+    assert loss_stage(item, learned, ["brodie"], False) == "rejected by the selection"
     assert loss_stage(item, Answer("…", [], True, passages=[elsewhere]), ["brodie"], False) == "not retrieved"
     assert loss_stage(item, Answer("…", [], True, passages=[passage]), ["brodie"], False) == "abstained before the judge"
     wrong = Answer("The lamp was converted in 1923. [1]", [], False, passages=[passage])
@@ -252,4 +255,4 @@ def test_a_failed_answerable_question_says_where_it_was_lost():
     assert loss_stage(item, wrong, [], True) is None
     corpus = CorpusText({"d": "It was built by Alan Brodie."})
     summary = summarize([score_answer(item, rejected, corpus, LexicalJudge(["x"]))])
-    assert summary["lost: rejected by the judge"] == 1
+    assert summary["lost: rejected by the selection"] == 1
