@@ -69,8 +69,8 @@ def spread(seconds: list[float]) -> dict:
 
 
 def summarise(rows: list[dict]) -> dict:
-    def group(key) -> dict:
-        names = sorted({key(r) for r in rows}, key=lambda k: KINDS.index(k) if k in KINDS else len(KINDS))
+    def group(key) -> dict:  # kinds in KINDS' order, sets as they were asked
+        names = sorted(dict.fromkeys(key(r) for r in rows), key=lambda k: KINDS.index(k) if k in KINDS else len(KINDS))
         return {n: {"on": spread([r["on"] for r in rows if key(r) == n]),
                     "off": spread([r["off"] for r in rows if key(r) == n])} for n in names}
 
@@ -115,6 +115,8 @@ def markdown(summary: dict, about: dict) -> str:
     for r in summary["slowest"]:
         stages = ", ".join(f"{k} {v:.2f}" for k, v in r["timings"].items() if v >= 0.01)
         lines.append(f"| {r['set']} | {r['question'][:70]} | {r['kind']} | {r['on']:.2f} | {stages} | {r['judge_tokens']} |")
+    lines += ["", "Cheaper judges measured against this one (a question-first prompt, the 0.5B model, fewer candidates): "
+              "`python -m bench.judge_cost`, figures in bench/notes.md."]
     return "\n".join(lines) + "\n"
 
 
