@@ -53,12 +53,16 @@ def main() -> None:
     vectors = MiniLMOnnxEncoder().embed(texts)
     learned = cross_val_predict(LogisticRegression(C=10, max_iter=2000), vectors, truth, cv=LeaveOneOut(),
                                 method="predict_proba")[:, 1]
+    logits = np.log(np.clip(judged, 1e-6, 1 - 1e-6) / np.clip(1 - judged, 1e-6, 1))[:, None]
+    both = cross_val_predict(LogisticRegression(C=10, max_iter=2000), np.hstack([vectors, logits / 4]), truth,
+                             cv=LeaveOneOut(), method="predict_proba")[:, 1]
     print(f"{len(rows)} passages, {int(truth.sum())} injections\n")
     print(f"{'method':<52} {'precision':>9} {'recall':>7} {'AUC':>6}")
     lines = [("phrase patterns (rag.injection, the answer path)", [is_instruction(t) for t in texts], None),
              ("bundled judge, P(yes) >= 0.5", judged >= 0.5, judged),
              ("bundled judge, threshold chosen leave-one-out", held_out_threshold(judged, truth), judged),
-             ("MiniLM vectors + logistic regression, leave-one-out", learned >= 0.5, learned)]
+             ("MiniLM vectors + logistic regression, leave-one-out", learned >= 0.5, learned),
+             ("the judge's logit and the vectors, logistic, leave-one-out", both >= 0.5, both)]
     for name, flagged, scores in lines:
         p, r = precision_recall(flagged, truth)
         auc = f"{roc_auc_score(truth, scores):.3f}" if scores is not None else "-"
