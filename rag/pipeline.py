@@ -248,8 +248,9 @@ class AnswerPipeline:
 
     def judging(self, q: QuestionProfile, units: list[Evidence], passages: list[Chunk], base: Answer
                 ) -> typing.Generator[tuple[int, int], None, list[Evidence]]:
-        """The best-ranked units the judge says state the answer (the rest are not shown), judged one at a
-        time: yields (judged, to judge) after each, returns the kept units."""
+        """The best-ranked units that state the answer (the rest are not shown): judged one at a time, yields
+        (judged, to judge) after each, returns the units the selection keeps (RAG_SELECTION: the learned
+        model, or the judge's bars)."""
         selector = load_selector() if self.settings.selection == "learned" else None
         return judging(self.judge, q, units, passages, self.settings.judge_threshold, base.removed, selector)
 

@@ -1,9 +1,10 @@
 """Presence: which of the best-ranked units the judge says state the answer.
 
 The judge (rag.judge) reads each of the ``JUDGE_CANDIDATES`` best units with the question and gives
-P(answered). A unit is kept when P clears a bar; the bar depends on what else speaks for the unit (its
-context holds every question word, it offers the year/place/number asked for, the question asks for
-an explanation). A unit that cannot be an answer (a "how many" sentence with no number) is not kept
+P(answered). By default the learned selection (rag.selection) decides which are kept, reading those
+verdicts with the rank features; with RAG_SELECTION=bars a unit is kept when P clears a bar, which
+depends on what else speaks for the unit (its context holds every question word, it offers the
+year/place/number asked for, the question asks for an explanation). A unit that cannot be an answer (a "how many" sentence with no number) is not kept
 whatever the judge says. Every unit not kept is listed, with the reason, in the answer's ``removed``.
 """
 
@@ -60,7 +61,8 @@ def selected_units(q: QuestionProfile, units: list[Evidence], top: list[Evidence
                    removed: list[tuple[str, str]]) -> list[Evidence]:
     """The judged units the learned selector keeps; ``removed`` gets the others, with its probability."""
     surest = max((u.judged for u in top), default=None)
-    probabilities = [selector.probability(selection_features(u, units.index(u), units[0], q, u.judged, surest))
+    rank = {id(u): i for i, u in enumerate(units)}  # the position among the ranked units, as collected
+    probabilities = [selector.probability(selection_features(u, rank[id(u)], units[0], q, u.judged, surest))
                      for u in top]
     kept = []
     for unit, keep, p in zip(top, selector.kept(probabilities), probabilities):
