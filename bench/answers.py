@@ -41,12 +41,15 @@ def question_kind(answer, item: GoldItem) -> str:
     return "follow-up" if item.history else (answer.kind or "factoid")
 
 
+WARM_UP = "What is the first thing the documents report?"
+
+
 def measure(assistant: Assistant, items: list[GoldItem], name: str) -> list[dict]:
     """Each question asked judge on, then judge off; a warm-up question first, not counted."""
     fast = assistant.derive(fast=True)
-    if items:
-        assistant.ask(items[0].question)
-        fast.ask(items[0].question)
+    if items:  # a question of its own: the judge remembers its verdicts, a measured one asked twice costs nothing
+        assistant.ask(WARM_UP)
+        fast.ask(WARM_UP)
     rows = []
     for item in items:
         on = assistant.ask(item.question, item.history or None)

@@ -7,7 +7,9 @@
 pipeline's own stages up to the judge (``AnswerPipeline.candidates``: rewrite, retrieve, widen, rank), has
 the judge score the best units as the answer path does (``--context``: once more with the sentence before
 each unit), and labels every unit with the key facts (gold regexes) it states. Pairs go to
-``.cache/selection_pairs.jsonl``.
+``.cache/selection_pairs.jsonl``; ``fit`` (the trainer is ``eval.selection``) writes the selector the answer
+path reads (``rag/selection.json``) and keeps the pairs without their texts in ``eval/selection_pairs.jsonl.gz``,
+which ``compare`` and ``fit`` read when no collected pairs are in the cache.
 
 ``compare`` scores, per set, in-sample and held out (fitted and its thresholds chosen on the other sets
 only), with a proxy of the eval (an answerable question counts when the units kept state all its key
@@ -19,14 +21,14 @@ facts, an unanswerable one when none is kept):
 * the rank weights of ``rag.evidence`` against weights learned the same way (a unit stating a key fact
   among the judge's candidates).
 
-Measured 2026-12-04 (9 sets, 286 judged questions): neither learned model beat the hand-set rule held out,
-so the answer path keeps it; README, "What the selection is worth".
+Measured 2026-12-06 (9 sets, 285 judged questions): the selector at C=0.1 beat the hand-set bars held out
+(0.668 / 0.766 against 0.606 / 0.667), so the answer path uses it; docs/evaluation.md, "What the selection is
+worth, held out".
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 import tempfile
@@ -34,15 +36,18 @@ from pathlib import Path
 
 from rag import Assistant, Settings
 from rag.paths import cache_home
-from rag.presence import (EXPLANATION_THRESHOLD, FULL_COVERAGE, JUDGE_CANDIDATES, accepted, judge_scores,
-                          judge_text)
-from rag.selection import SELECTION_FILE, Selector, judge_gap, selection_features
+from rag.presence import JUDGE_CANDIDATES, judge_scores, judge_text
+from rag.selection import SELECTION_FILE, selection_features
 
 from eval.gold import GoldItem, load_gold
 from eval.metrics import fact_found
+from eval.selection import (C, FEATURES, PAIRS_FILE, cross, hand_rule, judged_questions, load_pairs, objective,
+                            per_set, selector_data, write_pairs, write_selector)
 from eval.sets import DEFAULT_SETS_DIR, discover_sets, load_set_items
 
-PAIRS = cache_home() / "selection_pairs.jsonl"
+# Collected pairs with their texts (to read what the judge saw); `fit` keeps a copy without them in the eval.
+COLLECTED = cache_home() / "selection_pairs.jsonl"
+PAIRS = COLLECTED if COLLECTED.is_file() else PAIRS_FILE
 BUNDLED = "bundled"
 
 
@@ -112,137 +117,6 @@ def collect(out: Path, sets_dir: Path, context: bool = False) -> None:
 
 
 # --- compare ----------------------------------------------------------------------------------------
-
-def load_pairs(path: Path) -> list[dict]:
-    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    for r in records:  # pairs collected before the judge_gap feature: computed from the stored verdicts
-        surest = max((u["p"] for u in r["units"] if u["p"] is not None), default=None)
-        for u in r["units"]:
-            u["x"].setdefault("judge_gap", judge_gap(u["p"], surest))
-    return records
-
-
-def judged_questions(records: list[dict]) -> list[dict]:
-    """The questions whose answer the judge gates: routed to the answer path, plausible, not yes/no."""
-    return [r for r in records if r["route"] == "answer" and r.get("plausible") and not r.get("yes_no")]
-
-
-def hand_rule(unit: dict, threshold: float = Settings.judge_threshold) -> bool:
-    """The judge's bars of rag.presence (``accepted``), on a collected unit."""
-    if unit["pre_rejected"]:
-        return False
-    h = unit["hand_features"]
-    bar = min(threshold, EXPLANATION_THRESHOLD) if h["explains"] else threshold
-    return accepted(unit["p"], bar, bool(h["strict"] and h["answer_type"]), h["window_coverage"] >= FULL_COVERAGE)
-
-
-def question_score(record: dict, kept: list[dict]) -> bool:
-    """The eval's verdict, by proxy: every key fact in the kept units (answerable), nothing kept (not)."""
-    if not record["answerable"]:
-        return not kept
-    found = {i for u in kept for i in u["facts_found"]}
-    return bool(kept) and len(found) >= record["facts"]
-
-
-def matrix(records: list[dict], variant: str, features: list[str]):
-    import numpy as np
-
-    rows, labels = [], []
-    for r in records:
-        for u in r["units"]:
-            if u["pre_rejected"]:
-                continue
-            rows.append([u[variant][f] for f in features])
-            labels.append(int(r["answerable"] and bool(u["facts_found"])))
-    return np.array(rows, dtype=float), np.array(labels)
-
-
-def fit(records: list[dict], variant: str, features: list[str], c: float) -> Selector:
-    import numpy as np
-    from sklearn.linear_model import LogisticRegression
-
-    x, y = matrix(records, variant, features)
-    mean, scale = x.mean(axis=0), x.std(axis=0)
-    scale[scale == 0] = 1.0
-    model = LogisticRegression(C=c, max_iter=2000).fit((x - mean) / scale, y)
-    selector = Selector(tuple(features), tuple(float(v) for v in model.coef_[0]), float(model.intercept_[0]),
-                        tuple(float(v) for v in mean), tuple(float(v) for v in scale), 0.5, {})
-    grid = [(round(t, 3), round(k, 3)) for t in np.arange(0.05, 0.95, 0.025) for k in np.arange(0.05, t + 0.01, 0.05)]
-    scores = [objective(records, decider(dataclasses.replace(selector, threshold=t, keep_threshold=k), variant))
-              for t, k in grid]
-    t, k = grid[int(np.argmax(scores))]
-    return dataclasses.replace(selector, threshold=t, keep_threshold=k)
-
-
-def decider(selector: Selector, variant: str = "x"):
-    """The units of a record the selector keeps, as the answer path decides."""
-    def decide(record: dict) -> list[dict]:
-        units = [u for u in record["units"] if not u["pre_rejected"]]
-        keep = selector.kept([selector.probability(u[variant]) for u in units])
-        return [u for u, k in zip(units, keep) if k]
-    return decide
-
-
-def outcomes(records: list[dict], decide) -> dict[str, dict[str, list[bool]]]:
-    """Per set, the proxy verdict of each answerable and each unanswerable question, ``decide(record)``
-    giving the units kept."""
-    out: dict[str, dict[str, list[bool]]] = {}
-    for r in records:
-        kept = decide(r)
-        group = out.setdefault(r["set"], {"answerable": [], "unanswerable": []})
-        group["answerable" if r["answerable"] else "unanswerable"].append(question_score(r, kept))
-    return out
-
-
-def _share(values: list[bool]) -> float | None:
-    return sum(values) / len(values) if values else None
-
-
-def per_set(records: list[dict], decide) -> dict[str, dict[str, float | None]]:
-    """Per set: the share of answerable questions right and of unanswerable ones abstained (proxy)."""
-    return {name: {k: _share(v) for k, v in group.items()} for name, group in outcomes(records, decide).items()}
-
-
-# How much abstaining on unanswerable questions weighs against answering answerable ones when the thresholds
-# are chosen. Compared held out (leave one set out, 7 sets): at 0.5 the answerable mean was 0.62, at 0.35
-# 0.67, both abstaining on 0.80 of the unanswerable questions (the hand rule's share); at 0.2 abstention fell
-# to 0.40. So 0.35: a wrong answer costs about twice a missed one.
-UNANSWERABLE_WEIGHT = 0.35
-
-
-def objective(records: list[dict], decide) -> float:
-    """What the thresholds are chosen for: the mean over sets of the answerable share (a set of 60 questions
-    does not outvote one of 6) and the share of every unanswerable question abstained (pooled: few sets
-    have them), weighed by ``UNANSWERABLE_WEIGHT``."""
-    groups = outcomes(records, decide).values()
-    answerable = [_share(g["answerable"]) for g in groups if g["answerable"]]
-    unanswerable = [v for g in groups for v in g["unanswerable"]]
-    mean = sum(answerable) / len(answerable) if answerable else 0.0
-    if not unanswerable:
-        return mean
-    return (1 - UNANSWERABLE_WEIGHT) * mean + UNANSWERABLE_WEIGHT * _share(unanswerable)
-
-
-def cross(records: list[dict], variant: str, features: list[str], c: float) -> dict[str, dict]:
-    """Each set scored by the model fitted on every set (in-sample) and on the others only (held out)."""
-    full = fit(records, variant, features, c)
-    inside = per_set(records, decider(full, variant))
-    out = {}
-    for name in inside:
-        model = fit([r for r in records if r["set"] != name], variant, features, c)
-        held = per_set([r for r in records if r["set"] == name], decider(model, variant))[name]
-        out[name] = {"in_sample": inside[name], "held_out": held}
-    return out
-
-
-FEATURES = ["judge", "judge_gap", "score", "relative_score", "rank", "coverage", "window_coverage", "similarity",
-            "answer_type", "speaker", "open", "wants_type", "judge_open"]
-# L2 strength of the logistic model the answer path uses (``fit``). Compared held out (leave one set out, 9
-# sets, 2026-12-06, `compare`): C = 0.1 / 1 / 10 answered 0.668 / 0.649 / 0.631 of the answerable questions
-# against the bars' 0.606 (each set weighing the same), and abstained on 0.766 / 0.663 / 0.663 of the
-# unanswerable ones against 0.667: the strongest shrinkage is the one that gains on both.
-C = 0.1
-
 
 def threshold_cross(records: list[dict]) -> dict[str, dict]:
     """The hand rule with RAG_JUDGE_THRESHOLD chosen on the other sets (held out) or on all (in-sample)."""
@@ -375,33 +249,14 @@ def compare(args) -> int:
 
 def fit_selection(args) -> int:
     """The selector fitted on every set, written where the answer path reads it, with what it was fitted on
-    and how each set scored with it fitted on the others."""
-    records = judged_questions(load_pairs(args.pairs))
-    model = fit(records, "x", FEATURES, args.c)
-    held = cross(records, "x", FEATURES, args.c)
-    hand = per_set(records, lambda r: [u for u in r["units"] if hand_rule(u)])
-
-    def mean(values):
-        values = [v for v in values if v is not None]
-        return round(sum(values) / len(values), 3) if values else None
-
-    data = {
-        "about": "P(a judged unit states a key fact of the answer): a logistic model over the judge's verdict and "
-                 "the rank features (rag.selection.selection_features), standardised; the question is answered "
-                 "when its surest unit reaches threshold, then every unit reaching keep_threshold is kept. "
-                 "Written by `python -m bench.selection fit` from `collect`'s pairs.",
-        "C": args.c, "fitted_on": {"sets": list(dict.fromkeys(r["set"] for r in records)), "questions": len(records),
-                                   "units": sum(len(r["units"]) for r in records)},
-        "features": list(model.features), "coef": [round(v, 6) for v in model.coef],
-        "intercept": round(model.intercept, 6), "mean": [round(v, 6) for v in model.mean],
-        "scale": [round(v, 6) for v in model.scale], "threshold": model.threshold,
-        "keep_threshold": model.keep_threshold,
-        "held_out": {name: r["held_out"] for name, r in held.items()},
-        "held_out_mean": {k: mean(r["held_out"][k] for r in held.values()) for k in ("answerable", "unanswerable")},
-        "bars_mean": {k: mean(v[k] for v in hand.values()) for k in ("answerable", "unanswerable")},
-    }
-    args.out.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-    print(f"wrote {args.out}: held out {data['held_out_mean']}, the bars {data['bars_mean']}")
+    and how each set scored with it fitted on the others; the pairs it was fitted on kept beside the eval
+    (``eval/selection_pairs.jsonl.gz``) for ``python -m eval --cross``."""
+    pairs = load_pairs(args.pairs)
+    data = selector_data(pairs, args.c)
+    write_selector(data, args.out)
+    if args.pairs != PAIRS_FILE:
+        write_pairs(pairs, PAIRS_FILE)
+    print(f"wrote {args.out} and {PAIRS_FILE}: held out {data['held_out_mean']}, the bars {data['bars_mean']}")
     return 0
 
 
@@ -410,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     c = sub.add_parser("collect", help="run every eval question up to the judge and label its units")
-    c.add_argument("--out", type=Path, default=PAIRS)
+    c.add_argument("--out", type=Path, default=COLLECTED)
     c.add_argument("--sets", type=Path, default=DEFAULT_SETS_DIR)
     c.add_argument("--context", action="store_true",
                    help="also judge each unit with the sentence before it (doubles the judge's time)")

@@ -5,6 +5,7 @@
     python -m eval --set squad2_dev_wiki # one external set only
     python -m eval --baseline            # also LlamaIndex's stock CitationQueryEngine, side by side
     python -m eval --check               # exit 1 when a metric misses eval/thresholds.toml
+    python -m eval --cross               # also each set with the selection fitted without it (held out)
     python -m eval --judge-accuracy      # the judge against the labelled claim/passage pairs
     python -m eval --compare DIR DIR     # side-by-side summary of earlier reports
 """
@@ -26,9 +27,14 @@ from .judge import BundledJudge, LLMJudge, judge_accuracy, load_judge_set
 from .metrics import failures, summarize
 from .report import REPORTS, check_thresholds, gated_sets, compare, fmt, new_report_dir, terminal_table, write_report
 from .run import default_judge, run
+from .selection import held_out_selector, load_pairs
 from .sets import DEFAULT_SETS_DIR, EvalSet, discover_sets, load_set_items
 
 BUNDLED = "bundled"
+# How far a set's held-out figure may fall below its in-sample one (--cross --check): the issue's bar for "the
+# selection generalises", not tuned.
+CROSS_TOLERANCE = 0.05
+CROSS_KEYS = ("answerable_correct", "abstained_when_unanswerable")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -49,7 +55,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--judge", choices=["lexical", "bundled", "llm"], default="lexical",
                         help="lexical: offline, deterministic (default); bundled: the bundled 1.5B model's "
                              "entailment verdict, offline; llm: RAG_JUDGE_MODEL via the openai client")
-    parser.add_argument("--check", action="store_true", help="exit 1 when a metric misses eval/thresholds.toml")
+    parser.add_argument("--check", action="store_true",
+                        help="exit 1 when a metric misses eval/thresholds.toml (with --cross: or a set's held-out "
+                             f"score falls more than {CROSS_TOLERANCE} below its in-sample one)")
+    parser.add_argument("--cross", action="store_true",
+                        help="leave one set out: run each set again with the learned selection fitted without it "
+                             "(on eval/selection_pairs.jsonl.gz) and print in-sample against held out")
     parser.add_argument("--thresholds", type=Path, default=None, help="thresholds file for --check")
     parser.add_argument("--judge-accuracy", action="store_true",
                         help="score the judge on eval/judge_set.jsonl and exit")
@@ -98,11 +109,25 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(report, indent=2))
         return 0
 
+    if args.cross and settings.selection != "learned":
+        print(f"error: --cross measures the learned selection, not RAG_SELECTION={settings.selection}",
+              file=sys.stderr)
+        return 2
+    cross_dir = tempfile.TemporaryDirectory(prefix="rag-eval-cross-") if args.cross else None
+    pairs = load_pairs() if args.cross else []
+
+    def held_out(name: str) -> Path | None:
+        return held_out_selector(pairs, name, Path(cross_dir.name)) if cross_dir else None
+
     started = datetime.now().isoformat(timespec="seconds")
     progress = sys.stderr.isatty()
     runs: dict[str, list] = {}
+    held: dict[str, list] = {}  # --cross: each set's results with the selection fitted without it
     if run_bundled:
         runs[BUNDLED] = run(assistant, select(items, args), judge, progress=progress, label=BUNDLED)
+        if (selector := held_out(BUNDLED)) is not None:
+            held[BUNDLED] = run(assistant.derive(selection=str(selector)), select(items, args), judge,
+                                progress=progress, label=f"{BUNDLED}, held out")
         if args.baseline:
             from .baseline import baseline_answerer
 
@@ -114,7 +139,10 @@ def main(argv: list[str] | None = None) -> int:
         except GoldError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-        runs[eval_set.name] = run_external(eval_set, set_items, assistant, judge, progress)
+        runs[eval_set.name], held_results = run_external(eval_set, set_items, assistant, judge, progress,
+                                                         held_out(eval_set.name))
+        if held_results is not None:
+            held[eval_set.name] = held_results
     if not runs:
         print("error: no gold set to run", file=sys.stderr)
         return 2
@@ -134,10 +162,28 @@ def main(argv: list[str] | None = None) -> int:
             print(terminal_table(results, summaries[name]))
     if len(runs) > 1 and not args.json:
         print("\n" + set_table(summaries))
+    crossed, inside = {}, {}
+    if args.cross:
+        crossed = {name: summarize(results) for name, results in held.items()}
+        inside = {name: summaries[name] for name in held}
+        if len(held) > 1:  # pooled over the sets run both ways
+            crossed["overall"] = summarize([r for results in held.values() for r in results])
+            inside["overall"] = summarize([r for name in held for r in runs[name]])
+        table = cross_table(inside, crossed, [n for n in runs if n not in held and n not in ("overall", "baseline")])
+        if not args.json:
+            print("\n" + table)
+        if cross_dir:
+            cross_dir.cleanup()
     if not args.no_report:
         folder = new_report_dir(args.out)
         write_report(folder, runs, meta)
-        print(f"\nreport: {folder / 'report.html'}  (also report.md, results.json, metrics.png)")
+        if args.cross:
+            (folder / "cross.md").write_text(f"# Leave one set out ({started})\n\n```\n{table}\n```\n",
+                                             encoding="utf-8")
+            (folder / "cross.json").write_text(json.dumps({"in_sample": inside,
+                                                           "held_out": crossed}, indent=2), encoding="utf-8")
+        print(f"\nreport: {folder / 'report.html'}  (also report.md, results.json, metrics.png"
+              + (", cross.md)" if args.cross else ")"))
     if args.json:
         print(json.dumps(summaries, indent=2))
     if args.verbose:
@@ -149,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         path = args.thresholds or Path(__file__).parent / "thresholds.toml"
         problems = [f"{name}: {p}" for name in runs if name not in ("overall", "baseline")
                     for p in check_thresholds(summaries[name], path, name)]
+        problems += cross_problems(inside, crossed)
         if args.sets != "none" and not args.only_sets and not args.limit:  # every gated set must have run
             problems += [f"{name}: set not found in {args.sets}" for name in gated_sets(path) if name not in runs]
         for p in problems:
@@ -164,15 +211,63 @@ def select(items: list, args: argparse.Namespace) -> list:
     return items[: args.limit] if args.limit else items
 
 
-def run_external(eval_set: EvalSet, items: list, main: Assistant, judge, progress: bool) -> list:
+def run_external(eval_set: EvalSet, items: list, main: Assistant, judge, progress: bool,
+                 held_out: Path | None = None) -> tuple[list, list | None]:
     """Index the set's corpus into a temporary index of its own and run its questions (one judge model
-    per process: the set's assistant shares the main one's)."""
+    per process: the set's assistant shares the main one's); with ``held_out`` (a selector file), run them
+    again with it over the same index (the judge remembers its verdicts: the second run costs little)."""
     with tempfile.TemporaryDirectory(prefix=f"rag-eval-{eval_set.name}-") as index_dir:
         settings = main.settings.replace(corpus_dir=eval_set.corpus_dir, index_dir=Path(index_dir), chroma_url=None,
                                          lexical_url=None, filter_doc_ids=(), date_from=None, date_to=None)
         assistant = Assistant(settings, judge=main.judge())
         assistant.index(progress=progress)
-        return run(assistant, items, judge, progress=progress, label=eval_set.name)
+        results = run(assistant, items, judge, progress=progress, label=eval_set.name)
+        if held_out is None:
+            return results, None
+        return results, run(assistant.derive(selection=str(held_out)), items, judge, progress=progress,
+                            label=f"{eval_set.name}, held out")
+
+
+def cross_problems(in_sample: dict[str, dict], held_out: dict[str, dict]) -> list[str]:
+    """The sets whose held-out figure falls more than ``CROSS_TOLERANCE`` below the in-sample one."""
+    return [f"{name}: held out {k} {held_out[name][k]:.3f} is more than {CROSS_TOLERANCE} below in-sample "
+            f"{in_sample[name][k]:.3f}" for name in held_out if name != "overall" for k in CROSS_KEYS
+            if held_out[name].get(k) is not None and in_sample[name].get(k) is not None
+            and held_out[name][k] < in_sample[name][k] - CROSS_TOLERANCE]
+
+
+def cross_table(in_sample: dict[str, dict], held_out: dict[str, dict], unseen: list[str]) -> str:
+    """Per set: answerable right and unanswerable abstained with the selection fitted on every set (in-sample)
+    and on the others only (held out), and the gap; sets the selection never saw are named below."""
+    width = max([len(n) for n in held_out] + [len("mean of the sets")])
+    lines = ["leave one set out: the learned selection fitted on every set (in) and without the set (held out)",
+             f"{'set':<{width}}  {'answerable: in':>15} {'held out':>9} {'gap':>7}   "
+             f"{'unanswerable: in':>17} {'held out':>9} {'gap':>7}"]
+
+    def cells(name: str) -> str:
+        out = []
+        for k, w in zip(CROSS_KEYS, (15, 17)):
+            a, b = in_sample[name].get(k), held_out[name].get(k)
+            gap = f"{b - a:+.3f}" if a is not None and b is not None else "–"
+            flag = " !" if a is not None and b is not None and b < a - CROSS_TOLERANCE else "  "
+            out.append(f"{fmt(a):>{w}} {fmt(b):>9} {gap:>7}{flag}")
+        return " ".join(out)
+
+    for name in held_out:
+        lines.append(f"{name:<{width}}  {cells(name)}")
+    sets = [n for n in held_out if n != "overall"]
+    if len(sets) > 1:  # each set weighing the same
+        means = []
+        for k, w in zip(CROSS_KEYS, (15, 17)):
+            a = [in_sample[n][k] for n in sets if in_sample[n].get(k) is not None and held_out[n].get(k) is not None]
+            b = [held_out[n][k] for n in sets if in_sample[n].get(k) is not None and held_out[n].get(k) is not None]
+            means.append(f"{fmt(sum(a) / len(a)) if a else '–':>{w}} {fmt(sum(b) / len(b)) if b else '–':>9} "
+                         f"{(f'{(sum(b) - sum(a)) / len(a):+.3f}' if a else '–'):>7}  ")
+        lines.append(f"{'mean of the sets':<{width}}  " + " ".join(means))
+    lines.append(f"(! : held out more than {CROSS_TOLERANCE} below in-sample)")
+    if unseen:
+        lines.append("not in the selection's training pool (held out already): " + ", ".join(unseen))
+    return "\n".join(lines)
 
 
 def set_table(summaries: dict[str, dict]) -> str:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 import re
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Protocol
 
@@ -41,6 +42,10 @@ _YES = ("Yes", "yes", "YES", " Yes", " yes")
 _NO = ("No", "no", "NO", " No", " no")
 _UNKNOWN = ("unknown", "Unknown", "UNKNOWN", '"unknown', " unknown")
 ENTAILED = 0.5  # P(yes) at which the judge says a quote entails a sentence
+# Verdicts remembered per judge, (prompt, question, candidate) -> score: a question asked again (a retry, the
+# same follow-up in two chats, the eval's second pass with another selection) costs no judged token. A verdict
+# is a float and its key a few hundred characters: 4096 of them are ~2 MB, the candidates of ~1,000 questions.
+MEMO_SIZE = 4096
 JUDGE_FIELDS = ("judge_model_path", "judge_base_url", "judge_model", "judge_api_key")  # settings naming the judge
 
 
@@ -77,6 +82,7 @@ class LlamaJudge:
         self._no: list[int] = []
         self._unknown: list[int] = []
         self._lock = threading.Lock()  # one llama.cpp context serves one question at a time
+        self._memo: OrderedDict[tuple, float] = OrderedDict()  # guarded by _lock
 
     def _model(self):
         if self._llm is None:
@@ -106,37 +112,52 @@ class LlamaJudge:
         return self._score("judge_injection", {}, passages, self._p_yes)
 
     def _score(self, prompt: str, fields: dict[str, str], candidates: list[str], read) -> Verdicts:
+        """The verdict on each candidate: remembered ones from the memo (costing no token), the others
+        evaluated."""
         if not candidates:
             return Verdicts()
-        system, user = self.prompts.chat(prompt, **fields, candidate=_SPLIT)
+        head = (prompt, tuple(sorted(fields.items())))
         with self._lock:
-            llm = self._model()
-            head, tail = self._render(system, user).split(_SPLIT)
-            # The prompt is read as one text, tokenized whole: split at the candidate, "Text: " + "The" gave
-            # the tokens " " "The" where the model reads " The", and other verdicts (0.63 vs 0.52 on a
-            # claim) than a model server given the same chat. The text before the candidate's first word
-            # is the same for every candidate, and tokenizes alike alone and in the whole.
-            prefix = llm.tokenize(head.rstrip(" ").encode(), add_bos=False, special=True)
-            # The last call's prompt head is kept in the KV cache when this one opens with all of it; else the
-            # head is evaluated afresh, whole (a head evaluated in two parts gives slightly other numbers, and
-            # verdicts near a bar flipped: 2 of 26 answers on a movie-plot set).
-            scores = Verdicts()
-            if _cached_tokens(llm, prefix) < len(prefix):
-                llm.reset()
-                llm.eval(prefix)
-                scores.tokens += len(prefix)
+            todo = [c for c in dict.fromkeys(candidates) if (head, c) not in self._memo]
+            fresh = self._evaluate(prompt, fields, todo, read) if todo else Verdicts()
+            for candidate, score in zip(todo, fresh):
+                self._memo[(head, candidate)] = score
+            scores = Verdicts([self._memo[(head, c)] for c in candidates], tokens=fresh.tokens)
             for candidate in candidates:
-                whole = self._prompt_tokens(head, self._fit(candidate, len(prefix), tail), tail)
-                if whole[: len(prefix)] != prefix:  # a head that tokenizes otherwise in the whole: read it all
-                    llm.reset()
-                    llm.eval(whole)
-                    prefix = []
-                else:
-                    llm.n_tokens = len(prefix)  # drop the previous candidate from the KV cache
-                    llm.eval(whole[len(prefix):])
-                scores.tokens += len(whole) - len(prefix)
-                scores.append(read(self._logits(llm), candidate))
+                self._memo.move_to_end((head, candidate))
+            while len(self._memo) > MEMO_SIZE:
+                self._memo.popitem(last=False)
             return scores
+
+    def _evaluate(self, prompt: str, fields: dict[str, str], candidates: list[str], read) -> Verdicts:
+        system, user = self.prompts.chat(prompt, **fields, candidate=_SPLIT)
+        llm = self._model()
+        head, tail = self._render(system, user).split(_SPLIT)
+        # The prompt is read as one text, tokenized whole: split at the candidate, "Text: " + "The" gave
+        # the tokens " " "The" where the model reads " The", and other verdicts (0.63 vs 0.52 on a
+        # claim) than a model server given the same chat. The text before the candidate's first word
+        # is the same for every candidate, and tokenizes alike alone and in the whole.
+        prefix = llm.tokenize(head.rstrip(" ").encode(), add_bos=False, special=True)
+        # The last call's prompt head is kept in the KV cache when this one opens with all of it; else the
+        # head is evaluated afresh, whole (a head evaluated in two parts gives slightly other numbers, and
+        # verdicts near a bar flipped: 2 of 26 answers on a movie-plot set).
+        scores = Verdicts()
+        if _cached_tokens(llm, prefix) < len(prefix):
+            llm.reset()
+            llm.eval(prefix)
+            scores.tokens += len(prefix)
+        for candidate in candidates:
+            whole = self._prompt_tokens(head, self._fit(candidate, len(prefix), tail), tail)
+            if whole[: len(prefix)] != prefix:  # a head that tokenizes otherwise in the whole: read it all
+                llm.reset()
+                llm.eval(whole)
+                prefix = []
+            else:
+                llm.n_tokens = len(prefix)  # drop the previous candidate from the KV cache
+                llm.eval(whole[len(prefix):])
+            scores.tokens += len(whole) - len(prefix)
+            scores.append(read(self._logits(llm), candidate))
+        return scores
 
     def _prompt_tokens(self, head: str, candidate: str, tail: str) -> list[int]:
         return self._llm.tokenize((head + candidate + tail).encode(), add_bos=False, special=True)

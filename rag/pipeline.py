@@ -42,7 +42,7 @@ from .question import (QUESTION_NOISE, QuestionProfile, clean_question, misspelt
                        question_kind, question_names)
 from .render import Answer, abstain, passages_of, render, sources_of, timed
 from .retrieval import HybridRetriever, within_filters
-from .selection import load_selector
+from .selection import selector_for
 from .settings import Settings
 from .store import Chunk
 from .text import content_stems
@@ -251,7 +251,7 @@ class AnswerPipeline:
         """The best-ranked units that state the answer (the rest are not shown): judged one at a time, yields
         (judged, to judge) after each, returns the units the selection keeps (RAG_SELECTION: the learned
         model, or the judge's bars)."""
-        selector = load_selector() if self.settings.selection == "learned" else None
+        selector = selector_for(self.settings.selection)
         return judging(self.judge, q, units, passages, self.settings.judge_threshold, base.removed, selector)
 
     def compose(self, q: QuestionProfile, evidence: list[Evidence], passages: list[Chunk],

@@ -84,7 +84,15 @@ class Selector:
         return [p >= keep for p in probabilities]
 
 
-@lru_cache(maxsize=4)
+def selector_for(selection: str) -> Selector | None:
+    """The selector ``RAG_SELECTION`` names: the pool's (learned), none (bars: the judge's hand-set bars
+    decide), or the one in a file."""
+    if selection == "bars":
+        return None
+    return load_selector(SELECTION_FILE if selection == "learned" else Path(selection).expanduser().resolve())
+
+
+@lru_cache(maxsize=16)
 def load_selector(path: Path = SELECTION_FILE) -> Selector:
     """The selector stored at ``path`` (``python -m bench.selection fit`` writes it)."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))

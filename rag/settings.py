@@ -6,6 +6,7 @@ Every module receives a ``Settings`` instance; nothing reads the environment on 
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -77,7 +78,8 @@ class Settings:
     # (`python -m bench.selection compare`) the threshold chosen on 8 sets was 0.225 for 8 of the 9 held out.
     judge_threshold: float = 0.25  # the bars' P(answered) (RAG_SELECTION=bars)
     # Which judged units are kept: "learned" (a model over the judge's verdict and the rank features, fitted
-    # on the eval pool: rag/selection.json) or "bars" (the judge's hand-set thresholds, rag/presence.py).
+    # on the eval pool: rag/selection.json), "bars" (the judge's hand-set thresholds, rag/presence.py), or the
+    # path of a selector file of the same form (one fitted on labelled pairs of your own, or held out).
     selection: str = "learned"
     judge_context: int = 1024  # tokens: instructions + question + one candidate
     # Local backend: a yes/no question opens with "Yes —" / "No —" and its best quote, when the judge is sure.
@@ -133,7 +135,7 @@ class Settings:
         if not 0.0 <= self.temperature <= 2.0:
             raise SettingsError(f"RAG_TEMPERATURE must be between 0 and 2, not {self.temperature}")
         if self.selection not in ("learned", "bars"):
-            raise SettingsError(f"RAG_SELECTION must be learned or bars, not {self.selection!r}")
+            _check_selector_file(self.selection)
         if not 0.0 < self.judge_threshold < 1.0:
             raise SettingsError(f"RAG_JUDGE_THRESHOLD must be between 0 and 1, not {self.judge_threshold}")
         if not 0 <= self.model_retries <= 10:
@@ -232,3 +234,19 @@ def _coerce(values: dict[str, Any]) -> dict[str, Any]:
         ids = out["filter_doc_ids"]
         out["filter_doc_ids"] = tuple([ids] if isinstance(ids, str) else ids)
     return out
+
+
+def _check_selector_file(value: str) -> None:
+    """RAG_SELECTION names a selector file: it must hold one (rag.selection reads it)."""
+    path = Path(value).expanduser()
+    if not path.is_file():
+        raise SettingsError(f"RAG_SELECTION must be learned, bars or a selector file (.json), not {value!r}")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        ok = all(isinstance(data.get(k), list) for k in ("features", "coef", "mean", "scale")) and isinstance(
+            data.get("threshold"), (int, float)) and len(set(map(len, (data["features"], data["coef"])))) == 1
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+        ok = False
+    if not ok:
+        raise SettingsError(f"RAG_SELECTION={value}: not a selector file (features, coef, mean, scale, threshold; "
+                            "python -m bench.selection fit writes one)")

@@ -259,3 +259,31 @@ def test_a_failed_answerable_question_says_where_it_was_lost():
     corpus = CorpusText({"d": "It was built by Alan Brodie."})
     summary = summarize([score_answer(item, rejected, corpus, LexicalJudge(["x"]))])
     assert summary["lost: rejected by the selection"] == 1
+
+
+def test_cross_runs_each_set_again_with_the_selection_fitted_without_it(settings, tmp_path, monkeypatch, capsys):
+    """--cross: the bundled set once with the pool's selector and once with one fitted on the other sets;
+    the table says both, the report keeps it, and --check gates the gap."""
+    from eval.__main__ import CROSS_TOLERANCE, cross_problems
+
+    monkeypatch.setenv("RAG_CORPUS_DIR", str(settings.corpus_dir))
+    monkeypatch.setenv("RAG_INDEX_DIR", str(settings.index_dir))
+    lenient = tmp_path / "lenient.toml"
+    lenient.write_text("[min]\ncitation_recall = 0.0\n")
+    out = tmp_path / "reports"
+    code = eval_main(["--limit", "3", "--sets", "none", "--cross", "--out", str(out), "--check",
+                      "--thresholds", str(lenient)])
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert "leave one set out" in printed and "\nbundled " in printed.split("leave one set out")[1]
+    crossed = json.loads((next(out.iterdir()) / "cross.json").read_text())
+    assert crossed["held_out"]["bundled"]["questions"] == 3 == crossed["in_sample"]["bundled"]["questions"]
+
+    inside = {"a": {"answerable_correct": 0.8, "abstained_when_unanswerable": 1.0}}
+    assert cross_problems(inside, {"a": {"answerable_correct": 0.8 - CROSS_TOLERANCE + 0.01,
+                                         "abstained_when_unanswerable": None}}) == []
+    assert "a: held out answerable_correct" in cross_problems(inside, {"a": {"answerable_correct": 0.7}})[0]
+
+    monkeypatch.setenv("RAG_SELECTION", "bars")
+    assert eval_main(["--limit", "1", "--sets", "none", "--cross", "--no-report"]) == 2
+    assert "--cross measures the learned selection" in capsys.readouterr().err

@@ -99,16 +99,35 @@ def test_the_question_prefix_is_reused_without_changing_verdicts(judge):
 
 def test_verdicts_say_how_many_prompt_tokens_they_cost(judge):
     """The prompt up to the candidate is read once and kept in the KV cache: a second call with the same
-    prompt evaluates only the candidate and what follows it."""
+    prompt evaluates only the candidate and what follows it; a verdict given before costs nothing."""
     question = "Who leads the Russian Academy of Sciences?"
     candidate = "Alexander Sergeev, President of the Russian Academy of Sciences (RAS), spoke on Tuesday."
+    other = "Alexander Sergeev, who leads the Russian Academy of Sciences (RAS), spoke on Wednesday."
     judge.entails("Another prompt clears the cache.", ["A claim."])
     first = judge.answers(question, [candidate])
-    again = judge.answers(question, [candidate])
-    whole = len(judge._llm.tokenize(candidate.encode(), add_bos=False))
-    assert first.tokens > again.tokens > whole  # the candidate and the question after it, not the system prompt
-    assert again == pytest.approx(list(first), abs=1e-3)
+    second = judge.answers(question, [other])
+    whole = len(judge._llm.tokenize(other.encode(), add_bos=False))
+    assert first.tokens > second.tokens > whole  # the candidate and the question after it, not the system prompt
+    remembered = judge.answers(question, [candidate, other])
+    assert remembered.tokens == 0
+    assert list(remembered) == [first[0], second[0]]
     assert judge.answers(question, []).tokens == 0
+
+
+def test_a_remembered_verdict_is_the_one_evaluated_afresh(judge):
+    """The memo gives what the model gives: the verdicts remembered (asked again in another order, another
+    prompt in between) equal the same verdicts evaluated afresh once the memo is emptied."""
+    question = "What did Zhao say about cooperation with the academy?"
+    candidates = ["Zhao said cooperation had immense potential.", "The report was published on Friday."]
+    first = judge.answers(question, candidates)
+    judge.entails("Another prompt in between.", ["A claim."])
+    again = judge.answers(question, list(reversed(candidates)))
+    assert again.tokens == 0 and list(reversed(again)) == list(first)
+    judge._memo.clear()
+    judge.yes_no("Was it cold?", "It snowed all week.")
+    fresh = judge.answers(question, list(reversed(candidates)))
+    assert fresh.tokens > 0
+    assert list(reversed(fresh)) == pytest.approx(list(first), abs=1e-6)
 
 
 def test_entailment_accepts_a_paraphrase_and_rejects_a_flipped_claim(judge):

@@ -211,3 +211,20 @@ def test_the_learned_selection_answers_when_its_surest_unit_is_sure_and_keeps_wh
     assert nothing.abstained
     reasons = [why for _, why in nothing.removed if why.startswith("selection:")]
     assert len(reasons) == 3 and all(float(r.split("=")[1].split(",")[0]) < selector.threshold for r in reasons)
+
+
+def test_a_selector_file_named_by_rag_selection_decides(pipeline_with, tmp_path):
+    """RAG_SELECTION=<file>: the pool's selector with its answer threshold out of reach never answers, and
+    says so in ``removed``; the same verdicts under the pool's own selector answer."""
+    import json
+
+    from rag.selection import SELECTION_FILE
+
+    data = json.loads(SELECTION_FILE.read_text()) | {"threshold": 0.999}
+    strict = tmp_path / "strict-selection.json"
+    strict.write_text(json.dumps(data))
+    judge = ScriptedJudge({"moon": 0.95}, default=0.01)
+    assert not pipeline_with(judge, selection="learned").answer(MOON).abstained
+    refused = pipeline_with(judge, selection=str(strict)).answer(MOON)
+    assert refused.abstained
+    assert any(why.startswith("selection:") for _, why in refused.removed)

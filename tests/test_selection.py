@@ -1,11 +1,12 @@
-"""Leave-one-set-out comparison of the judge's hand-set bars with a learned selection (bench.selection): its
+"""Leave-one-set-out comparison of the judge's hand-set bars with a learned selection (eval.selection, bench.selection): its
 pieces on labelled records made here, and the hand rule it measures being the answer path's own."""
 
 import random
 
 import pytest
 
-from bench.selection import FEATURES, Selector, cross, decider, fit, hand_rule, per_set, question_score
+from eval.selection import FEATURES, cross, decider, fit, hand_rule, per_set, question_score
+from rag.selection import Selector
 from rag.presence import EXPLANATION_THRESHOLD, WEAK_ACCEPT, accepted
 
 
@@ -76,3 +77,47 @@ def test_the_hand_rule_measured_is_the_answer_paths_own():
     explained = _unit(-1.6, 0.2, [])  # P 0.17: below 0.25, above the bar of a how/why question
     explained["hand_features"]["explains"] = True
     assert hand_rule(explained) and explained["p"] > EXPLANATION_THRESHOLD
+
+
+# --- the pool's pairs, held out, and RAG_SELECTION=<file> --------------------------------------------
+
+def test_the_pools_pairs_refit_the_selector_the_answer_path_reads():
+    """eval/selection_pairs.jsonl.gz is what rag/selection.json was fitted on: refitting gives it back."""
+    import json
+
+    from eval.selection import load_pairs, selector_data
+    from rag.selection import SELECTION_FILE
+
+    stored = json.loads(SELECTION_FILE.read_text())
+    refit = selector_data(load_pairs(), stored["C"], held_out=False)
+    assert refit["fitted_on"] == stored["fitted_on"]
+    assert refit["coef"] == pytest.approx(stored["coef"], abs=1e-5)
+    assert (refit["threshold"], refit["keep_threshold"]) == (stored["threshold"], stored["keep_threshold"])
+
+
+def test_a_held_out_selector_never_saw_its_set_and_is_a_setting(tmp_path):
+    from eval.selection import held_out_selector, load_pairs
+    from rag.selection import selector_for
+    from rag.settings import Settings
+
+    pairs = load_pairs()
+    path = held_out_selector(pairs, "bundled", tmp_path)
+    data = __import__("json").loads(path.read_text())
+    assert "bundled" not in data["fitted_on"]["sets"] and len(data["fitted_on"]["sets"]) == 8
+    assert held_out_selector(pairs, "a set nobody collected", tmp_path) is None
+    selector = selector_for(Settings(selection=str(path)).selection)
+    assert selector.coef != selector_for("learned").coef and selector_for("bars") is None
+
+
+@pytest.mark.parametrize("content", [None, "not json", '{"features": ["judge"], "coef": [1.0]}'])
+def test_rag_selection_names_learned_bars_or_a_selector_file(tmp_path, content):
+    from rag.errors import SettingsError
+    from rag.settings import Settings
+
+    path = tmp_path / "mine.json"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(SettingsError, match="RAG_SELECTION"):
+        Settings(selection=str(path))
+    with pytest.raises(SettingsError, match="learned, bars or a selector file"):
+        Settings(selection="lerned")
