@@ -16,7 +16,7 @@ import subprocess
 from itertools import zip_longest
 from pathlib import Path
 
-from rag.corpus import load_document
+from rag.index.corpus import load_document
 from rag.tokens import tiktoken_tokenizer
 
 PACKAGES = ("python3.11-doc", "postgresql-doc-15", "git-doc", "perl-doc", "linux-doc-6.1")

@@ -3,7 +3,7 @@
 ``bench/injection_set.jsonl``: 68 labelled passages, 34 injections (nine languages; notes to "the AI",
 role overrides, conditional orders, hidden comments) and 34 look-alikes (articles that quote or discuss
 injections, manuals, recipes and contracts that instruct people, notices to readers, facts in the same
-languages). Prints precision and recall of the phrase patterns the answer path uses (rag.injection), of
+languages). Prints precision and recall of the phrase patterns the answer path uses (rag.answer.injection), of
 the bundled judge asked with ``prompts/judge_injection.txt`` (its P(yes) at 0.5 and at the threshold
 that is best on the other passages, leave one out), and of a logistic regression over MiniLM vectors
 (leave one out). None reaches the 0.9 / 0.9 that would justify replacing the patterns, so they stay.
@@ -42,9 +42,9 @@ def main() -> None:
     from sklearn.model_selection import LeaveOneOut, cross_val_predict
 
     from rag import Settings
-    from rag.embedding import MiniLMOnnxEncoder
-    from rag.injection import is_instruction
-    from rag.judge import LlamaJudge
+    from rag.models.embedding import MiniLMOnnxEncoder
+    from rag.answer.injection import is_instruction
+    from rag.models.judge import LlamaJudge
 
     rows = [json.loads(line) for line in SET.read_text(encoding="utf-8").splitlines() if line.strip()]
     texts = [r["text"] for r in rows]
@@ -58,7 +58,7 @@ def main() -> None:
                              cv=LeaveOneOut(), method="predict_proba")[:, 1]
     print(f"{len(rows)} passages, {int(truth.sum())} injections\n")
     print(f"{'method':<52} {'precision':>9} {'recall':>7} {'AUC':>6}")
-    lines = [("phrase patterns (rag.injection, the answer path)", [is_instruction(t) for t in texts], None),
+    lines = [("phrase patterns (rag.answer.injection, the answer path)", [is_instruction(t) for t in texts], None),
              ("bundled judge, P(yes) >= 0.5", judged >= 0.5, judged),
              ("bundled judge, threshold chosen leave-one-out", held_out_threshold(judged, truth), judged),
              ("MiniLM vectors + logistic regression, leave-one-out", learned >= 0.5, learned),

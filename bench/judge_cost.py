@@ -38,7 +38,7 @@ import time
 from pathlib import Path
 
 from rag import Settings
-from rag.judge import LlamaJudge
+from rag.models.judge import LlamaJudge
 from rag.paths import PROMPTS, cache_home
 from rag.prompts import Prompts
 

@@ -1,7 +1,8 @@
 """Does the judge on a model server give the in-process judge's verdicts? ``python -m bench.judge_server``
 
 Starts llama.cpp's OpenAI-compatible server (``llama_cpp.server``) on the bundled GGUF, then scores the same
-labelled pairs with ``rag.judge.LlamaJudge`` (in-process) and ``rag.judge_server.ServerJudge`` (over HTTP):
+labelled pairs with ``rag.models.judge.LlamaJudge`` (in-process) and ``rag.models.judge_server.ServerJudge``
+(over HTTP):
 
 * answers: each bundled gold question with its own gold quote (answers it) and with the gold quote of the
   next question from another document (does not);
@@ -9,7 +10,7 @@ labelled pairs with ``rag.judge.LlamaJudge`` (in-process) and ``rag.judge_server
 * yes/no: each bundled question asked yes or no (and answered so) with its gold quote.
 
 Prints, per kind: the largest and mean difference of the scores, how many verdicts agree at the answer
-path's bars (``RAG_JUDGE_THRESHOLD`` for answers, ``rag.judge.ENTAILED`` otherwise), each judge's AUC on the
+path's bars (``RAG_JUDGE_THRESHOLD`` for answers, ``rag.models.judge.ENTAILED`` otherwise), each judge's AUC on the
 labels, and seconds per verdict; and, as the scale of those differences, how far the in-process judge's own
 scores move when it reads each prompt whole in one evaluation instead of head and candidate apart (the
 floating-point sums of a quantised model depend on the batches). ``--limit N``: the first N pairs of each kind.
@@ -27,9 +28,9 @@ from bench.servers import llama_server
 from eval.gold import load_gold
 from eval.judge import load_judge_set
 from rag import Settings
-from rag.judge import ENTAILED, LlamaJudge
-from rag.judge_server import ServerJudge
-from rag.llm import bundled_gguf_path
+from rag.models.judge import ENTAILED, LlamaJudge
+from rag.models.judge_server import ServerJudge
+from rag.models.llm import bundled_gguf_path
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,7 +59,7 @@ class WholePromptJudge(LlamaJudge):
     then the candidate; a server splits where its cache ends)."""
 
     def _score(self, prompt, fields, candidates, read):
-        from rag.judge import _SPLIT
+        from rag.models.judge import _SPLIT
 
         system, user = self.prompts.chat(prompt, **fields, candidate=_SPLIT)
         with self._lock:

@@ -138,7 +138,7 @@ def concurrent_answers(assistant, qs: list[dict], clients: int) -> dict:
     from fastapi import FastAPI
     from openai import OpenAI
 
-    from rag.http_api import add_openai_api
+    from rag.serve.http_api import add_openai_api
 
     app = FastAPI()
     add_openai_api(app, assistant)
@@ -178,7 +178,7 @@ def run_peer(args) -> dict:
     from llama_index.core import SimpleDirectoryReader, VectorStoreIndex
     from llama_index.core.node_parser import SentenceSplitter
 
-    from rag.embedding import MiniLMOnnxEmbedding
+    from rag.models.embedding import MiniLMOnnxEmbedding
     from rag.settings import Settings
     from rag.tokens import tiktoken_tokenizer
 

@@ -13,8 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from rag.corpus import load_document
-from rag.ingest import chunk_document, make_splitter
+from rag.index.corpus import load_document
+from rag.index.ingest import chunk_document, make_splitter
 from rag.settings import Settings
 
 SHAPES = {

@@ -39,7 +39,7 @@ from bench.servers import (
     running,
 )
 from rag import Assistant, Settings
-from rag.llm import bundled_gguf_path
+from rag.models.llm import bundled_gguf_path
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "bench-replicas-key"

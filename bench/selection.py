@@ -8,17 +8,17 @@ pipeline's own stages up to the judge (``AnswerPipeline.candidates``: rewrite, r
 the judge score the best units as the answer path does (``--context``: once more with the sentence before
 each unit), and labels every unit with the key facts (gold regexes) it states. Pairs go to
 ``.cache/selection_pairs.jsonl``; ``fit`` (the trainer is ``eval.selection``) writes the selector the answer
-path reads (``rag/selection.json``) and keeps the pairs without their texts in ``eval/selection_pairs.jsonl.gz``,
+path reads (``rag/answer/selection.json``) and keeps the pairs without their texts in ``eval/selection_pairs.jsonl.gz``,
 which ``compare`` and ``fit`` read when no collected pairs are in the cache.
 
 ``compare`` scores, per set, in-sample and held out (fitted and its thresholds chosen on the other sets
 only), with a proxy of the eval (an answerable question counts when the units kept state all its key
 facts, an unanswerable one when none is kept):
 
-* the judge's bars of ``rag.presence`` (hand-set: nothing to hold out);
+* the judge's bars of ``rag.answer.presence`` (hand-set: nothing to hold out);
 * a logistic model of "this unit states a key fact" over the judge's verdict and the rank features, with
   two learned thresholds (answer at all; keep a unit), with and without the judge, at three strengths;
-* the rank weights of ``rag.evidence`` against weights learned the same way (a unit stating a key fact
+* the rank weights of ``rag.answer.evidence`` against weights learned the same way (a unit stating a key fact
   among the judge's candidates).
 
 Measured 2026-12-06 (9 sets, 285 judged questions): the selector at C=0.1 beat the hand-set bars held out
@@ -36,8 +36,8 @@ from pathlib import Path
 
 from rag import Assistant, Settings
 from rag.paths import cache_home
-from rag.presence import JUDGE_CANDIDATES, judge_scores, judge_text
-from rag.selection import SELECTION_FILE, selection_features
+from rag.answer.presence import JUDGE_CANDIDATES, judge_scores, judge_text
+from rag.answer.selection import SELECTION_FILE, selection_features
 
 from eval.gold import GoldItem, load_gold
 from eval.metrics import fact_found
@@ -171,7 +171,7 @@ def rank_records(pairs: list[dict]) -> list[dict]:
 
 def recall_at(records: list[dict], weights: dict[str, float], k: int = JUDGE_CANDIDATES) -> dict[str, float]:
     """Per set: the share of questions with a unit stating a key fact among the ``k`` best by ``weights``."""
-    from rag.evidence import MISSING_STRICT_TYPE
+    from rag.answer.evidence import MISSING_STRICT_TYPE
 
     def score(r, u):
         value = sum(weights.get(name, 0.0) * v for name, v in u["f"].items())
@@ -186,11 +186,11 @@ def recall_at(records: list[dict], weights: dict[str, float], k: int = JUDGE_CAN
 
 def fit_rank(records: list[dict], c: float = C) -> dict[str, float]:
     """Rank weights learned as a logistic model of 'this unit states a key fact' over the rank features, on
-    the raw feature scale (so they drop into rag.evidence.WEIGHTS as they are)."""
+    the raw feature scale (so they drop into rag.answer.evidence.WEIGHTS as they are)."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
-    from rag.evidence import WEIGHTS
+    from rag.answer.evidence import WEIGHTS
 
     names = list(WEIGHTS)
     x = np.array([[u["f"].get(n, 0.0) for n in names] for r in records for u in r["ranked"]])
@@ -200,7 +200,7 @@ def fit_rank(records: list[dict], c: float = C) -> dict[str, float]:
 
 
 def rank_table(pairs: list[dict]) -> None:
-    from rag.evidence import WEIGHTS
+    from rag.answer.evidence import WEIGHTS
 
     records = rank_records(pairs)
     sets = list(dict.fromkeys(r["set"] for r in records))

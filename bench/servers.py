@@ -117,14 +117,14 @@ def llama_server(model: Path, alias: str = "bundled", context: int = 4096, threa
 
 @contextlib.contextmanager
 def assistant_api(assistant, host: str = "127.0.0.1"):
-    """The app's /v1 API (rag.http_api) over ``assistant`` on a real uvicorn server in a thread; yields its
+    """The app's /v1 API (rag.serve.http_api) over ``assistant`` on a real uvicorn server in a thread; yields its
     ``/v1`` URL."""
     import threading
 
     import uvicorn
     from fastapi import FastAPI
 
-    from rag.http_api import add_openai_api
+    from rag.serve.http_api import add_openai_api
 
     server = FastAPI()
     add_openai_api(server, assistant)

@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 from rag import Assistant, Settings, SettingsError
-from rag.judge import LlamaJudge
+from rag.models.judge import LlamaJudge
 
 from .gold import GOLD_FILE, SET_TYPES, GoldError, load_gold
 from .judge import BundledJudge, LLMJudge, judge_accuracy, load_judge_set

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.render import ATTRIBUTION
+from rag.answer.render import ATTRIBUTION
 from rag.text import sentence_spans, words
 
 MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")

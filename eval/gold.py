@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.corpus import load_corpus
+from rag.index.corpus import load_corpus
 from rag.text import normalize
 
 GOLD_FILE = Path(__file__).resolve().parent / "gold.jsonl"

@@ -12,11 +12,11 @@ Two judges behind one interface (``judge(claim, passage) -> Verdict``):
   ``python -m eval --judge-accuracy`` measures it on ``eval/judge_set.jsonl``.
 * ``LLMJudge``: any OpenAI or OpenAI-compatible endpoint through the ``openai`` client, prompt in
   ``prompts/judge.txt``.
-* ``BundledJudge``: the bundled Qwen2.5-Coder-1.5B, offline, through the library's ``rag.judge``
+* ``BundledJudge``: the bundled Qwen2.5-Coder-1.5B, offline, through the library's ``rag.models.judge``
   entailment question (P(yes) from the logits). It shares the assistant's model, so it is not an
   independent grader of answers the assistant's own judge accepted; use it to measure, not to gate.
 
-The judge is written independently of the assistant's citation guard (``rag.guard``) so that the
+The judge is written independently of the assistant's citation guard (``rag.answer.guard``) so that the
 eval does not grade the guard with its own rules.
 """
 

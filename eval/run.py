@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 
 from rag import Answer, Assistant
-from rag.corpus import load_corpus
+from rag.index.corpus import load_corpus
 
 from .gold import GoldItem
 from .judge import LexicalJudge

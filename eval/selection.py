@@ -4,7 +4,7 @@ a model fitted on the other sets only).
 
 Pairs are collected by ``python -m bench.selection collect`` (every pool question run up to the judge, its
 judged units labelled with the gold key facts they state); ``python -m bench.selection fit`` fits the
-selector the answer path reads (``rag/selection.json``) and keeps the pairs it was fitted on, without their
+selector the answer path reads (``rag/answer/selection.json``) and keeps the pairs it was fitted on, without their
 texts, in ``eval/selection_pairs.jsonl.gz``: ``python -m eval --cross`` refits from them without each set
 and runs that set with the held-out selector (``RAG_SELECTION=<file>``).
 
@@ -20,8 +20,8 @@ import json
 from pathlib import Path
 
 from rag import Settings
-from rag.presence import EXPLANATION_THRESHOLD, FULL_COVERAGE, accepted
-from rag.selection import Selector, judge_gap
+from rag.answer.presence import EXPLANATION_THRESHOLD, FULL_COVERAGE, accepted
+from rag.answer.selection import Selector, judge_gap
 
 PAIRS_FILE = Path(__file__).resolve().parent / "selection_pairs.jsonl.gz"
 _TEXT_FIELDS = ("text", "read")  # a unit's texts: kept in the collected pairs, not in the pool's copy
@@ -48,7 +48,7 @@ def judged_questions(records: list[dict]) -> list[dict]:
 
 
 def hand_rule(unit: dict, threshold: float = Settings.judge_threshold) -> bool:
-    """The judge's bars of rag.presence (``accepted``), on a collected unit."""
+    """The judge's bars of rag.answer.presence (``accepted``), on a collected unit."""
     if unit["pre_rejected"]:
         return False
     h = unit["hand_features"]
@@ -183,13 +183,13 @@ def _mean(values) -> float | None:
 
 
 def selector_data(records: list[dict], c: float = C, held_out: bool = True) -> dict:
-    """The selector fitted on ``records`` as the answer path reads it (``rag.selection.load_selector``), with
+    """The selector fitted on ``records`` as the answer path reads it (``rag.answer.selection.load_selector``), with
     what it was fitted on and, when ``held_out``, how each set scored with it fitted on the others."""
     records = judged_questions(records)
     model = fit(records, "x", FEATURES, c)
     data = {
         "about": "P(a judged unit states a key fact of the answer): a logistic model over the judge's verdict and "
-                 "the rank features (rag.selection.selection_features), standardised; the question is answered "
+                 "the rank features (rag.answer.selection.selection_features), standardised; the question is answered "
                  "when its surest unit reaches threshold, then every unit reaching keep_threshold is kept. "
                  "Written by `python -m bench.selection fit` from `collect`'s pairs (eval/selection.py).",
         "C": c, "fitted_on": {"sets": pair_sets(records), "questions": len(records),

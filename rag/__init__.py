@@ -4,9 +4,9 @@
     answer = Assistant().ask("Did China deny the freeze?")
 """
 
+from .answer.render import Answer, Citation
 from .assistant import Assistant
 from .errors import QuestionError, SettingsError
-from .render import Answer, Citation
 from .settings import Settings
 
 __all__ = ["Assistant", "Answer", "Citation", "QuestionError", "Settings", "SettingsError"]

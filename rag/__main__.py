@@ -1,3 +1,3 @@
-from .cli import run
+from .serve.cli import run
 
 run()

@@ -8,21 +8,20 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-
-from .background import IngestJob, QuestionsFirst
-from .conversation import History
-from .embedding_server import load_encoder
-from .ingest import IngestReport, ProgressCallback, ingest
-from .judge import JUDGE_FIELDS, Judge, load_judge
-from .llm import load_generator
-from .pipeline import AnswerPipeline
+from .answer.conversation import History
+from .answer.pipeline import AnswerPipeline
+from .answer.render import Answer
+from .answer.retrieval import HybridRetriever
+from .index.background import IngestJob, QuestionsFirst
+from .index.ingest import IngestReport, ProgressCallback, ingest
+from .index.lexical import LexicalIndex
+from .index.lexical_sqlite import SqliteLexicalIndex, lexical_path
+from .index.store import ChunkStore
+from .models.embedding_server import load_encoder
+from .models.judge import JUDGE_FIELDS, Judge, load_judge
+from .models.llm import load_generator
 from .prompts import Prompts
-from .render import Answer
-from .lexical import LexicalIndex
-from .lexical_sqlite import SqliteLexicalIndex, lexical_path
-from .retrieval import HybridRetriever
 from .settings import Settings
-from .store import ChunkStore
 
 
 class Assistant:
@@ -130,7 +129,9 @@ class Assistant:
 
     def _open_lexical(self) -> LexicalIndex:
         if self.settings.lexical_url:
-            from .lexical_postgres import PostgresLexicalIndex  # psycopg is imported only when configured
+            from .index.lexical_postgres import (
+                PostgresLexicalIndex,  # psycopg is imported only when configured
+            )
 
             return PostgresLexicalIndex(self.settings.lexical_url, self.settings.collection, self.embedder.model_name)
         return SqliteLexicalIndex(self.lexical_file(), self.embedder.model_name)

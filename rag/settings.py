@@ -15,7 +15,6 @@ from typing import Any
 from . import paths
 from .errors import SettingsError
 
-
 BACKENDS = ("local", "openai", "openai-compatible")
 
 
@@ -38,7 +37,7 @@ class Settings:
     lexical_url: str | None = None
 
     # Scale-out: the encoder on an OpenAI-compatible /v1/embeddings server (another app's `rag serve`, TEI,
-    # vLLM ...) instead of in-process (rag.embedding_server); the model name is recorded in the index.
+    # vLLM ...) instead of in-process (rag.models.embedding_server); the model name is recorded in the index.
     embed_base_url: str | None = None
     embed_model: str | None = None  # default: the bundled encoder's name, as `rag serve` serves it
     embed_api_key: str | None = field(default=None, repr=False)
@@ -68,7 +67,7 @@ class Settings:
     # quote entails a model-written sentence). ``fast`` turns it off: lexical checks only, sub-second.
     fast: bool = False
     judge_model_path: Path | None = None  # another GGUF instruct model for the judge
-    # The judge on an OpenAI-compatible model server that returns logprobs (llama.cpp, vLLM; rag.judge_server)
+    # The judge on an OpenAI-compatible model server that returns logprobs (llama.cpp, vLLM; rag.models.judge_server)
     # instead of in-process: app replicas then share one model server. The eval's LLM grader uses it too.
     judge_base_url: str | None = None
     judge_model: str | None = None  # the model name to ask the judge's server for
@@ -78,8 +77,9 @@ class Settings:
     # (`python -m bench.selection compare`) the threshold chosen on 8 sets was 0.225 for 8 of the 9 held out.
     judge_threshold: float = 0.25  # the bars' P(answered) (RAG_SELECTION=bars)
     # Which judged units are kept: "learned" (a model over the judge's verdict and the rank features, fitted
-    # on the eval pool: rag/selection.json), "bars" (the judge's hand-set thresholds, rag/presence.py), or the
-    # path of a selector file of the same form (one fitted on labelled pairs of your own, or held out).
+    # on the eval pool: rag/answer/selection.json), "bars" (the judge's hand-set thresholds,
+    # rag/answer/presence.py), or the path of a selector file of the same form (fitted on labelled pairs of
+    # your own, or held out).
     selection: str = "learned"
     judge_context: int = 1024  # tokens: instructions + question + one candidate
     # Local backend: a yes/no question opens with "Yes —" / "No —" and its best quote, when the judge is sure.
@@ -94,7 +94,7 @@ class Settings:
     # "document" is usually a log or a data dump, and a user who wants it indexed raises the limit.
     max_document_chars: int = 2_000_000
     # A document whose reading takes longer than this is skipped with that verdict (read in a worker process,
-    # rag.reader_process). Reading the largest allowed document (2 million characters of text or HTML) takes
+    # rag.index.reader_process). Reading the largest allowed document (2 million characters of text or HTML) takes
     # under 5 s on 2 cores; 30 s leaves room for a busy machine and slow PDFs. Hand-set.
     max_read_seconds: float = 30.0
     # An ingest lets questions go first: before each slice of encoding it waits while a question is being
@@ -108,7 +108,7 @@ class Settings:
     # answers one question at a time (3-6 s on 2 cores), so 8 in flight is a wait of up to ~40 s.
     max_concurrent_questions: int = 8
     # Questions in flight from one client address (web UI and /v1 without the server key together);
-    # the machine itself is not counted (rag.admission). 1: a visitor asks one question at a time, and a
+    # the machine itself is not counted (rag.serve.admission). 1: a visitor asks one question at a time, and a
     # keyed /v1 caller then shares the judge with at most one question per flooding address. 0: no bound.
     max_questions_per_client: int = 1
     # Reverse proxies whose X-Forwarded-For names the client (addresses or networks, "*" for any): the
@@ -237,7 +237,7 @@ def _coerce(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_selector_file(value: str) -> None:
-    """RAG_SELECTION names a selector file: it must hold one (rag.selection reads it)."""
+    """RAG_SELECTION names a selector file: it must hold one (rag.answer.selection reads it)."""
     path = Path(value).expanduser()
     if not path.is_file():
         raise SettingsError(f"RAG_SELECTION must be learned, bars or a selector file (.json), not {value!r}")

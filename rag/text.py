@@ -1,6 +1,6 @@
 """Text utilities shared by every stage: sentence and paragraph spans (hard-wrapped text too),
 headings, normalisation, content words and stems. Tokenizer data: rag.tokens; lists and web
-addresses: rag.lists."""
+addresses: rag.answer.lists."""
 
 from __future__ import annotations
 

@@ -41,7 +41,7 @@ def assistant(settings) -> Assistant:
 @pytest.fixture(scope="session")
 def llama_server(assistant):
     """llama.cpp's OpenAI-compatible server (llama-cpp-python[server]) with the bundled model, on loopback."""
-    from rag.llm import bundled_gguf_path
+    from rag.models.llm import bundled_gguf_path
 
     with servers.llama_server(bundled_gguf_path(assistant.settings)) as (url, _):
         yield url

@@ -1,8 +1,8 @@
-"""Who may change what a shared app serves (rag/access.py)."""
+"""Who may change what a shared app serves (rag/serve/access.py)."""
 
 import pytest
 
-from rag.access import check_change, check_model_url
+from rag.serve.access import check_change, check_model_url
 from rag.errors import NotAllowed, SettingsError
 from rag.settings import Settings
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.admission import PerClient
+from rag.serve.admission import PerClient
 
 
 def test_an_address_at_its_bound_is_refused_until_its_question_is_done():

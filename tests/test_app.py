@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from openai import OpenAI
 
 from rag import Assistant
-from rag.http_api import add_openai_api
+from rag.serve.http_api import add_openai_api
 
 from bench import servers
 
@@ -457,7 +457,10 @@ def test_saved_chats_survive_a_reload_and_stay_in_their_browser(app_url):
         question.fill("Who is Alexander Sergeev?")
         question.press("Enter")
         expect(page.locator("#chat .bot").last).to_contain_text("Academy of Sciences", timeout=90_000)
-        page.wait_for_function("localStorage.getItem('cited-rag-chats') !== null", timeout=30_000)
+        # Saved once the answer is complete (its first sentence shows earlier; the list may be stored empty
+        # before): wait for this chat in it, as long as an answer may take on a busy machine.
+        page.wait_for_function("(localStorage.getItem('cited-rag-chats') || '').includes('Alexander Sergeev')",
+                               timeout=90_000)
 
         page.reload()
         expect(page.locator("#chat .bot")).to_have_count(0)

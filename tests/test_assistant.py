@@ -5,7 +5,7 @@ import re
 import pytest
 
 from rag import Answer, Citation, QuestionError
-from rag.corpus import load_corpus
+from rag.index.corpus import load_corpus
 from rag.text import normalize
 
 
@@ -113,7 +113,7 @@ def test_a_derived_assistant_changes_answers_for_its_user_only(assistant):
 
 def test_document_and_date_filters(assistant):
     only_003 = assistant.engine().retriever
-    from rag.retrieval import HybridRetriever
+    from rag.answer.retrieval import HybridRetriever
 
     filtered = HybridRetriever(assistant.settings.replace(filter_doc_ids=("003_8e1d12b5a911970d",)),
                                assistant.store, assistant._embed_query, only_003.lexical)

@@ -10,7 +10,9 @@ def _item(id_: str, question: str, history=None) -> GoldItem:
 
 
 def test_the_answer_time_report_groups_questions_by_kind_and_names_the_slowest_stages(assistant):
-    items = [_item("a", "Who is Alexander Sergeev?"),
+    # The first question is asked by no other test: the judge remembers its verdicts, and a question it has
+    # read before costs no judged token.
+    items = [_item("a", "Which post does Alexander Sergeev hold?"),
              _item("b", "Which news agency reported it?",
                    [{"role": "user", "content": "What did Sergeev say about China?"},
                     {"role": "assistant", "content": "He said Chinese partners had put cooperation on hold."}]),
@@ -27,4 +29,4 @@ def test_the_answer_time_report_groups_questions_by_kind_and_names_the_slowest_s
     about = {"machine": {"cpu": "cpu", "cores": 2, "load_before": (1.0, 1.0, 1.0)}, "when": "today",
              "load_after": (1.0, 1.0, 1.0)}
     text = markdown(summary, about)
-    assert "| follow-up | 1 |" in text and "judge " in text and "Who is Alexander Sergeev?" in text
+    assert "| follow-up | 1 |" in text and "judge " in text and "Which post does Alexander Sergeev hold?" in text

@@ -4,7 +4,7 @@ and kept short at any corpus size: the answer names at most ``CATALOG_ITEMS`` ar
 import pytest
 
 from rag import Assistant, Settings
-from rag.catalog import CATALOG_ITEMS, UNDATED_NAMED, CatalogQuery, catalog_notice, catalog_query, plan_catalog
+from rag.answer.catalog import CATALOG_ITEMS, UNDATED_NAMED, CatalogQuery, catalog_notice, catalog_query, plan_catalog
 
 
 def docs(*dates: str | None) -> list[dict]:

@@ -2,8 +2,8 @@
 
 import json
 
-from rag.chat_view import link_markers, sources_html
-from rag.render import Answer, Citation
+from rag.serve.chat_view import link_markers, sources_html
+from rag.answer.render import Answer, Citation
 
 
 def test_markers_link_to_this_answers_sources_and_document_markup_stays_text():
@@ -24,8 +24,8 @@ def test_the_panel_keeps_each_answers_sources_newest_first():
 
 
 def test_a_saved_chat_keeps_what_its_sources_panel_needs_and_nothing_more():
-    from rag.chat_view import SAVED_CHATS, chat_choices, opened_chat, saved_with
-    from rag.render import Answer, Citation
+    from rag.serve.chat_view import SAVED_CHATS, chat_choices, opened_chat, saved_with
+    from rag.answer.render import Answer, Citation
 
     quote = "Zhao did not deny the charge but played it down."
     cited = {"doc_id": "doc", "title": "T", "date": None, "text": f"Before. {quote} After.", "start": 0, "end": 9}

@@ -1,6 +1,6 @@
-"""Follow-up questions made standalone from the chat so far (rag.conversation), deterministically."""
+"""Follow-up questions made standalone from the chat so far (rag.answer.conversation), deterministically."""
 
-from rag.conversation import standalone_question
+from rag.answer.conversation import standalone_question
 
 LI_XING = [{"role": "user", "content": "Who is Li Xing?"},
            {"role": "assistant", "content": "Li Xing is an international relations professor at Beijing Normal University [1]."}]

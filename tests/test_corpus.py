@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from rag import Settings, SettingsError
-from rag.corpus import load_corpus, load_document
+from rag.index.corpus import load_corpus, load_document
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
@@ -115,8 +115,8 @@ def test_latin1_and_utf16_files_are_decoded_not_skipped(tmp_path):
 
 
 def test_layout_pages_of_a_pdf_and_sections_of_markdown_and_html(tmp_path):
-    from rag.corpus import load_document
-    from rag.ingest import chunk_document, make_splitter
+    from rag.index.corpus import load_document
+    from rag.index.ingest import chunk_document, make_splitter
     from rag.settings import Settings
 
     from .pdf_fixture import write_pages_pdf
@@ -146,9 +146,9 @@ def test_layout_pages_of_a_pdf_and_sections_of_markdown_and_html(tmp_path):
 
 
 def test_a_document_that_takes_too_long_to_read_is_skipped_with_that_verdict_and_not_read_again(tmp_path):
-    """Read in a worker process with a time limit (rag.reader_process): the slow file gets the verdict, the
+    """Read in a worker process with a time limit (rag.index.reader_process): the slow file gets the verdict, the
     worker is replaced, the other files are read; the next load skips the same file unread."""
-    from rag.reader_process import _SHARED, timed_reader
+    from rag.index.reader_process import _SHARED, timed_reader
 
     (tmp_path / "a_note.txt").write_text("A short note. It reads at once.", encoding="utf-8")
     (tmp_path / "b_long.txt").write_text("The committee met on Tuesday to discuss the plan. " * 39_000,

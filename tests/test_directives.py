@@ -1,8 +1,8 @@
-"""Requests about the answer's form are taken out of the question (rag/directives.py)."""
+"""Requests about the answer's form are taken out of the question (rag/answer/directives.py)."""
 
 import pytest
 
-from rag.directives import strip_directives
+from rag.answer.directives import strip_directives
 
 
 @pytest.mark.parametrize("asked, plain", [

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from rag.embedding import MiniLMOnnxEmbedding
-from rag.ingest import embed_chunks, sentence_units
-from rag.store import Chunk
+from rag.models.embedding import MiniLMOnnxEmbedding
+from rag.index.ingest import embed_chunks, sentence_units
+from rag.index.store import Chunk
 
 
 @pytest.fixture(scope="module")

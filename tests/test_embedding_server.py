@@ -10,8 +10,8 @@ from openai import OpenAI
 
 from bench import servers
 from rag import Assistant
-from rag.embedding import MODEL_NAME
-from rag.embedding_server import ServerEncoder
+from rag.models.embedding import MODEL_NAME
+from rag.models.embedding_server import ServerEncoder
 from rag.errors import ModelUnavailable, RagError
 
 TEXTS = ["China and Russia plan a research station on the moon.", "Zhao did not deny the charge."]

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 
 from rag import evidence as ev
-from rag.evidence import RankContext, choose, rank
-from rag.units import Evidence
-from rag.question import profile_question
-from rag.lexical_sqlite import SqliteLexicalIndex as LexicalIndex
-from rag.store import Chunk
+from rag.answer.evidence import RankContext, choose, rank
+from rag.answer.units import Evidence
+from rag.answer.question import profile_question
+from rag.index.lexical_sqlite import SqliteLexicalIndex as LexicalIndex
+from rag.index.store import Chunk
 
 
 def chunk(text: str, n: int = 0, start: int = 0, title: str = "A story") -> Chunk:

@@ -1,8 +1,8 @@
 """The expand stage: a chosen sentence quoted with the sentences of its paragraph that go on with it."""
 
-from rag.units import Evidence, candidate_units
-from rag.expand import EXPAND_CHARS, expand
-from rag.retrieval import ScoredChunk
+from rag.answer.units import Evidence, candidate_units
+from rag.answer.expand import EXPAND_CHARS, expand
+from rag.answer.retrieval import ScoredChunk
 
 from .test_evidence import chunk, profile
 
@@ -126,7 +126,7 @@ def test_an_enumeration_is_quoted_item_by_item_when_a_unit_holds_part_of_it():
 def test_the_other_side_of_a_comparison_is_taken_past_a_table_even_in_the_next_passage():
     """"Traditional ML uses handmade features ... / TABLE I ... / On the other hand, in the case of DL, ...":
     a paragraph opening "On the other hand" states what the one before it is compared with."""
-    from rag.store import Chunk
+    from rag.index.store import Chunk
 
     first = "A key difference between ML and DL is how features are extracted. Traditional ML uses handmade features."
     second = ("TABLE I\nLEARNING APPROACHES\nRule based Input Output\nDeep Learning Input Features\n\n"

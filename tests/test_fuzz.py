@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from rag import QuestionError
-from rag.question import clean_question
+from rag.answer.question import clean_question
 
 QUESTIONS = ["Who is Alexander Sergeev?", "Did China deny the freeze?",
              "What do China and Russia plan to build on the moon?"]

@@ -1,7 +1,7 @@
 """The citation guard: what a drafted answer may and may not get past it."""
 
-from rag.guard import check_answer, support_score
-from rag.store import Chunk
+from rag.answer.guard import check_answer, support_score
+from rag.index.store import Chunk
 
 
 def chunk(doc_id: str, text: str, start: int = 0) -> Chunk:

@@ -1,6 +1,6 @@
 """Reading a saved web page: its content, not the site around it."""
 
-from rag.html_text import html_to_text
+from rag.index.html_text import html_to_text
 
 DOCS_PAGE = """<!DOCTYPE html><html><head><title>What is rustdoc? - The rustdoc book</title>
 <script>var theme = "light";</script></head><body>

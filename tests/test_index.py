@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 
 from rag import Assistant, Settings
-from rag.corpus import load_corpus
-from rag.embedding import DIMENSION
-from rag.ingest import chunk_document, make_splitter
-from rag.store import ChunkStore, IndexMismatch
+from rag.index.corpus import load_corpus
+from rag.models.embedding import DIMENSION
+from rag.index.ingest import chunk_document, make_splitter
+from rag.index.store import ChunkStore, IndexMismatch
 from rag.tokens import count_tokens
 
 from .conftest import CORPUS
@@ -173,9 +173,9 @@ def test_the_index_remembers_its_corpus_folder_so_a_resume_keeps_its_documents(s
 
 def test_reads_and_writes_are_paged(small_setup, monkeypatch):
     """No Chroma call grows with the collection: reads come in pages, writes in the client's batch size."""
-    import rag.store
+    import rag.index.store
 
-    monkeypatch.setattr(rag.store, "READ_PAGE", 7)
+    monkeypatch.setattr(rag.index.store, "READ_PAGE", 7)
     assistant = Assistant(small_setup)
     monkeypatch.setattr(assistant.store, "max_batch", lambda: 5)
     assistant.index()
@@ -256,9 +256,9 @@ def test_questions_are_answered_while_an_ingest_runs(small_setup, monkeypatch):
 
 
 def test_a_big_document_reports_progress_as_it_is_embedded(small_setup, monkeypatch):
-    import rag.ingest
+    import rag.index.ingest
 
-    monkeypatch.setattr(rag.ingest, "EMBED_SLICE", 4)
+    monkeypatch.setattr(rag.index.ingest, "EMBED_SLICE", 4)
     seen = []
     Assistant(small_setup).index(progress=lambda done, total, doc_id: seen.append((round(done, 2), total)))
     fractions = [done for done, _ in seen if done != int(done)]

@@ -5,10 +5,10 @@ import os
 
 import pytest
 
-from rag.judge import LlamaJudge
+from rag.models.judge import LlamaJudge
 from rag.errors import ModelUnavailable
 from rag.settings import Settings
-from rag.models import QWEN_1_5B, BundledModel, bundled_model_path, install_bundled_model
+from rag.models.bundled import QWEN_1_5B, BundledModel, bundled_model_path, install_bundled_model
 
 
 @pytest.fixture(scope="module")
@@ -156,9 +156,9 @@ def test_llama_cpp_shares_a_busy_machine_instead_of_spinning(monkeypatch):
     import subprocess
     import sys
 
-    from rag.models import llama_batch_threads, llama_threads
+    from rag.models.bundled import llama_batch_threads, llama_threads
 
-    probe = "import os; from rag.models import llama_class; llama_class(); print(os.environ['OMP_WAIT_POLICY'])"
+    probe = "import os; from rag.models.bundled import llama_class; llama_class(); print(os.environ['OMP_WAIT_POLICY'])"
     env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
     assert subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True,
                           check=True).stdout.strip() == "PASSIVE"

@@ -6,8 +6,8 @@ import pytest
 from bench.judge_server import compare
 from rag import Assistant
 from rag.errors import ModelUnavailable
-from rag.judge import LlamaJudge, load_judge
-from rag.judge_server import ServerJudge, _p_answered_from, _p_yes
+from rag.models.judge import LlamaJudge, load_judge
+from rag.models.judge_server import ServerJudge, _p_answered_from, _p_yes
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,8 @@ import time
 import pytest
 
 from rag import Assistant, Settings
-from rag.corpus import load_corpus
-from rag.ingest import chunk_document, make_splitter
+from rag.index.corpus import load_corpus
+from rag.index.ingest import chunk_document, make_splitter
 
 from .conftest import CORPUS, ROOT
 

@@ -6,10 +6,10 @@ import shutil
 import numpy as np
 
 from rag import Assistant
-from rag.ingest import embed_chunks
-from rag.lexical_sqlite import SqliteLexicalIndex as LexicalIndex, match_expression
+from rag.index.ingest import embed_chunks
+from rag.index.lexical_sqlite import SqliteLexicalIndex as LexicalIndex, match_expression
 from rag.settings import Settings
-from rag.store import Chunk
+from rag.index.store import Chunk
 from rag.text import content_stems, stem
 
 from .conftest import CORPUS
@@ -34,14 +34,14 @@ def test_search_ranks_by_bm25_and_returns_chunk_ids():
 
 
 def test_a_large_index_leaves_very_common_words_out_of_the_query(monkeypatch):
-    import rag.lexical
+    import rag.index.lexical
 
     chunks = [chunk("d", n, f"A common sentence number {n}." + (" A rare word." if n == 0 else "")
                     + (" A middling word." if n < 2 else "")) for n in range(20)]
     index = LexicalIndex.of_chunks(chunks)
     stems = content_stems("common rare middling")
     assert index.discriminating(stems) == stems  # a small index searches every word
-    monkeypatch.setattr(rag.lexical, "COMMON_FROM", 10)
+    monkeypatch.setattr(rag.index.lexical, "COMMON_FROM", 10)
     assert index.discriminating(stems) == [stem("rare"), stem("middling")]  # the two rarest stay
     assert index.search(stems, k=3)[0][0] == "d:0:0"
 

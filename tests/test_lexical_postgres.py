@@ -7,9 +7,9 @@ import pytest
 
 from rag import Assistant
 from rag.errors import StoreUnavailable
-from rag.lexical import IndexedDocument, SentenceVectors
-from rag.lexical_postgres import PostgresLexicalIndex, redacted, schema_name
-from rag.lexical_sqlite import SqliteLexicalIndex
+from rag.index.lexical import IndexedDocument, SentenceVectors
+from rag.index.lexical_postgres import PostgresLexicalIndex, redacted, schema_name
+from rag.index.lexical_sqlite import SqliteLexicalIndex
 from rag.text import content_stems
 
 from .test_lexical import chunk

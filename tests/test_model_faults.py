@@ -10,7 +10,7 @@ import time
 import pytest
 
 from rag.errors import ModelUnavailable
-from rag.llm import OpenAIChat
+from rag.models.llm import OpenAIChat
 
 from .conftest import free_port
 

@@ -45,7 +45,7 @@ def test_tiktoken_and_embeddings_load_without_network(tmp_path):
         except OSError:
             pass
         from rag.tokens import count_tokens
-        from rag.embedding import MiniLMOnnxEmbedding
+        from rag.models.embedding import MiniLMOnnxEmbedding
         print(count_tokens("Did China deny the freeze?"))
         print(MiniLMOnnxEmbedding().embed(["hello"]).shape)
     ''')], tmp_path)

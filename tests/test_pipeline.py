@@ -6,7 +6,7 @@ bundled judge is tested in test_judge.py and end to end in test_assistant.py.
 
 import pytest
 
-from rag.pipeline import AnswerPipeline
+from rag.answer.pipeline import AnswerPipeline
 
 
 class ScriptedJudge:
@@ -67,8 +67,8 @@ def test_only_units_the_judge_accepts_are_shown(pipeline_with):
 
 def test_an_explanation_needs_a_weaker_verdict_than_a_fact(pipeline_with, monkeypatch):
     """The judge is asked for a few words, which a how/why answer has not: its bar is lower."""
-    from rag.presence import EXPLANATION_THRESHOLD
-    monkeypatch.setattr("rag.presence.FULL_COVERAGE", 1.01)  # no weak accept for words seen in context
+    from rag.answer.presence import EXPLANATION_THRESHOLD
+    monkeypatch.setattr("rag.answer.presence.FULL_COVERAGE", 1.01)  # no weak accept for words seen in context
     judge = ScriptedJudge(default=(EXPLANATION_THRESHOLD + 0.25) / 2)  # between the two bars
     pipeline = pipeline_with(judge, judge_threshold=0.25)
     assert pipeline.answer(MOON).abstained
@@ -84,8 +84,8 @@ def test_a_how_many_answer_must_state_a_number(pipeline_with):
 
 
 def test_a_unit_offering_the_asked_type_needs_a_weaker_verdict(pipeline_with, monkeypatch):
-    from rag.presence import TYPED_THRESHOLD
-    monkeypatch.setattr("rag.presence.FULL_COVERAGE", 1.01)  # no weak accept for words seen in context
+    from rag.answer.presence import TYPED_THRESHOLD
+    monkeypatch.setattr("rag.answer.presence.FULL_COVERAGE", 1.01)  # no weak accept for words seen in context
     judge = ScriptedJudge(default=(TYPED_THRESHOLD + 0.25) / 2)
     answer = pipeline_with(judge, judge_threshold=0.25).answer(
         "How many joint research and exchange programmes have China and Russia set up?")
@@ -159,7 +159,7 @@ def test_a_request_starting_with_can_you_is_not_a_yes_no_question(pipeline_with)
 
 
 def test_only_several_sources_make_a_comparison():
-    from rag.compare import comparison_topic
+    from rag.answer.compare import comparison_topic
 
     assert comparison_topic("Do the sources agree on the freeze?") == "freeze"
     assert comparison_topic("How do the reports of the freeze differ?") is not None
@@ -200,9 +200,9 @@ def test_every_answer_says_what_the_question_was_taken_for_and_where_its_time_we
 
 
 def test_the_learned_selection_answers_when_its_surest_unit_is_sure_and_keeps_what_it_reaches(pipeline_with):
-    """RAG_SELECTION=learned (the default): rag/selection.json decides from the judge's verdicts and the rank
+    """RAG_SELECTION=learned (the default): rag/answer/selection.json decides from the judge's verdicts and the rank
     features together; what it does not keep is listed in ``removed`` with its probability."""
-    from rag.selection import load_selector
+    from rag.answer.selection import load_selector
 
     selector = load_selector()
     sure = pipeline_with(ScriptedJudge({"moon": 0.95}, default=0.01), selection="learned").answer(MOON)
@@ -218,7 +218,7 @@ def test_a_selector_file_named_by_rag_selection_decides(pipeline_with, tmp_path)
     says so in ``removed``; the same verdicts under the pool's own selector answer."""
     import json
 
-    from rag.selection import SELECTION_FILE
+    from rag.answer.selection import SELECTION_FILE
 
     data = json.loads(SELECTION_FILE.read_text()) | {"threshold": 0.999}
     strict = tmp_path / "strict-selection.json"

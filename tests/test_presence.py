@@ -1,8 +1,8 @@
 """What the presence judge reads for each candidate unit."""
 
-from rag.units import candidate_units
-from rag.presence import JUDGE_READS_AT_MOST, JUDGE_READS_CHARS, judge_text
-from rag.retrieval import ScoredChunk
+from rag.answer.units import candidate_units
+from rag.answer.presence import JUDGE_READS_AT_MOST, JUDGE_READS_CHARS, judge_text
+from rag.answer.retrieval import ScoredChunk
 
 from .test_evidence import chunk
 

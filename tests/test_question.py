@@ -1,6 +1,6 @@
 """The question's profile: the names it mentions, whether it wants an explanation, and typos."""
 
-from rag.question import misspelt, question_names
+from rag.answer.question import misspelt, question_names
 from rag.text import content_stems, stem
 
 from .test_evidence import profile

@@ -2,7 +2,7 @@
 
 import re
 
-from rag.cli import main
+from rag.serve.cli import main
 
 from .conftest import ROOT
 

@@ -2,9 +2,9 @@
 
 import time
 
-from rag.guard import CheckedSentence, Support
-from rag.render import ATTRIBUTION, Answer, render
-from rag.store import Chunk
+from rag.answer.guard import CheckedSentence, Support
+from rag.answer.render import ATTRIBUTION, Answer, render
+from rag.index.store import Chunk
 
 
 def chunk(doc_id: str, title: str, date: str | None) -> Chunk:

@@ -18,7 +18,7 @@ def test_answer_document_ranks_first(assistant, question, doc_id):
 
 
 def test_hybrid_beats_or_matches_dense_only_on_exact_names(assistant):
-    from rag.retrieval import HybridRetriever
+    from rag.answer.retrieval import HybridRetriever
 
     engine = assistant.engine()
     dense = HybridRetriever(assistant.settings.replace(hybrid=False), assistant.store, assistant._embed_query,

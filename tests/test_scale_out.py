@@ -3,7 +3,7 @@
 import pytest
 
 from rag import Assistant
-from rag.store import StoreUnavailable
+from rag.index.store import StoreUnavailable
 
 
 def test_a_chroma_server_holds_the_index_and_answers_like_the_embedded_one(settings, chroma_server, tmp_path):

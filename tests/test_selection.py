@@ -6,8 +6,8 @@ import random
 import pytest
 
 from eval.selection import FEATURES, cross, decider, fit, hand_rule, per_set, question_score
-from rag.selection import Selector
-from rag.presence import EXPLANATION_THRESHOLD, WEAK_ACCEPT, accepted
+from rag.answer.selection import Selector
+from rag.answer.presence import EXPLANATION_THRESHOLD, WEAK_ACCEPT, accepted
 
 
 # --- the trainer ----------------------------------------------------------------------------------
@@ -82,11 +82,11 @@ def test_the_hand_rule_measured_is_the_answer_paths_own():
 # --- the pool's pairs, held out, and RAG_SELECTION=<file> --------------------------------------------
 
 def test_the_pools_pairs_refit_the_selector_the_answer_path_reads():
-    """eval/selection_pairs.jsonl.gz is what rag/selection.json was fitted on: refitting gives it back."""
+    """eval/selection_pairs.jsonl.gz is what rag/answer/selection.json was fitted on: refitting gives it back."""
     import json
 
     from eval.selection import load_pairs, selector_data
-    from rag.selection import SELECTION_FILE
+    from rag.answer.selection import SELECTION_FILE
 
     stored = json.loads(SELECTION_FILE.read_text())
     refit = selector_data(load_pairs(), stored["C"], held_out=False)
@@ -97,7 +97,7 @@ def test_the_pools_pairs_refit_the_selector_the_answer_path_reads():
 
 def test_a_held_out_selector_never_saw_its_set_and_is_a_setting(tmp_path):
     from eval.selection import held_out_selector, load_pairs
-    from rag.selection import selector_for
+    from rag.answer.selection import selector_for
     from rag.settings import Settings
 
     pairs = load_pairs()

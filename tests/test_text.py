@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.corpus import load_document
-from rag.lists import enumerated_items, enumeration_run, reading_end, shorten_addresses
+from rag.index.corpus import load_document
+from rag.answer.lists import enumerated_items, enumeration_run, reading_end, shorten_addresses
 from rag.text import is_heading, normalize, paragraph_spans, reflow, sentence_spans, stem, wrap_width
 
 from .pdf_fixture import write_text_pdf

@@ -1,7 +1,7 @@
 """Candidate units: the sentences of the retrieved chunks that could be evidence, lists kept whole."""
 
-from rag.retrieval import ScoredChunk
-from rag.units import LIST_BUDGET, candidate_units
+from rag.answer.retrieval import ScoredChunk
+from rag.answer.units import LIST_BUDGET, candidate_units
 
 from .test_evidence import chunk
 

@@ -1,7 +1,7 @@
 """Uploads are checked file by file: a bad file is skipped with its reason, the rest are saved."""
 
-from rag.corpus import load_corpus
-from rag.uploads import Upload, received_uploads, safe_name, save_uploads
+from rag.index.corpus import load_corpus
+from rag.index.uploads import Upload, received_uploads, safe_name, save_uploads
 
 MB = 1_000_000
 

@@ -3,11 +3,11 @@ passage), the rest embedded once and cached within a bound."""
 
 import numpy as np
 
-from rag.units import Evidence
-from rag.lexical import IndexedDocument, SentenceVectors
-from rag.lexical_sqlite import SqliteLexicalIndex
-from rag.store import Chunk
-from rag.vectors import UnitVectors
+from rag.answer.units import Evidence
+from rag.index.lexical import IndexedDocument, SentenceVectors
+from rag.index.lexical_sqlite import SqliteLexicalIndex
+from rag.index.store import Chunk
+from rag.answer.vectors import UnitVectors
 
 TEXT = "First sentence here. Second sentence there. Third sentence everywhere."
 

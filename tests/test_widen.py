@@ -1,7 +1,7 @@
 """The widen stage: a retrieved chunk completed at its edges from its neighbours, still a verbatim span."""
 
-from rag.store import Chunk
-from rag.widen import WIDEN_ON_CHARS, neighbour_ids, widen, widen_one
+from rag.index.store import Chunk
+from rag.answer.widen import WIDEN_ON_CHARS, neighbour_ids, widen, widen_one
 
 DOCUMENT = (
     "Deep learning has many uses. It is applied to most traditional application domains.\n\n"

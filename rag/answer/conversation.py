@@ -1,0 +1,133 @@
+"""Follow-up questions: rewrite a question that leans on the chat history into a standalone one.
+
+"What did he say about energy?" after a turn about Gusev Vladimirovich becomes "What did Gusev
+Vladimirovich say about energy?". The rewrite is deterministic (pronoun -> the most recent name in
+the history) so a small model cannot derail retrieval; when no name is found, the previous
+question's topic words are appended instead.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..text import STOPWORDS
+
+History = list[dict[str, str]]
+
+
+def message_text(content) -> str:
+    """Chat message content as text: a string, or a list of {"type": "text", "text": ...} parts (as
+    OpenAI clients and Gradio 6 send it)."""
+    if isinstance(content, list):
+        text = " ".join(p["text"] for p in content if isinstance(p, dict) and isinstance(p.get("text"), str))
+    else:
+        text = content if isinstance(content, str) else ""
+    return valid_unicode(text)
+
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def valid_unicode(text: str) -> str:
+    """``text`` with lone surrogates ("\\ud800" in JSON: no character, and not encodable as UTF-8) as U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text)
+
+_MARKERS = re.compile(r"\[\d+\]")
+
+_PERSON_PRONOUNS = r"he|she|him|his|her|hers"
+_THING_PRONOUNS = r"it|its|they|them|their|this|that|these|those|there"
+# Generic words of organisations, events and titles: a capitalised run holding one is not a person.
+_ORG_WORDS = {
+    "academy", "ministry", "university", "institute", "association", "agency", "news", "foreign", "state",
+    "center", "centre", "organization", "organisation", "forum", "year", "conference", "expo", "western",
+    "west", "east", "north", "south", "sciences", "engineering", "department", "council", "committee",
+    "government", "the", "of", "and", "president", "company", "corporation", "bank", "party", "union",
+    "republic", "kingdom", "federation", "office", "school", "college", "museum", "war", "day", "times",
+}
+_NAME = re.compile(r"\b[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?(?:\s+(?:[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?))*")
+
+
+def needs_context(question: str) -> bool:
+    """A pronoun to resolve, or no word of its own to be searched for: "Why?", "And then?"."""
+    return bool(re.search(rf"\b({_PERSON_PRONOUNS}|{_THING_PRONOUNS})\b", question, re.IGNORECASE)
+                or not _topic(question))
+
+
+def person_names(text: str) -> list[str]:
+    """Capitalised word runs that look like people's names (no organisation or country words)."""
+    full, single = [], []
+    for m in _NAME.finditer(text):
+        parts = m.group().split()
+        if len(parts) >= 2 and not any(p.lower() in _ORG_WORDS for p in parts):
+            full.append(m.group())
+        elif len(parts) == 1 and m.start() > 0 and parts[0].lower() not in _ORG_WORDS | STOPWORDS and len(parts[0]) > 3:
+            single.append(parts[0])
+    # A full name ("Zhao Lijian") is a person far more often than a lone capitalised word (a place).
+    return full + single
+
+
+def standalone_question(question: str, history: History | None) -> str:
+    """The question with its references to earlier turns resolved (unchanged without history)."""
+    question = question.strip()
+    if not history or not needs_context(question):
+        return question
+    # The dialog's exchanges (a question and its answer), newest first: a name or topic is looked for in the
+    # last exchange first, then further back ("did she ...?" three turns after the singer was named).
+    exchanges = _exchanges(history)
+    if re.search(rf"\b({_PERSON_PRONOUNS})\b", question, re.IGNORECASE):
+        # a full name ("Michael Jackson") before a lone capitalised word ("Thriller"), as person_names does
+        name = next((names[0] for user, answer in exchanges
+                     for names in [sorted(person_names(user) + person_names(answer), key=lambda n: " " not in n)]
+                     if names), None)
+        if name:
+            rewritten = re.sub(r"\b(his|her|hers)\b", f"{name}'s", question, count=1, flags=re.IGNORECASE)
+            if rewritten == question:
+                rewritten = re.sub(rf"\b({_PERSON_PRONOUNS})\b", name, question, count=1, flags=re.IGNORECASE)
+            return rewritten
+    words: list[str] = []  # the newest turns' words, back until there are a few: "Why? (sang Thriller ...)"
+    for text in (t for exchange in exchanges for t in exchange):
+        words += [w for w in _topic(text).split() if w not in words]
+        if len(words) >= TOPIC_WORDS:
+            break
+    topic = " ".join(words[:12])
+    return f"{question} ({topic})" if topic else question
+
+
+TOPIC_WORDS = 3  # a follow-up's topic reaches back through the turns until it has this many words
+
+
+def _exchanges(history: History) -> list[tuple[str, str]]:
+    """(question, answer) pairs of the chat, newest first, markers taken out of the answers."""
+    out: list[list[str]] = []
+    for turn in history:
+        text = _MARKERS.sub("", message_text(turn.get("content"))).strip()
+        if turn.get("role") == "user":
+            out.append([text, ""])
+        elif turn.get("role") == "assistant":
+            if not out:
+                out.append(["", ""])
+            out[-1][1] = f"{out[-1][1]} {text}".strip()
+    return [(user, answer) for user, answer in reversed(out)]
+
+
+def _topic(text: str) -> str:
+    words = [w for w in re.findall(r"[A-Za-z][A-Za-z'\-]*", text) if w.lower() not in STOPWORDS and len(w) > 2]
+    return " ".join(words[:12])
+
+
+def model_standalone_question(question: str, history: History, generator, instructions: str) -> str | None:
+    """A remote model's rewrite of a follow-up into a standalone question, or None if it is unusable.
+
+    Used for the remote backends (a capable model resolves "And the year before?" that the
+    deterministic rewrite cannot); the caller falls back to ``standalone_question``.
+    """
+    turns = "\n".join(f"{t.get('role', 'user')}: {_MARKERS.sub('', t.get('content', ''))[:600]}" for t in history[-4:])
+    messages = [{"role": "system", "content": instructions},
+                {"role": "user", "content": f"Conversation:\n{turns}\n\nFollow-up: {question}\n\nStandalone question:"}]
+    try:
+        rewritten = generator.complete(messages, max_tokens=60).strip().strip('"').splitlines()[0].strip()
+    except Exception:  # a dead or slow server: the deterministic rewrite still works
+        return None
+    if not rewritten or len(rewritten) > 300 or "NOT FOUND" in rewritten.upper():
+        return None
+    return rewritten

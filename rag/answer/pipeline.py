@@ -1,0 +1,298 @@
+"""The answer pipeline: one stage per job, one seam per stage (as llama-index-core's retriever ->
+node postprocessors -> response synthesizer).
+
+    route      corpus-level questions ("Which article came first?") go to the catalog (rag.answer.catalog)
+    retrieve   hybrid dense + BM25 chunks (rag.answer.retrieval)
+    widen      each chunk completed at its edges from its neighbours (rag.answer.widen)
+    rank       candidate units scored by named features (rag.answer.evidence)
+    judge      the bundled model keeps only units that state the answer (rag.answer.presence; off when ``fast``)
+    compose    extractive sentences, a direct lead, or a remote model's draft (rag.answer.compose, rag.answer.lead)
+    guard      every model-written sentence checked against its quote (rag.answer.guard)
+    render     markers, citations, or an abstention naming the closest sources (rag.answer.render)
+
+Every stage is a constructor argument or a small method, so a test (or a new reranker) replaces one
+stage through the same seam the pipeline uses.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import typing
+from typing import Callable, Iterator
+
+import numpy as np
+
+from ..index.lexical import LexicalIndex
+from ..index.store import Chunk
+from ..models.judge import ENTAILED, Judge
+from ..models.llm import Generator
+from ..prompts import Prompts
+from ..settings import Settings
+from ..text import content_stems
+from .catalog import CatalogQuery, catalog_query, catalog_route
+from .compare import compare, comparison_topic, sides
+from .compose import date_lead, extractive, remote_draft
+from .conversation import History, model_standalone_question, standalone_question
+from .directives import strip_directives
+from .evidence import RankContext, choose, rank
+from .expand import expand
+from .guard import CheckedSentence, check_answer
+from .lead import yes_no_lead
+from .presence import JUDGE_CANDIDATES, judging
+from .question import (
+    QUESTION_NOISE,
+    QuestionProfile,
+    clean_question,
+    misspelt,
+    profile_question,
+    question_kind,
+    question_names,
+)
+from .render import Answer, abstain, passages_of, render, sources_of, timed
+from .retrieval import HybridRetriever, within_filters
+from .selection import selector_for
+from .units import Evidence, candidate_units
+from .vectors import UnitVectors
+from .widen import widen
+
+# Without the judge (``fast``), abstain when the best unit covers less than this share of the
+# question's rarity-weighted words ...
+MIN_COVERAGE = 0.5
+# ... unless the question is paraphrased: then some words and a close meaning are enough.
+MIN_COVERAGE_PARAPHRASE, MIN_SIMILARITY_PARAPHRASE = 0.3, 0.5
+
+
+@dataclasses.dataclass
+class Candidates:
+    """What the pipeline knows before the judge: the question as asked and as answered (standalone), the
+    comparison topic if any, its profile, the ranked units of the retrieved passages, and the answer's
+    frame (sources, passages, what was not followed). ``catalog``: a corpus-level question's route."""
+
+    question: str
+    standalone: str
+    topic: str | None
+    q: QuestionProfile | None
+    units: list[Evidence]
+    passages: list[Chunk]
+    base: Answer
+    catalog: CatalogQuery | None = None
+    timings: dict[str, float] = dataclasses.field(default_factory=dict)  # seconds per stage so far
+
+
+class AnswerPipeline:
+    """From a question (and the chat so far) to a cited ``Answer``, streamed as sentences pass."""
+
+    def __init__(self, settings: Settings, retriever: HybridRetriever, lexical: LexicalIndex,
+                 embed: Callable[[list[str]], np.ndarray], generator_factory: Callable[[], Generator],
+                 judge_factory: Callable[[], Judge] | None = None, prompts: Prompts | None = None):
+        self.settings = settings
+        self.retriever = retriever
+        self.lexical = lexical
+        self.embed = embed  # list[str] -> unit vectors
+        self.prompts = prompts or Prompts()
+        self._generator_factory = generator_factory
+        self._judge_factory = judge_factory
+        self._generator: Generator | None = None
+        self._judge: Judge | None = None
+        self.unit_vectors = UnitVectors(lexical, embed)
+
+    @property
+    def generator(self) -> Generator:
+        if self._generator is None:
+            self._generator = self._generator_factory()
+        return self._generator
+
+    @property
+    def judge(self) -> Judge | None:
+        """The learned judge, or None when ``fast`` is set or no judge was given."""
+        if self.settings.fast or self._judge_factory is None:
+            return None
+        if self._judge is None:
+            self._judge = self._judge_factory()
+        return self._judge
+
+    def answer(self, question: str, history: History | None = None) -> Answer:
+        final = None
+        for final in self.answer_stream(question, history):
+            pass
+        return final
+
+    def answer_stream(self, question: str, history: History | None = None) -> Iterator[Answer]:
+        """Partial answers as checked sentences arrive; the last one is complete. Each carries the seconds
+        its stages took so far (``Answer.timings``: the time spent waiting on the caller is not counted)."""
+        started = time.perf_counter()
+        c = self.candidates(question, history)
+        if c.catalog is not None:
+            with timed(c.timings, "catalog"):
+                answer = self.catalog(c.catalog, c.question, c.standalone, started)
+            yield dataclasses.replace(answer, kind="catalog", timings=c.timings)
+            return
+        q, units, ranked, passages, base = c.q, c.units, c.units, c.passages, c.base
+        base.timings, base.kind = c.timings, question_kind(q, c.topic)
+        if not self.plausible(q, units):
+            yield abstain(base, started)
+            return
+        if c.topic is not None:
+            with timed(base.timings, "compare"):
+                answer = self.compared(c.standalone, units, passages, base, started)
+            yield dataclasses.replace(answer, timings=dict(base.timings))
+            return
+        if self.judges_presence(q):
+            checking = min(len(units), JUDGE_CANDIDATES)
+            yield dataclasses.replace(base, status=f"Checking the {checking} best passages with the judge …")
+            # A status after each passage read: a stream whose client has gone is closed there, mid-stage.
+            steps = self.judging(q, units, passages, base)
+            while True:
+                try:
+                    with timed(base.timings, "judge"):
+                        done, total = next(steps)
+                except StopIteration as finished:
+                    units = finished.value
+                    break
+                yield dataclasses.replace(base, status=f"Checked {done} of {total} passages with the judge …")
+            base.judge_tokens = sum(u.judge_tokens for u in ranked[:JUDGE_CANDIDATES])
+        with timed(base.timings, "expand"):
+            evidence = expand(choose(units, q), ranked, q, passages)
+        if not evidence:
+            yield abstain(base, started)
+            return
+        kept: list[CheckedSentence] = []
+        sentences = self.compose(q, evidence, passages, base)
+        while True:
+            try:
+                with timed(base.timings, "compose"):
+                    checked = next(sentences)
+            except StopIteration:
+                break
+            kept.append(checked)
+            yield render(base, kept, passages, started, final=False, attribute=self.settings.attribute)
+        yield (render(base, kept, passages, started, final=True, attribute=self.settings.attribute) if kept
+               else abstain(base, started))
+
+    def candidates(self, question: str, history: History | None = None) -> Candidates:
+        """The question understood once (cleaned, form requests taken out, made standalone, profiled) and
+        the retrieved passages' units ranked: everything before the judge. A corpus-level question stops
+        at the route (``catalog`` set, no units)."""
+        timings: dict[str, float] = {}
+        with timed(timings, "understand"):
+            question, truncated = clean_question(question, self.settings.max_question_chars)
+            asked, directives = strip_directives(question)
+            standalone = self.rewrite(asked, history)
+            catalog = catalog_query(standalone)
+        if catalog is not None:
+            return Candidates(question, standalone, None, None, [], [], Answer("", [], False, question, standalone),
+                              catalog=catalog, timings=timings)
+        topic = comparison_topic(standalone) if self.settings.backend == "local" else None
+        with timed(timings, "retrieve"):
+            hits = self.retriever.search(topic or standalone)
+        with timed(timings, "widen"):
+            hits, context = self.widen(hits)
+        passages = [h.chunk for h in hits]
+        base = Answer("", [], False, question, standalone, sources_of(hits), passages_of(passages))
+        base.removed += [("(question)", f"a request about the answer's form, not followed: {d}") for d in directives]
+        if truncated:
+            base.removed.append(("(question)", f"truncated to {self.settings.max_question_chars} characters"))
+            base.notice = (f"(Your question was cut to its first {self.settings.max_question_chars:,} characters: "
+                           "RAG_MAX_QUESTION_CHARS.)")
+        with timed(timings, "rank"):
+            q = profile_question(topic or standalone, self.lexical)
+            units = self.rank(q, hits, context)
+        return Candidates(question, standalone, topic, q, units, passages, base, timings=timings)
+
+    # --- stages ----------------------------------------------------------------------------------
+
+    def rewrite(self, question: str, history: History | None) -> str:
+        """A follow-up made standalone: by the remote model when there is one, else deterministically."""
+        if history and self.settings.backend != "local":
+            rewritten = model_standalone_question(question, history, self.generator, self.prompts["rewrite"])
+            if rewritten:
+                return rewritten
+        return standalone_question(question, history)
+
+    def widen(self, hits):
+        """The hits with their chunks completed from their neighbours, and every chunk read (whose sentence
+        vectors the rank stage looks up)."""
+        if not hits:
+            return hits, []
+        widened, neighbours = widen([h.chunk for h in hits], self.retriever.store.get_chunks)
+        return ([dataclasses.replace(h, chunk=c) for h, c in zip(hits, widened)],
+                [h.chunk for h in hits] + neighbours)
+
+    def rank(self, q: QuestionProfile, hits, context: list[Chunk] | None = None) -> list[Evidence]:
+        """Candidate units of the hits, scored; ``context``: the chunks whose stored sentence vectors apply
+        (the hits' own chunks by default)."""
+        units = candidate_units(hits)
+        if not units:
+            return []
+        vectors = self.unit_vectors(units, [h.chunk for h in hits], context)
+        return rank(units, q, RankContext(self.embed([q.text])[0], vectors, len(hits)))
+
+    def judges_presence(self, q: QuestionProfile) -> bool:
+        """Whether the judge decides which units answer. Not for yes/no questions: measured, the bundled
+        model replies "unknown" to nearly every passage that answers one with "no" ("did not deny")."""
+        return self.judge is not None and not q.yes_no
+
+    def plausible(self, q: QuestionProfile, units: list[Evidence]) -> bool:
+        """Whether the units could answer at all. A name the corpus never mentions means no; where the
+        judge does not decide, the best unit must also cover enough of the question."""
+        if not units or self.unknown_names(q.text, units):
+            return False
+        if self.judges_presence(q):
+            return True
+        coverage = max(u.coverage for u in units)
+        return coverage >= MIN_COVERAGE or (coverage >= MIN_COVERAGE_PARAPHRASE
+                                            and max(u.similarity for u in units) >= MIN_SIMILARITY_PARAPHRASE)
+
+    def unknown_names(self, question: str, units: list[Evidence]) -> bool:
+        """A name in the question that neither the evidence nor the corpus knows (e.g. "Nobel")."""
+        known: set[str] = set()
+        for u in units:
+            known |= set(content_stems(u.text))
+        names = question_names(question)
+        return any(n not in known and n not in QUESTION_NOISE and not self.lexical.knows(n) and not misspelt(n, known)
+                   for n in names)
+
+    def judging(self, q: QuestionProfile, units: list[Evidence], passages: list[Chunk], base: Answer
+                ) -> typing.Generator[tuple[int, int], None, list[Evidence]]:
+        """The best-ranked units that state the answer (the rest are not shown): judged one at a time, yields
+        (judged, to judge) after each, returns the units the selection keeps (RAG_SELECTION: the learned
+        model, or the judge's bars)."""
+        selector = selector_for(self.settings.selection)
+        return judging(self.judge, q, units, passages, self.settings.judge_threshold, base.removed, selector)
+
+    def compose(self, q: QuestionProfile, evidence: list[Evidence], passages: list[Chunk],
+                base: Answer) -> Iterator[CheckedSentence]:
+        if self.settings.backend != "local":
+            yield from remote_draft(q.text, passages, self.generator, self.prompts,
+                                    lambda draft: self.guard(draft, passages), base.removed)
+            return
+        dated = date_lead(q.text, evidence, passages)
+        if dated is not None:
+            yield dated
+        if self.judge is not None and self.settings.direct_lead:
+            lead = yes_no_lead(self.judge, q, evidence, passages, base.removed)
+            if lead is not None:
+                yield lead
+                evidence = evidence[1:]  # the lead quotes the best unit
+        yield from extractive(evidence, passages)
+
+    def compared(self, question: str, units: list[Evidence], passages: list[Chunk], base: Answer,
+                 started: float) -> Answer:
+        """Whether (or how) the sources agree: one attributed quote per source (see rag.answer.compare)."""
+        judge = self.judge if self.settings.direct_lead else None
+        kept = compare(question, sides(units, passages), passages, judge, base.removed)
+        return render(base, kept, passages, started, final=True, attribute=True) if kept else abstain(base, started)
+
+    def guard(self, draft: str, passages: list[Chunk], given: set[str] = frozenset()):
+        """The citation guard over the retrieved passages, with the judge's entailment when there is one."""
+        judge = self.judge
+        return check_answer(draft, passages, self.lexical.idf, given=given,
+                            entails=judge.entails if judge else None, entail_threshold=ENTAILED)
+
+    def catalog(self, query: CatalogQuery, question: str, standalone: str, started: float) -> Answer:
+        """A corpus-level question, answered from the documents' metadata (see rag.answer.catalog)."""
+        documents = [d for d in self.lexical.documents() if within_filters(d["doc_id"], d["date"], self.settings)]
+        return catalog_route(query, question, standalone, documents, lambda per_story, doc_ids:
+                             self.retriever.store.get_chunks(self.lexical.opening_chunk_ids(per_story, doc_ids)),
+                             started)
