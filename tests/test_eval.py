@@ -271,13 +271,13 @@ def test_cross_runs_each_set_again_with_the_selection_fitted_without_it(settings
     lenient = tmp_path / "lenient.toml"
     lenient.write_text("[min]\ncitation_recall = 0.0\n")
     out = tmp_path / "reports"
-    code = eval_main(["--limit", "3", "--sets", "none", "--cross", "--out", str(out), "--check",
+    code = eval_main(["--limit", "2", "--sets", "none", "--cross", "--out", str(out), "--check",
                       "--thresholds", str(lenient)])
     printed = capsys.readouterr().out
     assert code == 0
     assert "leave one set out" in printed and "\nbundled " in printed.split("leave one set out")[1]
     crossed = json.loads((next(out.iterdir()) / "cross.json").read_text())
-    assert crossed["held_out"]["bundled"]["questions"] == 3 == crossed["in_sample"]["bundled"]["questions"]
+    assert crossed["held_out"]["bundled"]["questions"] == 2 == crossed["in_sample"]["bundled"]["questions"]
 
     inside = {"a": {"answerable_correct": 0.8, "abstained_when_unanswerable": 1.0}}
     assert cross_problems(inside, {"a": {"answerable_correct": 0.8 - CROSS_TOLERANCE + 0.01,
