@@ -16,6 +16,7 @@ from . import paths
 from .errors import SettingsError
 
 BACKENDS = ("local", "openai", "openai-compatible")
+COMPOSERS = ("auto", "extractive", "model")  # rag.answer.compose.COMPOSERS, and "auto"
 
 
 
@@ -82,7 +83,11 @@ class Settings:
     # your own, or held out).
     selection: str = "learned"
     judge_context: int = 1024  # tokens: instructions + question + one candidate
-    # Local backend: a yes/no question opens with "Yes —" / "No —" and its best quote, when the judge is sure.
+    # Who writes the answer (rag.answer.compose.COMPOSERS): "extractive" (the kept passages' own sentences,
+    # verbatim), "model" (the backend's model writes from the passages; each sentence then passes the citation
+    # guard), or "auto": extractive for the local backend, model for openai / openai-compatible.
+    composer: str = "auto"
+    # Extractive answers: a yes/no question opens with "Yes —" / "No —" and its best quote, when the judge is sure.
     direct_lead: bool = True
     # A claim only one document makes is attributed to it in the text: "According to “Title”: ...".
     attribute: bool = True
@@ -134,6 +139,8 @@ class Settings:
             raise SettingsError(f"RAG_TOP_K must be between 1 and 50, not {self.top_k}")
         if not 0.0 <= self.temperature <= 2.0:
             raise SettingsError(f"RAG_TEMPERATURE must be between 0 and 2, not {self.temperature}")
+        if self.composer not in COMPOSERS:
+            raise SettingsError(f"RAG_COMPOSER must be one of {', '.join(COMPOSERS)}, not {self.composer!r}")
         if self.selection not in ("learned", "bars"):
             _check_selector_file(self.selection)
         if not 0.0 < self.judge_threshold < 1.0:

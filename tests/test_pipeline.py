@@ -37,16 +37,30 @@ def pipeline_with(assistant):
     """A pipeline over the shared test index with the judge replaced (the same seam Assistant uses)."""
     engine = assistant.engine()
 
-    def make(judge, **changes):
+    def make(judge, writer=None, **changes):
         # The judge's bars by default: these tests script verdicts against them; the learned selection is
         # tested on its own below.
         settings = assistant.settings.replace(**{"selection": "bars", **changes})
         return AnswerPipeline(settings, engine.retriever, engine.lexical, engine.embed,
-                              lambda: pytest.fail("no generator expected"), lambda: judge)
+                              (lambda: writer) if writer else (lambda: pytest.fail("no generator expected")),
+                              lambda: judge)
     return make
 
 
 MOON = "What do China and Russia plan to build on the moon?"
+
+
+class ScriptedWriter:
+    """A model that writes the given draft, a few characters at a time (the generator's streaming seam)."""
+
+    def __init__(self, draft: str):
+        self.draft = draft
+        self.asked: list[list[dict]] = []
+
+    def stream(self, messages, max_tokens=400):
+        self.asked.append(messages)
+        for i in range(0, len(self.draft), 7):
+            yield self.draft[i:i + 7]
 
 
 def test_a_judge_that_rejects_everything_makes_the_answer_abstain(pipeline_with):
@@ -228,3 +242,24 @@ def test_a_selector_file_named_by_rag_selection_decides(pipeline_with, tmp_path)
     refused = pipeline_with(judge, selection=str(strict)).answer(MOON)
     assert refused.abstained
     assert any(why.startswith("selection:") for _, why in refused.removed)
+
+
+def test_the_composer_is_chosen_from_the_settings_not_from_the_backend(pipeline_with):
+    """RAG_COMPOSER: the model composer writes from the passages and the guard keeps what they support,
+    on any backend; the extractive one quotes the evidence verbatim and never calls a model, on any backend."""
+    from rag.answer.composers import composer_name
+    from rag.settings import Settings
+
+    judge = ScriptedJudge({"moon": 0.95}, default=0.01)
+    writer = ScriptedWriter("China and Russia plan to build a research station on the moon [1]. "
+                            "The station will be made of cheese [1].")
+    written = pipeline_with(judge, writer, composer="model").answer(MOON)
+    assert writer.asked and not written.abstained
+    assert "research station" in written.text and "cheese" not in written.text
+    assert any("cheese" in text for text, _ in written.removed)
+
+    remote = dict(backend="openai-compatible", base_url="http://127.0.0.1:9/v1", model="any")
+    quoted = pipeline_with(judge, None, composer="extractive", **remote).answer(MOON)
+    assert not quoted.abstained and all(c.quote in quoted.text or c.quote[:40] in quoted.text
+                                        for c in quoted.citations)
+    assert [composer_name(Settings(**remote)), composer_name(Settings())] == ["model", "extractive"]

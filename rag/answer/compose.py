@@ -1,10 +1,11 @@
-"""Composers: chosen evidence -> draft sentences, each already tied to the span that supports it.
+"""What the composers (rag.answer.composers) are made of: chosen evidence -> draft sentences, each already
+tied to the span that supports it.
 
-* ``extractive`` (the local default): each evidence unit is shown as a sentence of the answer, read
-  as one line of prose (``reflow``); its citation is the verbatim span itself.
+* ``extractive``: each evidence unit is shown as a sentence of the answer, read as one line of prose
+  (``reflow``); its citation is the verbatim span itself.
 * ``date_lead``: "When was the article ... published?" is answered from the cited article's metadata.
-* ``remote_draft``: a remote model (OpenAI or OpenAI-compatible) writes the answer from the numbered
-  passages (``prompts/answer.txt``); every sentence then passes the citation guard.
+* ``remote_draft``: a model writes the answer from the numbered passages (``prompts/answer.txt``); every
+  sentence then passes the citation guard.
 """
 
 from __future__ import annotations
@@ -78,3 +79,4 @@ def remote_draft(question: str, passages: list[Chunk], generator: Generator, pro
             yield from checked(done)
     if buffer.strip():
         yield from checked(buffer)
+

@@ -25,16 +25,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..index.store import Chunk
-from ..text import (
-    NEGATIONS,
-    STOPWORDS,
-    content_stems,
-    normalize,
-    numbers,
-    sentence_spans,
-    stem,
-    words,
-)
+from ..text import NEGATIONS, STOPWORDS, content_stems, normalize, numbers, sentence_spans, stem, words
 
 SUPPORT_THRESHOLD = 0.75
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")

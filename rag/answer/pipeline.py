@@ -6,7 +6,8 @@ node postprocessors -> response synthesizer).
     widen      each chunk completed at its edges from its neighbours (rag.answer.widen)
     rank       candidate units scored by named features (rag.answer.evidence)
     judge      the bundled model keeps only units that state the answer (rag.answer.presence; off when ``fast``)
-    compose    extractive sentences, a direct lead, or a remote model's draft (rag.answer.compose, rag.answer.lead)
+    compose    a composer chosen from the settings: extractive sentences after a direct lead, or a model's
+               draft (rag.answer.composers)
     guard      every model-written sentence checked against its quote (rag.answer.guard)
     render     markers, citations, or an abstention naming the closest sources (rag.answer.render)
 
@@ -32,13 +33,12 @@ from ..settings import Settings
 from ..text import content_stems
 from .catalog import CatalogQuery, catalog_query, catalog_route
 from .compare import compare, comparison_topic, sides
-from .compose import date_lead, extractive, remote_draft
+from .composers import COMPOSERS, Composer, ExtractiveComposer, ModelComposer, composer_name
 from .conversation import History, model_standalone_question, standalone_question
 from .directives import strip_directives
 from .evidence import RankContext, choose, rank
 from .expand import expand
 from .guard import CheckedSentence, check_answer
-from .lead import yes_no_lead
 from .presence import JUDGE_CANDIDATES, judging
 from .question import (
     QUESTION_NOISE,
@@ -158,7 +158,7 @@ class AnswerPipeline:
             yield abstain(base, started)
             return
         kept: list[CheckedSentence] = []
-        sentences = self.compose(q, evidence, passages, base)
+        sentences = self.composer.compose(q, evidence, passages, base.removed)
         while True:
             try:
                 with timed(base.timings, "compose"):
@@ -183,7 +183,8 @@ class AnswerPipeline:
         if catalog is not None:
             return Candidates(question, standalone, None, None, [], [], Answer("", [], False, question, standalone),
                               catalog=catalog, timings=timings)
-        topic = comparison_topic(standalone) if self.settings.backend == "local" else None
+        # "Do the sources agree?" is answered with one quote per source, unless a model writes the answers.
+        topic = comparison_topic(standalone) if not self.model_writes else None
         with timed(timings, "retrieve"):
             hits = self.retriever.search(topic or standalone)
         with timed(timings, "widen"):
@@ -203,8 +204,8 @@ class AnswerPipeline:
     # --- stages ----------------------------------------------------------------------------------
 
     def rewrite(self, question: str, history: History | None) -> str:
-        """A follow-up made standalone: by the remote model when there is one, else deterministically."""
-        if history and self.settings.backend != "local":
+        """A follow-up made standalone: by the model when a model writes the answers, else deterministically."""
+        if history and self.model_writes:
             rewritten = model_standalone_question(question, history, self.generator, self.prompts["rewrite"])
             if rewritten:
                 return rewritten
@@ -261,21 +262,19 @@ class AnswerPipeline:
         selector = selector_for(self.settings.selection)
         return judging(self.judge, q, units, passages, self.settings.judge_threshold, base.removed, selector)
 
-    def compose(self, q: QuestionProfile, evidence: list[Evidence], passages: list[Chunk],
-                base: Answer) -> Iterator[CheckedSentence]:
-        if self.settings.backend != "local":
-            yield from remote_draft(q.text, passages, self.generator, self.prompts,
-                                    lambda draft: self.guard(draft, passages), base.removed)
-            return
-        dated = date_lead(q.text, evidence, passages)
-        if dated is not None:
-            yield dated
-        if self.judge is not None and self.settings.direct_lead:
-            lead = yes_no_lead(self.judge, q, evidence, passages, base.removed)
-            if lead is not None:
-                yield lead
-                evidence = evidence[1:]  # the lead quotes the best unit
-        yield from extractive(evidence, passages)
+    @property
+    def model_writes(self) -> bool:
+        """Whether a model writes the answers (then it rewrites follow-ups too)."""
+        return COMPOSERS[composer_name(self.settings)].writes
+
+    @property
+    def composer(self) -> Composer:
+        """Who writes the answer (RAG_COMPOSER; rag.answer.composers): the evidence's own sentences, or the
+        backend's model."""
+        name = composer_name(self.settings)
+        if name == "model":
+            return ModelComposer(lambda: self.generator, self.prompts, self.guard)
+        return ExtractiveComposer(self.judge if self.settings.direct_lead else None)
 
     def compared(self, question: str, units: list[Evidence], passages: list[Chunk], base: Answer,
                  started: float) -> Answer:

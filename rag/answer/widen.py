@@ -26,15 +26,7 @@ from typing import Callable
 
 from ..index.store import Chunk
 from ..text import REFERS_BACK, is_heading, paragraph_spans, sentence_spans
-from .lists import (
-    BULLET,
-    ENUMERATION_GAP,
-    enumerated_items,
-    enumeration_run,
-    is_address,
-    reading_end,
-    reading_length,
-)
+from .lists import BULLET, ENUMERATION_GAP, enumerated_items, enumeration_run, is_address, reading_end, reading_length
 from .units import LIST_BUDGET
 
 WIDEN_BACK_CHARS = 400  # furthest a passage's start moves back (one long sentence)

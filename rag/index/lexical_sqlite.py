@@ -17,13 +17,7 @@ import threading
 from pathlib import Path
 
 from ..text import content_stems
-from .lexical import (
-    SCHEMA_VERSION,
-    IndexedDocument,
-    LexicalIndex,
-    date_number,
-    text_checksum,
-)
+from .lexical import SCHEMA_VERSION, IndexedDocument, LexicalIndex, date_number, text_checksum
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);

@@ -35,13 +35,7 @@ from typing import Protocol
 from ..errors import ModelUnavailable
 from ..prompts import Prompts
 from ..settings import Settings
-from .bundled import (
-    QWEN_1_5B,
-    bundled_model_path,
-    llama_batch_threads,
-    llama_class,
-    llama_threads,
-)
+from .bundled import QWEN_1_5B, bundled_model_path, llama_batch_threads, llama_class, llama_threads
 
 _SPLIT = "\x00CANDIDATE\x00"  # marks where the candidate goes in the rendered prompt
 _YES = ("Yes", "yes", "YES", " Yes", " yes")

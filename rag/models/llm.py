@@ -19,13 +19,7 @@ from typing import Iterator, Protocol
 
 from ..errors import ModelUnavailable
 from ..settings import Settings
-from .bundled import (
-    QWEN_1_5B,
-    bundled_model_path,
-    llama_batch_threads,
-    llama_class,
-    llama_threads,
-)
+from .bundled import QWEN_1_5B, bundled_model_path, llama_batch_threads, llama_class, llama_threads
 
 log = logging.getLogger(__name__)
 
