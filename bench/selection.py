@@ -58,11 +58,11 @@ def question_record(assistant: Assistant, item: GoldItem, name: str, context: bo
     pipeline = assistant.engine()
     c = pipeline.candidates(item.question, item.history or None)
     record = {"set": name, "id": item.id, "type": item.type, "answerable": item.answerable, "question": item.question,
-              "facts": len(item.key_facts), "route": "catalog" if c.catalog else "compare" if c.topic else "answer",
+              "facts": len(item.key_facts), "route": c.query.route,
               "units": []}
-    if c.catalog is not None or not c.units:
+    if c.query.route == "catalog" or not c.units:
         return record
-    q = c.q
+    q = c.query.profile
     record.update(judged_question=q.text, yes_no=q.yes_no, open=q.open, plausible=pipeline.plausible(q, c.units),
                   strict=any(s for s, _ in q.wanted))
     # Every candidate's rank features and facts, for learning the rank weights (no judge needed).

@@ -189,11 +189,15 @@ def test_everything_before_the_judge_is_one_stage_the_answer_and_the_eval_share(
     c = pipeline.candidates("What did he say about the moon?",
                             history=[{"role": "user", "content": "Who is Alexander Sergeev?"},
                                      {"role": "assistant", "content": "The president of the Russian Academy."}])
-    assert "Sergeev" in c.standalone and c.q.text == c.standalone and c.catalog is None
+    query = c.query
+    assert "Sergeev" in query.standalone and query.profile.text == query.standalone and query.route == "answer"
+    assert query.question == "What did he say about the moon?"
     assert c.units and [u.score for u in c.units] == sorted((u.score for u in c.units), reverse=True)
     assert all(1 <= u.passage <= len(c.passages) for u in c.units)
     routed = pipeline.candidates("Which article was published first?")
-    assert routed.catalog is not None and routed.units == []
+    assert routed.query.route == "catalog" and routed.query.profile is None and routed.units == []
+    compared = pipeline.understand("Do the sources agree on whether cooperation was frozen? Answer in French.")
+    assert compared.route == "compare" and compared.topic and compared.directives
 
 
 def test_every_answer_says_what_the_question_was_taken_for_and_where_its_time_went(pipeline_with):

@@ -63,20 +63,34 @@ MIN_COVERAGE = 0.5
 MIN_COVERAGE_PARAPHRASE, MIN_SIMILARITY_PARAPHRASE = 0.3, 0.5
 
 
+@dataclasses.dataclass(frozen=True)
+class Query:
+    """The question understood once, before it is routed: as asked (cleaned, cut to the limit), the requests
+    about the answer's form taken out, made standalone from the dialog, and what it asks for: a corpus-level
+    question for the catalog, a comparison's topic, or else the profile the answer path ranks and judges by."""
+
+    question: str  # as asked: cleaned, cut to the limit
+    standalone: str  # without the form requests, made standalone from the dialog
+    directives: tuple[str, ...] = ()  # requests about the answer's form, not followed
+    truncated: bool = False  # cut to RAG_MAX_QUESTION_CHARS
+    catalog: CatalogQuery | None = None
+    topic: str | None = None
+    profile: QuestionProfile | None = None  # None on the catalog route
+
+    @property
+    def route(self) -> str:
+        return "catalog" if self.catalog is not None else "compare" if self.topic is not None else "answer"
+
+
 @dataclasses.dataclass
 class Candidates:
-    """What the pipeline knows before the judge: the question as asked and as answered (standalone), the
-    comparison topic if any, its profile, the ranked units of the retrieved passages, and the answer's
-    frame (sources, passages, what was not followed). ``catalog``: a corpus-level question's route."""
+    """What the pipeline knows before the judge: the question understood (``query``), the ranked units of the
+    retrieved passages, and the answer's frame (sources, passages, what was not followed)."""
 
-    question: str
-    standalone: str
-    topic: str | None
-    q: QuestionProfile | None
+    query: Query
     units: list[Evidence]
     passages: list[Chunk]
     base: Answer
-    catalog: CatalogQuery | None = None
     timings: dict[str, float] = dataclasses.field(default_factory=dict)  # seconds per stage so far
 
 
@@ -123,19 +137,20 @@ class AnswerPipeline:
         its stages took so far (``Answer.timings``: the time spent waiting on the caller is not counted)."""
         started = time.perf_counter()
         c = self.candidates(question, history)
-        if c.catalog is not None:
+        query = c.query
+        if query.route == "catalog":
             with timed(c.timings, "catalog"):
-                answer = self.catalog(c.catalog, c.question, c.standalone, started)
+                answer = self.catalog(query.catalog, query.question, query.standalone, started)
             yield dataclasses.replace(answer, kind="catalog", timings=c.timings)
             return
-        q, units, ranked, passages, base = c.q, c.units, c.units, c.passages, c.base
-        base.timings, base.kind = c.timings, question_kind(q, c.topic)
+        q, units, ranked, passages, base = query.profile, c.units, c.units, c.passages, c.base
+        base.timings, base.kind = c.timings, question_kind(q, query.topic)
         if not self.plausible(q, units):
             yield abstain(base, started)
             return
-        if c.topic is not None:
+        if query.route == "compare":
             with timed(base.timings, "compare"):
-                answer = self.compared(c.standalone, units, passages, base, started)
+                answer = self.compared(query.standalone, units, passages, base, started)
             yield dataclasses.replace(answer, timings=dict(base.timings))
             return
         if self.judges_presence(q):
@@ -170,36 +185,43 @@ class AnswerPipeline:
         yield (render(base, kept, passages, started, final=True, attribute=self.settings.attribute) if kept
                else abstain(base, started))
 
-    def candidates(self, question: str, history: History | None = None) -> Candidates:
-        """The question understood once (cleaned, form requests taken out, made standalone, profiled) and
-        the retrieved passages' units ranked: everything before the judge. A corpus-level question stops
-        at the route (``catalog`` set, no units)."""
-        timings: dict[str, float] = {}
-        with timed(timings, "understand"):
-            question, truncated = clean_question(question, self.settings.max_question_chars)
-            asked, directives = strip_directives(question)
-            standalone = self.rewrite(asked, history)
-            catalog = catalog_query(standalone)
+    def understand(self, question: str, history: History | None = None) -> Query:
+        """The question understood once: cleaned, form requests taken out, made standalone, routed, and
+        profiled for the answer path."""
+        question, truncated = clean_question(question, self.settings.max_question_chars)
+        asked, directives = strip_directives(question)
+        standalone = self.rewrite(asked, history)
+        catalog = catalog_query(standalone)
         if catalog is not None:
-            return Candidates(question, standalone, None, None, [], [], Answer("", [], False, question, standalone),
-                              catalog=catalog, timings=timings)
+            return Query(question, standalone, tuple(directives), truncated, catalog=catalog)
         # "Do the sources agree?" is answered with one quote per source, unless a model writes the answers.
         topic = comparison_topic(standalone) if not self.model_writes else None
+        return Query(question, standalone, tuple(directives), truncated, topic=topic,
+                     profile=profile_question(topic or standalone, self.lexical))
+
+    def candidates(self, question: str, history: History | None = None) -> Candidates:
+        """The question understood (``understand``) and, unless it goes to the catalog, the retrieved
+        passages' units ranked: everything before the judge."""
+        timings: dict[str, float] = {}
+        with timed(timings, "understand"):
+            query = self.understand(question, history)
+        if query.route == "catalog":
+            return Candidates(query, [], [], Answer("", [], False, query.question, query.standalone), timings)
         with timed(timings, "retrieve"):
-            hits = self.retriever.search(topic or standalone)
+            hits = self.retriever.search(query.topic or query.standalone)
         with timed(timings, "widen"):
             hits, context = self.widen(hits)
         passages = [h.chunk for h in hits]
-        base = Answer("", [], False, question, standalone, sources_of(hits), passages_of(passages))
-        base.removed += [("(question)", f"a request about the answer's form, not followed: {d}") for d in directives]
-        if truncated:
+        base = Answer("", [], False, query.question, query.standalone, sources_of(hits), passages_of(passages))
+        base.removed += [("(question)", f"a request about the answer's form, not followed: {d}")
+                         for d in query.directives]
+        if query.truncated:
             base.removed.append(("(question)", f"truncated to {self.settings.max_question_chars} characters"))
             base.notice = (f"(Your question was cut to its first {self.settings.max_question_chars:,} characters: "
                            "RAG_MAX_QUESTION_CHARS.)")
         with timed(timings, "rank"):
-            q = profile_question(topic or standalone, self.lexical)
-            units = self.rank(q, hits, context)
-        return Candidates(question, standalone, topic, q, units, passages, base, timings=timings)
+            units = self.rank(query.profile, hits, context)
+        return Candidates(query, units, passages, base, timings)
 
     # --- stages ----------------------------------------------------------------------------------
 
