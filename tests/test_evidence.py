@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from rag import evidence as ev
+from rag.answer import evidence as ev
 from rag.answer.evidence import RankContext, choose, rank
 from rag.answer.units import Evidence
 from rag.answer.question import profile_question

@@ -266,7 +266,7 @@ def test_a_big_document_reports_progress_as_it_is_embedded(small_setup, monkeypa
 
 
 def test_a_ui_progress_bar_is_told_the_share_done_and_the_rate(monkeypatch):
-    from rag import ingest
+    from rag.index import ingest
 
     clock = iter([100.0, 130.0])  # started, then 30 s later
     monkeypatch.setattr(ingest.time, "perf_counter", lambda: next(clock))

@@ -267,3 +267,30 @@ def test_the_composer_is_chosen_from_the_settings_not_from_the_backend(pipeline_
     assert not quoted.abstained and all(c.quote in quoted.text or c.quote[:40] in quoted.text
                                         for c in quoted.citations)
     assert [composer_name(Settings(**remote)), composer_name(Settings())] == ["model", "extractive"]
+
+
+def test_the_steps_after_ranking_are_a_list_each_returning_what_it_kept_and_removed(pipeline_with):
+    """``postprocessors``: the judge's filter (not when fast) then choose-and-expand; a step added to the list
+    runs in its place, its progress streamed, its time counted and what it removed listed with its reason."""
+    from rag.answer.postprocess import Processed
+
+    pipeline = pipeline_with(ScriptedJudge({"moon": 0.95}, default=0.01))
+    q = pipeline.understand(MOON).profile
+    assert [s.name for s in pipeline.postprocessors(q)] == ["judge", "expand"]
+    assert [s.name for s in pipeline_with(ScriptedJudge(), fast=True).postprocessors(q)] == ["expand"]
+
+    class DropTheMoon:
+        name = "drop"
+
+        def process(self, c, units):
+            yield "Dropping the moon …"
+            kept = [u for u in units if "moon" not in u.text.lower()]
+            return Processed(kept, [(u.text, "drop: a test step") for u in units if u not in kept])
+
+    everything = pipeline.postprocessors
+    pipeline.postprocessors = lambda q: [DropTheMoon(), *everything(q)]
+    streamed = list(pipeline.answer_stream(MOON))
+    answer = streamed[-1]
+    assert "Dropping the moon …" in [a.status for a in streamed]
+    assert "drop" in answer.timings and any(why == "drop: a test step" for _, why in answer.removed)
+    assert all("moon" not in c.quote.lower() for c in answer.citations)

@@ -5,7 +5,10 @@ node postprocessors -> response synthesizer).
     retrieve   hybrid dense + BM25 chunks (rag.answer.retrieval)
     widen      each chunk completed at its edges from its neighbours (rag.answer.widen)
     rank       candidate units scored by named features (rag.answer.evidence)
-    judge      the bundled model keeps only units that state the answer (rag.answer.presence; off when ``fast``)
+    postprocess  a list of steps, each returning what it kept and removed (rag.answer.postprocess):
+               judge    the bundled model reads the best units, the selection keeps those that state the
+                        answer (rag.answer.presence, rag.answer.selection; off when ``fast``)
+               expand   the units chosen for the answer, grown over their paragraph (rag.answer.expand)
     compose    a composer chosen from the settings: extractive sentences after a direct lead, or a model's
                draft (rag.answer.composers)
     guard      every model-written sentence checked against its quote (rag.answer.guard)
@@ -19,7 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-import typing
 from typing import Callable, Iterator
 
 import numpy as np
@@ -36,10 +38,10 @@ from .compare import compare, comparison_topic, sides
 from .composers import COMPOSERS, Composer, ExtractiveComposer, ModelComposer, composer_name
 from .conversation import History, model_standalone_question, standalone_question
 from .directives import strip_directives
-from .evidence import RankContext, choose, rank
-from .expand import expand
+from .evidence import RankContext, rank
 from .guard import CheckedSentence, check_answer
-from .presence import JUDGE_CANDIDATES, judging
+from .postprocess import ChooseAndExpand, JudgeFilter, Postprocessor
+from .presence import JUDGE_CANDIDATES
 from .question import (
     QUESTION_NOISE,
     QuestionProfile,
@@ -153,22 +155,19 @@ class AnswerPipeline:
                 answer = self.compared(query.standalone, units, passages, base, started)
             yield dataclasses.replace(answer, timings=dict(base.timings))
             return
-        if self.judges_presence(q):
-            checking = min(len(units), JUDGE_CANDIDATES)
-            yield dataclasses.replace(base, status=f"Checking the {checking} best passages with the judge …")
-            # A status after each passage read: a stream whose client has gone is closed there, mid-stage.
-            steps = self.judging(q, units, passages, base)
-            while True:
+        for step in self.postprocessors(q):
+            work = step.process(c, units)
+            while True:  # a status after each piece of work: a stream whose client has gone is closed there
                 try:
-                    with timed(base.timings, "judge"):
-                        done, total = next(steps)
+                    with timed(base.timings, step.name):
+                        status = next(work)
                 except StopIteration as finished:
-                    units = finished.value
+                    units = finished.value.units
+                    base.removed += finished.value.removed
                     break
-                yield dataclasses.replace(base, status=f"Checked {done} of {total} passages with the judge …")
-            base.judge_tokens = sum(u.judge_tokens for u in ranked[:JUDGE_CANDIDATES])
-        with timed(base.timings, "expand"):
-            evidence = expand(choose(units, q), ranked, q, passages)
+                yield dataclasses.replace(base, status=status)
+        base.judge_tokens = sum(u.judge_tokens for u in ranked[:JUDGE_CANDIDATES])
+        evidence = units
         if not evidence:
             yield abstain(base, started)
             return
@@ -276,13 +275,13 @@ class AnswerPipeline:
         return any(n not in known and n not in QUESTION_NOISE and not self.lexical.knows(n) and not misspelt(n, known)
                    for n in names)
 
-    def judging(self, q: QuestionProfile, units: list[Evidence], passages: list[Chunk], base: Answer
-                ) -> typing.Generator[tuple[int, int], None, list[Evidence]]:
-        """The best-ranked units that state the answer (the rest are not shown): judged one at a time, yields
-        (judged, to judge) after each, returns the units the selection keeps (RAG_SELECTION: the learned
-        model, or the judge's bars)."""
-        selector = selector_for(self.settings.selection)
-        return judging(self.judge, q, units, passages, self.settings.judge_threshold, base.removed, selector)
+    def postprocessors(self, q: QuestionProfile) -> list[Postprocessor]:
+        """The steps from the ranked units to the answer's evidence: the judge's filter (unless ``fast``, or a
+        yes/no question: ``judges_presence``), then choose and expand."""
+        steps: list[Postprocessor] = []
+        if self.judges_presence(q):
+            steps.append(JudgeFilter(self.judge, self.settings.judge_threshold, selector_for(self.settings.selection)))
+        return steps + [ChooseAndExpand()]
 
     @property
     def model_writes(self) -> bool:

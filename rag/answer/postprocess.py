@@ -1,0 +1,71 @@
+"""The steps between the ranked units and the composer, as a list of postprocessors (as llama-index-core's
+node postprocessors): each reads the question's candidates and the units the step before it kept, and
+returns the units it keeps with what it removed and why. A step may yield progress lines while it works
+(the judge reads one passage at a time); a streaming caller shows them, and can stop there when its client
+has gone. ``AnswerPipeline.postprocessors`` builds the list from the settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Generator, Protocol
+
+from ..models.judge import Judge
+from .evidence import choose
+from .expand import expand
+from .presence import JUDGE_CANDIDATES, judging
+from .selection import Selector
+from .units import Evidence
+
+if TYPE_CHECKING:  # the pipeline imports this module; its Candidates is only a type here
+    from .pipeline import Candidates
+
+
+@dataclass(frozen=True)
+class Processed:
+    """What a step kept, and what it removed with the reason (shown in ``Answer.removed``)."""
+
+    units: list[Evidence]
+    removed: list[tuple[str, str]] = field(default_factory=list)
+
+
+Progress = Generator[str, None, Processed]  # progress lines, then what the step kept
+
+
+class Postprocessor(Protocol):
+    name: str  # the stage's name in ``Answer.timings``
+
+    def process(self, c: Candidates, units: list[Evidence]) -> Progress: ...
+
+
+class JudgeFilter:
+    """The judge reads the best-ranked units (``rag.answer.presence``); the learned selection, or the judge's
+    bars without one, keeps those that state the answer."""
+
+    name = "judge"
+
+    def __init__(self, judge: Judge, threshold: float, selector: Selector | None):
+        self.judge, self.threshold, self.selector = judge, threshold, selector
+
+    def process(self, c: Candidates, units: list[Evidence]) -> Progress:
+        yield f"Checking the {min(len(units), JUDGE_CANDIDATES)} best passages with the judge …"
+        removed: list[tuple[str, str]] = []
+        steps = judging(self.judge, c.query.profile, units, c.passages, self.threshold, removed, self.selector)
+        while True:
+            try:
+                done, total = next(steps)
+            except StopIteration as finished:
+                return Processed(finished.value, removed)
+            yield f"Checked {done} of {total} passages with the judge …"
+
+
+class ChooseAndExpand:
+    """The units that make the answer (``rag.answer.evidence.choose``), each grown over the sentences of its
+    paragraph that go on with it (``rag.answer.expand``)."""
+
+    name = "expand"
+
+    def process(self, c: Candidates, units: list[Evidence]) -> Progress:
+        yield from ()  # no progress to show: this step takes milliseconds
+        q = c.query.profile
+        return Processed(expand(choose(units, q), c.units, q, c.passages))
