@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from rag.index.corpus import load_document
-from rag.index.ingest import chunk_document, make_splitter
+from rag.index.chunking import chunk_document, make_splitter
 from rag.settings import Settings
 
 SHAPES = {

@@ -116,7 +116,7 @@ def test_latin1_and_utf16_files_are_decoded_not_skipped(tmp_path):
 
 def test_layout_pages_of_a_pdf_and_sections_of_markdown_and_html(tmp_path):
     from rag.index.corpus import load_document
-    from rag.index.ingest import chunk_document, make_splitter
+    from rag.index.chunking import chunk_document, make_splitter
     from rag.settings import Settings
 
     from .pdf_fixture import write_pages_pdf

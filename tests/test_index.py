@@ -8,7 +8,7 @@ import pytest
 from rag import Assistant, Settings
 from rag.index.corpus import load_corpus
 from rag.models.embedding import DIMENSION
-from rag.index.ingest import chunk_document, make_splitter
+from rag.index.chunking import chunk_document, make_splitter
 from rag.index.store import ChunkStore, IndexMismatch
 from rag.tokens import count_tokens
 

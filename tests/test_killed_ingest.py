@@ -13,7 +13,7 @@ import pytest
 
 from rag import Assistant, Settings
 from rag.index.corpus import load_corpus
-from rag.index.ingest import chunk_document, make_splitter
+from rag.index.chunking import chunk_document, make_splitter
 
 from .conftest import CORPUS, ROOT
 
