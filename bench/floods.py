@@ -76,7 +76,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="RAG_MAX_QUESTIONS_PER_CLIENT for the app (default: the app's default)")
     args = parser.parse_args(argv)
     port = free_port()
-    env = {**os.environ, "RAG_SERVER_API_KEY": KEY}
+    # The judge remembers no verdict: the same questions are asked alone, by the floods and after them, and
+    # each must cost what a new question costs (a flooder varies its words at no cost).
+    env = {**os.environ, "RAG_SERVER_API_KEY": KEY, "RAG_JUDGE_MEMO": "0"}
     if args.fairness is not None:
         env["RAG_MAX_QUESTIONS_PER_CLIENT"] = str(args.fairness)
     with serving([sys.executable, str(ROOT / "app.py"), "--port", str(port)], port, seconds=300, cwd=ROOT,

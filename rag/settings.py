@@ -83,6 +83,11 @@ class Settings:
     # your own, or held out).
     selection: str = "learned"
     judge_context: int = 1024  # tokens: instructions + question + one candidate
+    # Verdicts the in-process judge remembers, (prompt, question, candidate) -> P: a question asked again (a
+    # retry, the same follow-up in two chats) costs no judged token. A verdict is a float and its key a few
+    # hundred characters: 4096 are ~2 MB, the candidates of ~1,000 questions. 0: none (benchmarks of the
+    # judge's cost, which must read every question afresh).
+    judge_memo: int = 4096
     # Who writes the answer (rag.answer.compose.COMPOSERS): "extractive" (the kept passages' own sentences,
     # verbatim), "model" (the backend's model writes from the passages; each sentence then passes the citation
     # guard), or "auto": extractive for the local backend, model for openai / openai-compatible.
@@ -145,6 +150,8 @@ class Settings:
             _check_selector_file(self.selection)
         if not 0.0 < self.judge_threshold < 1.0:
             raise SettingsError(f"RAG_JUDGE_THRESHOLD must be between 0 and 1, not {self.judge_threshold}")
+        if self.judge_memo < 0:
+            raise SettingsError(f"RAG_JUDGE_MEMO must be 0 or more, not {self.judge_memo}")
         if not 0 <= self.model_retries <= 10:
             raise SettingsError(f"RAG_MODEL_RETRIES must be between 0 and 10, not {self.model_retries}")
         if self.request_timeout <= 0:

@@ -453,13 +453,15 @@ def test_saved_chats_survive_a_reload_and_stay_in_their_browser(app_url):
                                                                                   "--disable-gpu"])
         page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
         page.goto(app_url)
+        # Gradio keeps a BrowserState encrypted: the empty list is stored on load, this chat once its answer
+        # is complete (an answer the judge has read before comes at once: wait for the save, not the text).
+        page.wait_for_function("localStorage.getItem('cited-rag-chats') !== null", timeout=30_000)
+        empty = len(page.evaluate("localStorage.getItem('cited-rag-chats')"))
         question = page.locator("#question textarea")
         question.fill("Who is Alexander Sergeev?")
         question.press("Enter")
         expect(page.locator("#chat .bot").last).to_contain_text("Academy of Sciences", timeout=90_000)
-        # Saved once the answer is complete (its first sentence shows earlier; the list may be stored empty
-        # before): wait for this chat in it, as long as an answer may take on a busy machine.
-        page.wait_for_function("(localStorage.getItem('cited-rag-chats') || '').includes('Alexander Sergeev')",
+        page.wait_for_function(f"(localStorage.getItem('cited-rag-chats') || '').length > {empty + 100}",
                                timeout=90_000)
 
         page.reload()
@@ -537,7 +539,8 @@ def test_in_the_browser_a_visitor_asks_one_question_at_a_time_and_another_visito
         first, second, elsewhere = visitor.new_page(), visitor.new_page(), other.new_page()
         for page in (first, second, elsewhere):
             page.goto(app_url)
-        first.locator("#question textarea").fill("Did China deny the freeze?")
+        # A question no other test asks: one the judge has read before would be answered before the second tab asks.
+        first.locator("#question textarea").fill("Did China deny the freeze of its cooperation with the academy?")
         first.locator("#question textarea").press("Enter")
         expect(first.locator("#chat .bot").last).to_contain_text("…", timeout=30_000)  # admitted, being answered
         second.locator("#question textarea").fill("Who is Alexander Sergeev?")

@@ -27,7 +27,8 @@ def test_a_keyed_question_is_answered_in_its_usual_time_under_a_queue_flood_and_
     subprocess.run([sys.executable, "-m", "rag", "index", "--corpus", str(corpus), "--index-dir", str(index)],
                    cwd=ROOT, check=True, capture_output=True, env={**os.environ, "RAG_FAST": "true"})
     env = {**os.environ, "RAG_CORPUS_DIR": str(corpus), "RAG_INDEX_DIR": str(index),
-           "RAG_CACHE_DIR": str(settings.cache_dir), "RAG_SERVER_API_KEY": floods.KEY}
+           "RAG_CACHE_DIR": str(settings.cache_dir), "RAG_SERVER_API_KEY": floods.KEY,
+           "RAG_JUDGE_MEMO": "0"}  # every question read afresh, as in bench.floods: a flood costs what it would
     port = free_port()
     with serving([sys.executable, str(ROOT / "app.py"), "--port", str(port)], port, seconds=180, cwd=ROOT,
                  env=env) as url:

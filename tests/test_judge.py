@@ -169,3 +169,18 @@ def test_llama_cpp_shares_a_busy_machine_instead_of_spinning(monkeypatch):
     assert llama_batch_threads(settings) == (os.cpu_count() or 1)
     assert llama_threads(settings) == max(1, (os.cpu_count() or 2) - 1)
     assert llama_batch_threads(settings.replace(threads=3)) == llama_threads(settings.replace(threads=3)) == 3
+
+
+def test_rag_judge_memo_0_reads_every_question_afresh(settings):
+    """RAG_JUDGE_MEMO=0 (the load benchmarks): a verdict given before costs its tokens again."""
+    from rag.errors import SettingsError
+
+    judge = LlamaJudge(settings.replace(judge_memo=0))
+    question, candidate = "Who leads the academy?", "Alexander Sergeev leads the Russian Academy of Sciences."
+    first = judge.answers(question, [candidate])
+    judge.entails("Another prompt in between.", ["A claim."])
+    again = judge.answers(question, [candidate])
+    assert first.tokens > 0 and again.tokens > 0 and not judge._memo
+    assert again == pytest.approx(list(first), abs=1e-6)
+    with pytest.raises(SettingsError, match="RAG_JUDGE_MEMO"):
+        settings.replace(judge_memo=-1)

@@ -42,10 +42,6 @@ _YES = ("Yes", "yes", "YES", " Yes", " yes")
 _NO = ("No", "no", "NO", " No", " no")
 _UNKNOWN = ("unknown", "Unknown", "UNKNOWN", '"unknown', " unknown")
 ENTAILED = 0.5  # P(yes) at which the judge says a quote entails a sentence
-# Verdicts remembered per judge, (prompt, question, candidate) -> score: a question asked again (a retry, the
-# same follow-up in two chats, the eval's second pass with another selection) costs no judged token. A verdict
-# is a float and its key a few hundred characters: 4096 of them are ~2 MB, the candidates of ~1,000 questions.
-MEMO_SIZE = 4096
 JUDGE_FIELDS = ("judge_model_path", "judge_base_url", "judge_model", "judge_api_key")  # settings naming the judge
 
 
@@ -125,7 +121,7 @@ class LlamaJudge:
             scores = Verdicts([self._memo[(head, c)] for c in candidates], tokens=fresh.tokens)
             for candidate in candidates:
                 self._memo.move_to_end((head, candidate))
-            while len(self._memo) > MEMO_SIZE:
+            while len(self._memo) > self.settings.judge_memo:  # RAG_JUDGE_MEMO verdicts remembered
                 self._memo.popitem(last=False)
             return scores
 
