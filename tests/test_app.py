@@ -380,7 +380,9 @@ class CountingJudge:
 
 def test_a_v1_stream_whose_client_leaves_stops_between_the_passages_the_judge_reads(assistant):
     judge = CountingJudge(assistant.judge())
-    body = {"messages": [{"role": "user", "content": "Who is Alexander Sergeev?"}], "stream": True}
+    # A question no other test asks: the judge would answer one it has read before from memory, at once.
+    body = {"messages": [{"role": "user", "content": "Which academy does Alexander Sergeev preside over?"}],
+            "stream": True}
     with v1_server(Assistant(assistant.settings, judge=judge)) as url:
         with httpx.stream("POST", url, json=body, timeout=60) as r:
             for line in r.iter_lines():
