@@ -70,7 +70,8 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "corpus"
         shutil.copytree(BUNDLED_CORPUS, corpus, ignore=shutil.ignore_patterns("__*"))
-        base = Settings.from_env(corpus_dir=corpus, index_dir=Path(tmp) / "index")
+        # judge_memo=0: the same questions are asked alone and during each ingest, each read afresh.
+        base = Settings.from_env(corpus_dir=corpus, index_dir=Path(tmp) / "index", judge_memo=0)
         alone_assistant = Assistant(base.replace(collection="beside_alone"))
         alone_assistant.ask(QUESTIONS[0])  # the index and the judge loaded
         alone = [timed(alone_assistant, q) for q in QUESTIONS]

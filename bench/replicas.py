@@ -79,7 +79,9 @@ def main(argv: list[str] | None = None) -> None:
     with ExitStack() as stack:
         chroma = stack.enter_context(chroma_server(Path(stack.enter_context(_tmp()))))
         postgres = stack.enter_context(postgres_server())
-        shared = {"RAG_CHROMA_URL": chroma, "RAG_LEXICAL_URL": postgres, "RAG_SERVER_API_KEY": KEY}
+        # RAG_JUDGE_MEMO=0: the same questions are asked again and again; each must cost the judge its read.
+        shared = {"RAG_CHROMA_URL": chroma, "RAG_LEXICAL_URL": postgres, "RAG_SERVER_API_KEY": KEY,
+                  "RAG_JUDGE_MEMO": "0"}
         Assistant(settings.replace(chroma_url=chroma, lexical_url=postgres)).index()  # the index, built once
 
         with ExitStack() as alone:
