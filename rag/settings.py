@@ -16,7 +16,7 @@ from . import paths
 from .errors import SettingsError
 
 BACKENDS = ("local", "openai", "openai-compatible")
-COMPOSERS = ("auto", "extractive", "model")  # rag.answer.compose.COMPOSERS, and "auto"
+COMPOSERS = ("auto", "extractive", "model")  # rag.answer.composers.COMPOSERS' names, and "auto"
 
 
 

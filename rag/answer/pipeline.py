@@ -42,6 +42,7 @@ from .evidence import RankContext, rank
 from .guard import CheckedSentence, check_answer
 from .postprocess import ChooseAndExpand, JudgeFilter, Postprocessor
 from .presence import JUDGE_CANDIDATES
+from .query import Query
 from .question import (
     QUESTION_NOISE,
     QuestionProfile,
@@ -63,25 +64,6 @@ from .widen import widen
 MIN_COVERAGE = 0.5
 # ... unless the question is paraphrased: then some words and a close meaning are enough.
 MIN_COVERAGE_PARAPHRASE, MIN_SIMILARITY_PARAPHRASE = 0.3, 0.5
-
-
-@dataclasses.dataclass(frozen=True)
-class Query:
-    """The question understood once, before it is routed: as asked (cleaned, cut to the limit), the requests
-    about the answer's form taken out, made standalone from the dialog, and what it asks for: a corpus-level
-    question for the catalog, a comparison's topic, or else the profile the answer path ranks and judges by."""
-
-    question: str  # as asked: cleaned, cut to the limit
-    standalone: str  # without the form requests, made standalone from the dialog
-    directives: tuple[str, ...] = ()  # requests about the answer's form, not followed
-    truncated: bool = False  # cut to RAG_MAX_QUESTION_CHARS
-    catalog: CatalogQuery | None = None
-    topic: str | None = None
-    profile: QuestionProfile | None = None  # None on the catalog route
-
-    @property
-    def route(self) -> str:
-        return "catalog" if self.catalog is not None else "compare" if self.topic is not None else "answer"
 
 
 @dataclasses.dataclass
@@ -167,12 +149,11 @@ class AnswerPipeline:
                     break
                 yield dataclasses.replace(base, status=status)
         base.judge_tokens = sum(u.judge_tokens for u in ranked[:JUDGE_CANDIDATES])
-        evidence = units
-        if not evidence:
+        if not units:
             yield abstain(base, started)
             return
         kept: list[CheckedSentence] = []
-        sentences = self.composer.compose(q, evidence, passages, base.removed)
+        sentences = self.composer.compose(q, units, passages, base.removed)
         while True:
             try:
                 with timed(base.timings, "compose"):

@@ -33,15 +33,9 @@ from gradio.utils import get_upload_folder  # noqa: E402
 
 from eval.gold import GoldError, load_gold  # noqa: E402
 from eval.judge import judge_accuracy, load_judge_set  # noqa: E402
-from eval.report import (  # noqa: E402
-    latest_report,
-    new_report_dir,
-    report_file,
-    report_view,
-    write_report,
-)
+from eval.report import latest_report, new_report_dir, report_file, report_view, write_report  # noqa: E402
 from eval.run import default_judge  # noqa: E402
-from eval.run import run as run_eval  # noqa: E402
+from eval.run import run as run_eval
 
 from .. import Assistant, Settings, SettingsError  # noqa: E402
 from ..answer.conversation import message_text  # noqa: E402
