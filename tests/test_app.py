@@ -377,6 +377,9 @@ class CountingJudge:
     def yes_no(self, question, passage):
         return self.judge.yes_no(question, passage)
 
+    def referents(self, conversation, question, pronoun, options):
+        return self.judge.referents(conversation, question, pronoun, options)
+
 
 def test_a_v1_stream_whose_client_leaves_stops_between_the_passages_the_judge_reads(assistant):
     judge = CountingJudge(assistant.judge())

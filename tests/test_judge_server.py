@@ -37,6 +37,17 @@ def test_an_assistant_with_its_judge_on_the_server_answers_as_the_in_process_one
     assert [(c.doc_id, c.quote) for c in there.citations] == [(c.doc_id, c.quote) for c in here.citations]
 
 
+def test_the_server_picks_the_referent_the_in_process_judge_picks(assistant, served):
+    """A follow-up's pronoun resolved on the server as in-process (rag.answer.conversation): the same
+    probabilities over the options, read from the top 20 first tokens instead of the whole vocabulary."""
+    args = ("User: And what about my widow, what benefits would she receive?\nAssistant: She can get reduced "
+            "benefits as early as age 60.", "What if she remarries after my death?", "she",
+            ["my widow", "Social Security", "the benefits"])
+    here, there = assistant.judge().referents(*args), ServerJudge(served).referents(*args)
+    assert max(range(3), key=here.__getitem__) == max(range(3), key=there.__getitem__) == 0
+    assert max(abs(a - b) for a, b in zip(here, there)) <= 0.03, (here, there)
+
+
 def test_an_unreachable_judge_server_names_the_setting(settings):
     dead = Assistant(settings.replace(judge_base_url="http://127.0.0.1:9/v1", request_timeout=3, model_retries=0))
     with pytest.raises(ModelUnavailable, match="RAG_JUDGE_BASE_URL"):

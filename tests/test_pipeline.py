@@ -31,6 +31,9 @@ class ScriptedJudge:
     def yes_no(self, question, passage):
         return self.p_yes
 
+    def referents(self, conversation, question, pronoun, options):
+        return [1.0] + [0.0] * (len(options) - 1)  # the first named: the newest exchange's first name
+
 
 @pytest.fixture
 def pipeline_with(assistant):

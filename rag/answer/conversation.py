@@ -1,15 +1,17 @@
 """Follow-up questions: rewrite a question that leans on the chat history into a standalone one.
 
 "What did he say about energy?" after a turn about Gusev Vladimirovich becomes "What did Gusev
-Vladimirovich say about energy?". The rewrite is deterministic (pronoun -> the most recent name in
-the history) so a small model cannot derail retrieval; when no name is found, the previous
-question's topic words are appended instead.
+Vladimirovich say about energy?". A person's pronoun ("she", "his") takes one of the people and things the
+last exchanges name ("my widow", "the singer", "Zhao Lijian"): the judge picks which, reading the dialog, so
+no model writes the question and a small one cannot derail retrieval; without a judge, the most recent name.
+A question with no words of its own ("Why?") takes the previous turns' topic words instead.
 """
 
 from __future__ import annotations
 
 import re
 
+from ..models.judge import MAX_OPTIONS
 from ..text import STOPWORDS
 
 History = list[dict[str, str]]
@@ -36,6 +38,7 @@ _MARKERS = re.compile(r"\[\d+\]")
 
 _PERSON_PRONOUNS = r"he|she|him|his|her|hers"
 _THING_PRONOUNS = r"it|its|they|them|their|this|that|these|those|there"
+_PRONOUN_WORDS = set(f"{_PERSON_PRONOUNS}|{_THING_PRONOUNS}".split("|"))
 # Generic words of organisations, events and titles: a capitalised run holding one is not a person.
 _ORG_WORDS = {
     "academy", "ministry", "university", "institute", "association", "agency", "news", "foreign", "state",
@@ -66,24 +69,21 @@ def person_names(text: str) -> list[str]:
     return full + single
 
 
-def standalone_question(question: str, history: History | None) -> str:
-    """The question with its references to earlier turns resolved (unchanged without history)."""
+def standalone_question(question: str, history: History | None, judge=None) -> str:
+    """The question with its references to earlier turns resolved (unchanged without history); ``judge``
+    (rag.models.judge) picks what a person's pronoun refers to, else it takes the most recent name."""
     question = question.strip()
     if not history or not needs_context(question):
         return question
     # The dialog's exchanges (a question and its answer), newest first: a name or topic is looked for in the
     # last exchange first, then further back ("did she ...?" three turns after the singer was named).
     exchanges = _exchanges(history)
-    if re.search(rf"\b({_PERSON_PRONOUNS})\b", question, re.IGNORECASE):
-        # a full name ("Michael Jackson") before a lone capitalised word ("Thriller"), as person_names does
-        name = next((names[0] for user, answer in exchanges
-                     for names in [sorted(person_names(user) + person_names(answer), key=lambda n: " " not in n)]
-                     if names), None)
-        if name:
-            rewritten = re.sub(r"\b(his|her|hers)\b", f"{name}'s", question, count=1, flags=re.IGNORECASE)
-            if rewritten == question:
-                rewritten = re.sub(rf"\b({_PERSON_PRONOUNS})\b", name, question, count=1, flags=re.IGNORECASE)
-            return rewritten
+    pronoun = re.search(rf"\b({_PERSON_PRONOUNS})\b", question, re.IGNORECASE)
+    if pronoun:
+        referent = (chosen_referent(question, pronoun, exchanges, judge) if judge is not None
+                    else latest_name(exchanges))
+        if referent is not None:
+            return with_referent(question, pronoun, referent)
     words: list[str] = []  # the newest turns' words, back until there are a few: "Why? (sang Thriller ...)"
     for text in (t for exchange in exchanges for t in exchange):
         words += [w for w in _topic(text).split() if w not in words]
@@ -91,6 +91,64 @@ def standalone_question(question: str, history: History | None) -> str:
             break
     topic = " ".join(words[:12])
     return f"{question} ({topic})" if topic else question
+
+
+def latest_name(exchanges: list[tuple[str, str]]) -> str | None:
+    """The newest exchange's name: a full name ("Michael Jackson") before a lone capitalised word
+    ("Thriller"), as person_names does."""
+    return next((names[0] for user, answer in exchanges
+                 for names in [sorted(person_names(user) + person_names(answer), key=lambda n: " " not in n)]
+                 if names), None)
+
+
+# "my widow", "the singer", "a surviving divorced spouse": a determiner and the lower-case words after it up to
+# the next common word; a person's pronoun may stand for one of these as well as for a name
+_MENTION = re.compile(r"\b((?i:my|your|our|the|a|an))\s+((?:[a-z][a-z'\-]+\s+){0,2}[a-z][a-z'\-]+)")
+REFERENT_EXCHANGES = 2  # the judge reads the last two exchanges (and picks among what they name) ...
+REFERENT_TURN_CHARS = 160  # ... each turn cut to this: the prompt is read at ~100 tokens a second on one core
+
+
+def mentions(text: str) -> list[str]:
+    """The people and things ``text`` names: names, then "the X" / "my X" phrases (cut at the first common
+    word: "my widow, what benefits" gives "my widow")."""
+    found = list(person_names(text))
+    for m in _MENTION.finditer(text):
+        words = []
+        for word in m.group(2).split():
+            if word.lower() in STOPWORDS or word.lower() in _PRONOUN_WORDS:
+                break
+            words.append(word)
+        if words:
+            found.append(f"{m.group(1)} {' '.join(words)}")
+    return found
+
+
+def chosen_referent(question: str, pronoun: re.Match, exchanges: list[tuple[str, str]], judge) -> str | None:
+    """What the judge says ``pronoun`` refers to, among what the question before it ("what about my widow, what
+    would she receive?") and the last exchanges name (None: nothing named)."""
+    recent = [(_cut(user), _cut(answer)) for user, answer in exchanges[:REFERENT_EXCHANGES]]
+    own = mentions(question[:pronoun.start()])
+    options = list(dict.fromkeys(own + [m for user, answer in recent for m in mentions(user) + mentions(answer)]))
+    options = [o for o in options if o.lower() != pronoun.group().lower()][:MAX_OPTIONS]
+    if len(options) <= 1:
+        return options[0] if options else None
+    conversation = "\n".join(f"{who}: {text}" for user, answer in reversed(recent)
+                             for who, text in (("User", user), ("Assistant", answer)) if text)
+    p = judge.referents(conversation, question, pronoun.group(), options)
+    return options[max(range(len(options)), key=p.__getitem__)]
+
+
+def with_referent(question: str, pronoun: re.Match, referent: str) -> str:
+    """The question with the pronoun replaced: "his"/"her" by "<referent>'s", the others by the referent ("a
+    singer" read as "the singer")."""
+    referent = re.sub(r"^(a|an)\s", "the ", referent, flags=re.IGNORECASE)
+    word = pronoun.group().lower()
+    replacement = f"{referent}'s" if word in ("his", "her", "hers") else referent
+    return question[:pronoun.start()] + replacement + question[pronoun.end():]
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= REFERENT_TURN_CHARS else text[:REFERENT_TURN_CHARS].rsplit(" ", 1)[0] + " …"
 
 
 TOPIC_WORDS = 3  # a follow-up's topic reaches back through the turns until it has this many words

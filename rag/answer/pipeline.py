@@ -206,12 +206,13 @@ class AnswerPipeline:
     # --- stages ----------------------------------------------------------------------------------
 
     def rewrite(self, question: str, history: History | None) -> str:
-        """A follow-up made standalone: by the model when a model writes the answers, else deterministically."""
+        """A follow-up made standalone: by the model when a model writes the answers, else from the dialog's own
+        words (the judge picking what a pronoun refers to)."""
         if history and self.model_writes:
             rewritten = model_standalone_question(question, history, self.generator, self.prompts["rewrite"])
             if rewritten:
                 return rewritten
-        return standalone_question(question, history)
+        return standalone_question(question, history, self.judge)
 
     def widen(self, hits):
         """The hits with their chunks completed from their neighbours, and every chunk read (whose sentence

@@ -63,6 +63,8 @@ class Judge(Protocol):
 
     def yes_no(self, question: str, passage: str) -> float: ...
 
+    def referents(self, conversation: str, question: str, pronoun: str, options: list[str]) -> list[float]: ...
+
 
 class LlamaJudge:
     """A GGUF instruct model (default: the bundled Qwen2.5-Coder-1.5B) as a yes/no judge."""
@@ -106,6 +108,21 @@ class LlamaJudge:
     def instructions(self, passages: list[str]) -> list[float]:
         """P(the passage gives an order to an AI that reads it), in any language (a prompt injection)."""
         return self._score("judge_injection", {}, passages, self._p_yes)
+
+    def referents(self, conversation: str, question: str, pronoun: str, options: list[str]) -> list[float]:
+        """P(``pronoun`` in the conversation's last ``question`` refers to each of the ``options``), one
+        reading of the reply's first token over the options' numbers."""
+        if not options:
+            return []
+        numbered, count = numbered_options(options)
+        fields = {"conversation": conversation, "question": question, "pronoun": pronoun}
+        return list(self._score("referent", fields, [numbered], lambda logits, _: self._p_option(logits, count))[0])
+
+    def _p_option(self, logits, count: int) -> tuple[float, ...]:
+        """P(each of the first ``count`` option numbers), among the numbers."""
+        values = [float(logits[self._llm.tokenize(str(i).encode(), add_bos=False)[0]]) for i in range(1, count + 1)]
+        total = _logsumexp(values)
+        return tuple(math.exp(v - total) for v in values)
 
     def _score(self, prompt: str, fields: dict[str, str], candidates: list[str], read) -> Verdicts:
         """The verdict on each candidate: remembered ones from the memo (costing no token), the others
@@ -227,6 +244,15 @@ def load_judge(settings: Settings) -> Judge:
 
         return ServerJudge(settings)
     return LlamaJudge(settings)
+
+
+MAX_OPTIONS = 9  # options are numbered with one digit each: one token, read from one reply
+
+
+def numbered_options(options: list[str]) -> tuple[str, int]:
+    """The options as the referent prompt lists them ("1. my widow"), at most ``MAX_OPTIONS``, and how many."""
+    options = options[:MAX_OPTIONS]
+    return "\n".join(f"{i}. {o}" for i, o in enumerate(options, 1)), len(options)
 
 
 def _cached_tokens(llm, prefix: list[int]) -> int:

@@ -21,7 +21,7 @@ import re
 from ..errors import ModelUnavailable, model_server_error
 from ..prompts import Prompts
 from ..settings import Settings
-from .judge import _NO, _UNKNOWN, _YES, Verdicts
+from .judge import _NO, _UNKNOWN, _YES, Verdicts, numbered_options
 
 TOP_LOGPROBS = 20  # the most OpenAI's API returns; llama.cpp and vLLM allow it too
 
@@ -56,6 +56,16 @@ class ServerJudge:
 
     def instructions(self, passages: list[str]) -> list[float]:
         return [_p_yes(self._first_token("judge_injection", passage)[0]) for passage in passages]
+
+    def referents(self, conversation: str, question: str, pronoun: str, options: list[str]) -> list[float]:
+        if not options:
+            return []
+        numbered, count = numbered_options(options)
+        probs = self._first_token("referent", numbered, conversation=conversation, question=question,
+                                  pronoun=pronoun)[0]
+        found = [sum(p for t, p in probs.items() if t.strip() == str(i)) for i in range(1, count + 1)]
+        total = sum(found)
+        return [f / total for f in found] if total > 0 else [1.0 / count] * count
 
     def _first_token(self, prompt: str, candidate: str, **fields: str) -> tuple[dict[str, float], int]:
         """{token text: probability} of the reply's first token, for the likeliest ``TOP_LOGPROBS`` tokens,

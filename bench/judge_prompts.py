@@ -1,0 +1,143 @@
+"""Which judge prompt separates answers from non-answers best on the pool, held out? Re-judges the collected pairs.
+
+    python -m bench.judge_prompts score VARIANT [VARIANT ...]   # ~15 min a variant on 2 cores
+    python -m bench.judge_prompts compare                       # seconds: the table below
+
+``score`` has the bundled judge read every judged unit of ``bench.selection collect``'s pairs (their texts are in
+``.cache/selection_pairs.jsonl``, the question as the judge saw it in ``judged_question``) with each variant's
+prompt (``VARIANTS``), and keeps the verdicts in ``.cache/judge_variants.jsonl``. ``compare`` prints, per variant,
+the judge's AUC per set (a unit stating a key fact of an answerable question against the others) and the learned
+selection's proxy score held out (leave one set out, ``eval.selection.cross``) with the verdicts of that variant in
+place of the current ones, or beside them (``+``: the variant's logit as one more feature).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from rag import Settings
+from rag.answer.selection import _logit, judge_gap
+from rag.models.judge import LlamaJudge
+from rag.paths import cache_home
+from rag.prompts import Prompts
+
+from bench.selection import COLLECTED, cross_table
+from eval.selection import C, FEATURES, cross, judged_questions, load_pairs
+
+SCORES = cache_home() / "judge_variants.jsonl"
+
+# name: (prompt text, how the verdict is read: "answered" = P(the reply starts with the text's words or yes),
+# "yes" = P(yes) against P(no))
+VARIANTS = {
+    "current": ((Path(__file__).resolve().parents[1] / "prompts" / "judge_answer.txt").read_text(), "answered"),
+    "sentence": ('You answer questions from a text. If the text does not contain the answer, reply exactly '
+                 '"unknown".\n---\nText: {candidate}\n\nQuestion: {question}\n\nAnswer from the text, in its own '
+                 'words (a few words or a sentence; yes or no, if the question asks yes or no), or reply '
+                 '"unknown".', "answered"),
+    "relevant": ("You check whether a text answers a question.\n---\nText: {candidate}\n\nQuestion: {question}\n\n"
+                 "Does the text answer the question, fully or in part? Answer yes or no.", "yes"),
+    "helps": ("You help a reader find answers in documents.\n---\nQuestion: {question}\n\nPassage: {candidate}\n\n"
+              "Would quoting this passage answer the question or tell the reader what they asked about? "
+              "Answer yes or no.", "yes"),
+}
+
+
+def score(variants: list[str]) -> None:
+    records = judged_questions(load_pairs(COLLECTED))
+    done = {(v["variant"], v["set"], v["id"]) for v in _scores()}
+    settings = Settings.from_env()
+    with tempfile.TemporaryDirectory() as folder, SCORES.open("a", encoding="utf-8") as out:
+        for name in variants:
+            text, reading = VARIANTS[name]
+            Path(folder, f"judge_{name}.txt").write_text(text, encoding="utf-8")
+            judge = LlamaJudge(settings.replace(judge_memo=0), Prompts(Path(folder)))
+            judge._model()
+            read = judge._p_answered_from if reading == "answered" else judge._p_yes
+            for r in records:
+                if (name, r["set"], r["id"]) in done:
+                    continue
+                units = [u for u in r["units"] if not u["pre_rejected"]]
+                ps = list(judge._score(f"judge_{name}", {"question": r["judged_question"]},
+                                       [u["read"] for u in units], read))
+                out.write(json.dumps({"variant": name, "set": r["set"], "id": r["id"], "p": ps}) + "\n")
+                out.flush()
+            print(f"{name}: scored", file=sys.stderr)
+
+
+def _scores() -> list[dict]:
+    if not SCORES.is_file():
+        return []
+    return [json.loads(line) for line in SCORES.open(encoding="utf-8") if line.strip()]
+
+
+def with_variant(records: list[dict], scores: dict, name: str, beside: bool) -> list[dict]:
+    """The records with the variant's verdicts in place of the judge's (or, ``beside``, as feature ``judge2``)."""
+    out = []
+    for r in records:
+        ps = scores.get((name, r["set"], r["id"]))
+        if ps is None:
+            continue
+        r = copy.deepcopy(r)
+        units = [u for u in r["units"] if not u["pre_rejected"]]
+        surest = max(ps, default=None)
+        for u, p in zip(units, ps):
+            if beside:
+                u["x"]["judge2"] = _logit(p)
+                u["x"]["judge2_gap"] = judge_gap(p, surest)
+            else:
+                u["p"] = p
+                u["x"]["judge"] = _logit(p)
+                u["x"]["judge_gap"] = judge_gap(p, surest)
+                u["x"]["judge_open"] = _logit(p) * u["x"]["open"]
+        out.append(r)
+    return out
+
+
+def auc(records: list[dict]) -> float | None:
+    from sklearn.metrics import roc_auc_score
+
+    y = [int(r["answerable"] and bool(u["facts_found"])) for r in records for u in r["units"] if not u["pre_rejected"]]
+    p = [u["p"] for r in records for u in r["units"] if not u["pre_rejected"]]
+    return round(float(roc_auc_score(y, p)), 3) if 0 < sum(y) < len(y) else None
+
+
+def compare() -> None:
+    records = judged_questions(load_pairs(COLLECTED))
+    scores = {(v["variant"], v["set"], v["id"]): v["p"] for v in _scores()}
+    names = list(dict.fromkeys(v for v, _, _ in scores))
+    sets = list(dict.fromkeys(r["set"] for r in records))
+    print("judge AUC per set (a unit stating a key fact vs the others)")
+    print(f"{'variant':<10} pooled " + " ".join(f"{s[:10]:>10}" for s in sets))
+    for name in ["stored"] + names:
+        variant = records if name == "stored" else with_variant(records, scores, name, False)
+        print(f"{name:<10} {auc(variant)!s:>6} " + " ".join(
+            f"{auc([r for r in variant if r['set'] == s])!s:>10}" for s in sets))
+    for name in names:
+        print(cross_table(f"selection held out, judge = {name}",
+                          cross(with_variant(records, scores, name, False), "x", FEATURES, C)))
+        if name != "current":
+            print(cross_table(f"selection held out, judge = current + {name}",
+                              cross(with_variant(records, scores, name, True), "x",
+                                    FEATURES + ["judge2", "judge2_gap"], C)))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.judge_prompts", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("score")
+    s.add_argument("variants", nargs="+", choices=list(VARIANTS))
+    sub.add_parser("compare")
+    args = parser.parse_args(argv)
+    if args.command == "score":
+        score(args.variants)
+    else:
+        compare()
+
+
+if __name__ == "__main__":
+    main()
