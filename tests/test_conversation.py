@@ -27,7 +27,16 @@ def test_a_question_of_no_words_of_its_own_takes_the_dialogs_topic():
     assert standalone_question("Why?", SONG) == "Why? (released sang Thriller)"
     assert standalone_question("And?", [{"role": "user", "content": "What did the academy freeze?"},
                                         {"role": "assistant", "content": "Joint projects [1]."}]) == \
-        "And? (academy freeze Joint projects)"
+        "And? (academy freeze joint projects)"
+
+
+def test_a_sentences_first_word_is_no_name_in_the_topic():
+    """"Yes. Since ..." in the last answer: the topic words hold no capitalised "Yes" or "Since" that the name
+    check would look for in the corpus (and, not finding them, abstain)."""
+    turns = [{"role": "user", "content": "Is my family covered?"},
+             {"role": "assistant", "content": "Yes. Since you worked, Social Security can help your family."}]
+    assert standalone_question("Tell me what I need to know about it.", turns) == \
+        "Tell me what I need to know about it. (family covered yes since worked Social Security help)"
 
 
 def test_a_question_that_stands_alone_is_left_as_it_is():

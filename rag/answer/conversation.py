@@ -169,7 +169,15 @@ def _exchanges(history: History) -> list[tuple[str, str]]:
 
 
 def _topic(text: str) -> str:
-    words = [w for w in re.findall(r"[A-Za-z][A-Za-z'\-]*", text) if w.lower() not in STOPWORDS and len(w) > 2]
+    """The content words of ``text``, a sentence's first word in lower case: "Yes, since ..." gives no "Yes"
+    that the question's name check would look for in the corpus."""
+    words = []
+    for m in re.finditer(r"[A-Za-z][A-Za-z'\-]*", text):
+        word = m.group()
+        if not re.search(r"\w", text[:m.start()].rsplit(".", 1)[-1].rsplit("?", 1)[-1].rsplit("!", 1)[-1]):
+            word = word.lower()
+        if word.lower() not in STOPWORDS and len(word) > 2:
+            words.append(word)
     return " ".join(words[:12])
 
 
