@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import functools
 import json
 import sys
 import tempfile
@@ -25,9 +26,11 @@ from rag.answer.selection import _logit, judge_gap
 from rag.models.judge import LlamaJudge
 from rag.paths import cache_home
 from rag.prompts import Prompts
+from rag.text import paragraph_spans, reflow, sentence_spans
 
 from bench.selection import COLLECTED, cross_table
 from eval.selection import C, FEATURES, cross, judged_questions, load_pairs
+from eval.sets import DEFAULT_SETS_DIR
 
 SCORES = cache_home() / "judge_variants.jsonl"
 
@@ -41,6 +44,8 @@ VARIANTS = {
                  '"unknown".', "answered"),
     "relevant": ("You check whether a text answers a question.\n---\nText: {candidate}\n\nQuestion: {question}\n\n"
                  "Does the text answer the question, fully or in part? Answer yes or no.", "yes"),
+    # the current prompt, the unit read after the sentence before it in its paragraph (its speaker, its subject)
+    "context": ((Path(__file__).resolve().parents[1] / "prompts" / "judge_answer.txt").read_text(), "answered"),
     "helps": ("You help a reader find answers in documents.\n---\nQuestion: {question}\n\nPassage: {candidate}\n\n"
               "Would quoting this passage answer the question or tell the reader what they asked about? "
               "Answer yes or no.", "yes"),
@@ -62,11 +67,35 @@ def score(variants: list[str]) -> None:
                 if (name, r["set"], r["id"]) in done:
                     continue
                 units = [u for u in r["units"] if not u["pre_rejected"]]
-                ps = list(judge._score(f"judge_{name}", {"question": r["judged_question"]},
-                                       [u["read"] for u in units], read))
+                reads = [with_sentence_before(r["set"], u, settings) if name == "context" else u["read"] for u in units]
+                ps = list(judge._score(f"judge_{name}", {"question": r["judged_question"]}, reads, read))
                 out.write(json.dumps({"variant": name, "set": r["set"], "id": r["id"], "p": ps}) + "\n")
                 out.flush()
             print(f"{name}: scored", file=sys.stderr)
+
+
+@functools.lru_cache(maxsize=64)
+def _document(path: Path) -> tuple[str, list[tuple[int, int]], list[tuple[int, int]]]:
+    """A document's text (whitespace collapsed within its paragraphs), its sentences and paragraphs."""
+    raw = path.read_text(encoding="utf-8", errors="replace")
+    text = "\n\n".join(reflow(raw[s:e]) for s, e in paragraph_spans(raw))
+    return text, sentence_spans(text), paragraph_spans(text)
+
+
+def with_sentence_before(set_name: str, unit: dict, settings: Settings) -> str:
+    """What the judge read of the unit, with the sentence before it in its paragraph put before it (as
+    ``rag.answer.presence.judge_text(context=True)`` does), found in the set's corpus file."""
+    folder = settings.corpus_dir if set_name == "bundled" else DEFAULT_SETS_DIR / set_name / "corpus"
+    path = next(folder.glob(f"{unit['doc']}.*"), None)
+    if path is None:
+        return unit["read"]
+    text, sentences, paragraphs = _document(path)
+    at = text.find(reflow(unit["text"])[:80])
+    before = [(s, e) for s, e in sentences if e <= at]
+    if at < 0 or not before or any(s <= before[-1][0] < e and e < at for s, e in paragraphs):
+        return unit["read"]
+    title, _, body = unit["read"].partition(") ")
+    return f"{title}) {text[before[-1][0]:before[-1][1]]} {body}"
 
 
 def _scores() -> list[dict]:
@@ -109,7 +138,8 @@ def auc(records: list[dict]) -> float | None:
 def compare() -> None:
     records = judged_questions(load_pairs(COLLECTED))
     scores = {(v["variant"], v["set"], v["id"]): v["p"] for v in _scores()}
-    names = list(dict.fromkeys(v for v, _, _ in scores))
+    names = [n for n in dict.fromkeys(v for v, _, _ in scores)  # the variants scored on every question
+             if all((n, r["set"], r["id"]) in scores for r in records)]
     sets = list(dict.fromkeys(r["set"] for r in records))
     print("judge AUC per set (a unit stating a key fact vs the others)")
     print(f"{'variant':<10} pooled " + " ".join(f"{s[:10]:>10}" for s in sets))
@@ -117,6 +147,7 @@ def compare() -> None:
         variant = records if name == "stored" else with_variant(records, scores, name, False)
         print(f"{name:<10} {auc(variant)!s:>6} " + " ".join(
             f"{auc([r for r in variant if r['set'] == s])!s:>10}" for s in sets))
+    print(cross_table("selection held out, judge = stored (the current prompt)", cross(records, "x", FEATURES, C)))
     for name in names:
         print(cross_table(f"selection held out, judge = {name}",
                           cross(with_variant(records, scores, name, False), "x", FEATURES, C)))

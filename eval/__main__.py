@@ -6,6 +6,7 @@
     python -m eval --baseline            # also LlamaIndex's stock CitationQueryEngine, side by side
     python -m eval --check               # exit 1 when a metric misses eval/thresholds.toml
     python -m eval --cross               # also each set with the selection fitted without it (held out)
+    python -m eval --ablate              # also each set with each hand rule off: what each rule gains
     python -m eval --judge-accuracy      # the judge against the labelled claim/passage pairs
     python -m eval --compare DIR DIR     # side-by-side summary of earlier reports
 """
@@ -21,7 +22,9 @@ from pathlib import Path
 
 from rag import Assistant, Settings, SettingsError
 from rag.models.judge import LlamaJudge
+from rag.settings import RULE_NAMES
 
+from .ablation import ablation_table, gains
 from .gold import GOLD_FILE, SET_TYPES, GoldError, load_gold
 from .judge import BundledJudge, LLMJudge, judge_accuracy, load_judge_set
 from .metrics import failures, summarize
@@ -61,6 +64,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cross", action="store_true",
                         help="leave one set out: run each set again with the learned selection fitted without it "
                              "(on eval/selection_pairs.jsonl.gz) and print in-sample against held out")
+    parser.add_argument("--ablate", nargs="*", metavar="RULE", choices=list(RULE_NAMES),
+                        help="run each set again with each of these hand rules off (default: every rule of "
+                             "rag.answer.rules) and print what each gains, per set, pooled and held out")
     parser.add_argument("--thresholds", type=Path, default=None, help="thresholds file for --check")
     parser.add_argument("--judge-accuracy", action="store_true",
                         help="score the judge on eval/judge_set.jsonl and exit")
@@ -119,15 +125,30 @@ def main(argv: list[str] | None = None) -> int:
     def held_out(name: str) -> Path | None:
         return held_out_selector(pairs, name, Path(cross_dir.name)) if cross_dir else None
 
+    ablate = list(RULE_NAMES) if args.ablate == [] else (args.ablate or [])
+
+    def variants(name: str) -> dict[str, dict]:
+        """The set's extra runs: held out (--cross), and one per rule switched off (--ablate)."""
+        out = {"held out": {"selection": str(selector)}} if (selector := held_out(name)) is not None else {}
+        return out | {rule: {"rules_off": (rule,)} for rule in ablate}
+
     started = datetime.now().isoformat(timespec="seconds")
     progress = sys.stderr.isatty()
     runs: dict[str, list] = {}
     held: dict[str, list] = {}  # --cross: each set's results with the selection fitted without it
+    ablated: dict[str, dict[str, list]] = {rule: {} for rule in ablate}  # --ablate: per rule off, per set
+
+    def keep(name: str, extra: dict[str, list]) -> None:
+        if "held out" in extra:
+            held[name] = extra["held out"]
+        for rule in ablate:
+            ablated[rule][name] = extra[rule]
+
     if run_bundled:
         runs[BUNDLED] = run(assistant, select(items, args), judge, progress=progress, label=BUNDLED)
-        if (selector := held_out(BUNDLED)) is not None:
-            held[BUNDLED] = run(assistant.derive(selection=str(selector)), select(items, args), judge,
-                                progress=progress, label=f"{BUNDLED}, held out")
+        keep(BUNDLED, {label: run(assistant.derive(**changes), select(items, args), judge, progress=progress,
+                                  label=f"{BUNDLED}, {label}" + (" off" if label in ablate else ""))
+                       for label, changes in variants(BUNDLED).items()})
         if args.baseline:
             from .baseline import baseline_answerer
 
@@ -139,10 +160,9 @@ def main(argv: list[str] | None = None) -> int:
         except GoldError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-        runs[eval_set.name], held_results = run_external(eval_set, set_items, assistant, judge, progress,
-                                                         held_out(eval_set.name))
-        if held_results is not None:
-            held[eval_set.name] = held_results
+        runs[eval_set.name], extra = run_external(eval_set, set_items, assistant, judge, progress,
+                                                  variants(eval_set.name))
+        keep(eval_set.name, extra)
     if not runs:
         print("error: no gold set to run", file=sys.stderr)
         return 2
@@ -174,8 +194,15 @@ def main(argv: list[str] | None = None) -> int:
             print("\n" + table)
         if cross_dir:
             cross_dir.cleanup()
+    ablation = gains(runs, ablated) if ablate else {}
+    if ablation and not args.json:
+        print("\n" + ablation_table(ablation))
     if not args.no_report:
         folder = new_report_dir(args.out)
+        if ablation:
+            (folder / "ablation.md").write_text(f"# Rules ablated ({started})\n\n```\n{ablation_table(ablation)}\n```\n",
+                                                encoding="utf-8")
+            (folder / "ablation.json").write_text(json.dumps(ablation, indent=2), encoding="utf-8")
         write_report(folder, runs, meta)
         if args.cross:
             (folder / "cross.md").write_text(f"# Leave one set out ({started})\n\n```\n{table}\n```\n",
@@ -212,20 +239,19 @@ def select(items: list, args: argparse.Namespace) -> list:
 
 
 def run_external(eval_set: EvalSet, items: list, main: Assistant, judge, progress: bool,
-                 held_out: Path | None = None) -> tuple[list, list | None]:
+                 variants: dict[str, dict] | None = None) -> tuple[list, dict[str, list]]:
     """Index the set's corpus into a temporary index of its own and run its questions (one judge model
-    per process: the set's assistant shares the main one's); with ``held_out`` (a selector file), run them
-    again with it over the same index (the judge remembers its verdicts: the second run costs little)."""
+    per process: the set's assistant shares the main one's); then once per variant (label: settings changes,
+    e.g. a held-out selector file, a rule off) over the same index (the judge remembers its verdicts: a
+    variant that changes few candidates costs little)."""
     with tempfile.TemporaryDirectory(prefix=f"rag-eval-{eval_set.name}-") as index_dir:
         settings = main.settings.replace(corpus_dir=eval_set.corpus_dir, index_dir=Path(index_dir), chroma_url=None,
                                          lexical_url=None, filter_doc_ids=(), date_from=None, date_to=None)
         assistant = Assistant(settings, judge=main.judge())
         assistant.index(progress=progress)
         results = run(assistant, items, judge, progress=progress, label=eval_set.name)
-        if held_out is None:
-            return results, None
-        return results, run(assistant.derive(selection=str(held_out)), items, judge, progress=progress,
-                            label=f"{eval_set.name}, held out")
+        return results, {label: run(assistant.derive(**changes), items, judge, progress=progress,
+                                    label=f"{eval_set.name}, {label}") for label, changes in (variants or {}).items()}
 
 
 def cross_problems(in_sample: dict[str, dict], held_out: dict[str, dict]) -> list[str]:

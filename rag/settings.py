@@ -17,6 +17,9 @@ from .errors import SettingsError
 
 BACKENDS = ("local", "openai", "openai-compatible")
 COMPOSERS = ("auto", "extractive", "model")  # rag.answer.composers.COMPOSERS' names, and "auto"
+# rag.answer.rules.RULES' names: the hand rules RAG_RULES_OFF may switch off
+RULE_NAMES = ("other_side", "enumeration", "self_description", "reference_entry", "missing_type", "type_required",
+              "question_noise")
 
 
 
@@ -88,6 +91,9 @@ class Settings:
     # hundred characters: 4096 are ~2 MB, the candidates of ~1,000 questions. 0: none (benchmarks of the
     # judge's cost, which must read every question afresh).
     judge_memo: int = 4096
+    # Hand rules of the answer stage switched off (names of rag.answer.rules.RULES, comma-separated): what
+    # `python -m eval --ablate` measures each rule's worth by.
+    rules_off: tuple[str, ...] = ()
     # Who writes the answer (rag.answer.compose.COMPOSERS): "extractive" (the kept passages' own sentences,
     # verbatim), "model" (the backend's model writes from the passages; each sentence then passes the citation
     # guard), or "auto": extractive for the local backend, model for openai / openai-compatible.
@@ -150,6 +156,10 @@ class Settings:
             _check_selector_file(self.selection)
         if not 0.0 < self.judge_threshold < 1.0:
             raise SettingsError(f"RAG_JUDGE_THRESHOLD must be between 0 and 1, not {self.judge_threshold}")
+        unknown_rules = sorted(set(self.rules_off) - set(RULE_NAMES))
+        if unknown_rules:
+            raise SettingsError(f"RAG_RULES_OFF names no rule {', '.join(unknown_rules)}; the rules: "
+                                f"{', '.join(RULE_NAMES)}")
         if self.judge_memo < 0:
             raise SettingsError(f"RAG_JUDGE_MEMO must be 0 or more, not {self.judge_memo}")
         if not 0 <= self.model_retries <= 10:
@@ -244,9 +254,10 @@ def _coerce(values: dict[str, Any]) -> dict[str, Any]:
     for key in ("corpus_dir", "index_dir", "cache_dir", "local_model_path", "judge_model_path"):
         if isinstance(out.get(key), str):
             out[key] = Path(out[key]).expanduser()
-    if isinstance(out.get("filter_doc_ids"), (list, str)):
-        ids = out["filter_doc_ids"]
-        out["filter_doc_ids"] = tuple([ids] if isinstance(ids, str) else ids)
+    for key in ("filter_doc_ids", "rules_off"):
+        if isinstance(out.get(key), (list, str)):
+            ids = out[key]
+            out[key] = tuple([ids] if isinstance(ids, str) else ids)
     return out
 
 

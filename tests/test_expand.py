@@ -3,6 +3,7 @@
 from rag.answer.units import Evidence, candidate_units
 from rag.answer.expand import EXPAND_CHARS, expand
 from rag.answer.retrieval import ScoredChunk
+from rag.answer.rules import Rules
 
 from .test_evidence import chunk, profile
 
@@ -121,6 +122,8 @@ def test_an_enumeration_is_quoted_item_by_item_when_a_unit_holds_part_of_it():
     assert [g.text.split(":")[0] for g in grown] == ["According to the paper, Strategy 1", "Strategy 2",
                                                      "Strategy 3"]  # the items before, in reading order
     assert expand([units[1]], units, profile("Which filters replace 3x3 filters?"), passages) == [units[1]]
+    off = expand([units[0]], units, q, passages, Rules(frozenset({"enumeration"})))  # RAG_RULES_OFF=enumeration
+    assert not any(g.text.startswith("Strategy") for g in off)
 
 
 def test_the_other_side_of_a_comparison_is_taken_past_a_table_even_in_the_next_passage():
@@ -142,6 +145,7 @@ def test_the_other_side_of_a_comparison_is_taken_past_a_table_even_in_the_next_p
     grown = expand([units[0]], units, q, passages)
     assert [g.text for g in grown] == [first, "On the other hand, in the case of DL, the features are learned automatically."]
     assert grown[1].passage == 2  # quoted from its own passage, verbatim
+    assert [g.text for g in expand([units[0]], units, q, passages, Rules(frozenset({"other_side"})))] == [first]
     fact = profile("Which features does traditional ML use?")
     assert expand([units[1]], units, fact, passages) == [units[1]]  # a fact question takes no other side
     prose = second.replace("Deep Learning Input Features", "The table compares the learning approaches of each kind.")

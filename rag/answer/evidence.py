@@ -18,6 +18,7 @@ import numpy as np
 from ..text import content_stems, stem_in
 from .guard import negation_scope
 from .question import QuestionProfile
+from .rules import ALL, Rules
 from .speech import continues_speech, speaks
 from .units import Evidence
 
@@ -110,12 +111,14 @@ WEIGHTS = {
 MISSING_STRICT_TYPE = 0.75  # score factor when a "where" sentence names no place, and the like
 
 
-def rank(units: list[Evidence], q: QuestionProfile, ctx: RankContext) -> list[Evidence]:
-    """The units scored by the weighted features, best first."""
+def rank(units: list[Evidence], q: QuestionProfile, ctx: RankContext, rules: Rules = ALL) -> list[Evidence]:
+    """The units scored by the weighted features, best first (``rules``: "self_description",
+    "reference_entry" and "missing_type")."""
+    weights = rules.weights(WEIGHTS)
     for ev in units:
         ev.features = {name: feature(ev, q, ctx) for name, feature in FEATURES.items()}
-        ev.score = sum(WEIGHTS[name] * value for name, value in ev.features.items())
-        if any(strict for strict, _ in q.wanted) and not ev.features["answer_type"]:
+        ev.score = sum(weights[name] * value for name, value in ev.features.items())
+        if rules.on("missing_type") and any(strict for strict, _ in q.wanted) and not ev.features["answer_type"]:
             ev.score *= MISSING_STRICT_TYPE
     return sorted(units, key=lambda e: -e.score)
 

@@ -33,6 +33,7 @@ from ..index.store import Chunk
 from ..text import REFERS_BACK, paragraph_spans, sentence_spans
 from .lists import enumerated_items, enumeration_run, is_prose
 from .question import QuestionProfile
+from .rules import ALL, Rules
 from .units import Evidence
 from .widen import MAX_GAP
 
@@ -45,9 +46,9 @@ OTHER_SIDE_GAP = 1500  # ... looked for this many characters past the paragraph 
 
 
 def expand(chosen: list[Evidence], ranked: list[Evidence], q: QuestionProfile,
-           passages: list[Chunk]) -> list[Evidence]:
+           passages: list[Chunk], rules: Rules = ALL) -> list[Evidence]:
     """``chosen`` with each unit grown over the neighbours in its paragraph that go on with it; a chosen
-    unit that another one grew over is dropped."""
+    unit that another one grew over is dropped (``rules``: the "enumeration" and "other_side" rules)."""
     if not chosen or q.yes_no or any(strict for strict, _ in q.wanted):
         return chosen  # a yes/no, when, where or how-many answer is one sentence
     in_passage: dict[int, list[Evidence]] = {}
@@ -94,8 +95,9 @@ def expand(chosen: list[Evidence], ranked: list[Evidence], q: QuestionProfile,
             covered.add((ev.passage, unit.position))
         grown = (ev if (start, end) == (ev.start, ev.end)
                  else dataclasses.replace(ev, start=start, end=end, text=text[start:end]))
-        before, after = _enumeration(grown, in_passage[ev.passage], covered) if q.open else ([], [])
-        other_side = _other_side(grown, passages, in_passage, covered) if q.open else []
+        before, after = (_enumeration(grown, in_passage[ev.passage], covered) if q.open and rules.on("enumeration")
+                         else ([], []))
+        other_side = _other_side(grown, passages, in_passage, covered) if q.open and rules.on("other_side") else []
         out += before + [grown] + after + other_side
     return out
 

@@ -41,6 +41,7 @@ from .directives import strip_directives
 from .evidence import RankContext, rank
 from .guard import CheckedSentence, check_answer
 from .postprocess import ChooseAndExpand, JudgeFilter, Postprocessor
+from .rules import Rules
 from .presence import JUDGE_CANDIDATES
 from .query import Query
 from .question import (
@@ -94,6 +95,8 @@ class AnswerPipeline:
         self._generator: Generator | None = None
         self._judge: Judge | None = None
         self.unit_vectors = UnitVectors(lexical, embed)
+        self.rules = Rules(frozenset(settings.rules_off))  # the hand rules in force (rag.answer.rules)
+        self.noise = QUESTION_NOISE if self.rules.on("question_noise") else frozenset()
 
     @property
     def generator(self) -> Generator:
@@ -177,7 +180,7 @@ class AnswerPipeline:
         # "Do the sources agree?" is answered with one quote per source, unless a model writes the answers.
         topic = comparison_topic(standalone) if not self.model_writes else None
         return Query(question, standalone, tuple(directives), truncated, topic=topic,
-                     profile=profile_question(topic or standalone, self.lexical))
+                     profile=profile_question(topic or standalone, self.lexical, self.noise))
 
     def candidates(self, question: str, history: History | None = None) -> Candidates:
         """The question understood (``understand``) and, unless it goes to the catalog, the retrieved
@@ -230,7 +233,7 @@ class AnswerPipeline:
         if not units:
             return []
         vectors = self.unit_vectors(units, [h.chunk for h in hits], context)
-        return rank(units, q, RankContext(self.embed([q.text])[0], vectors, len(hits)))
+        return rank(units, q, RankContext(self.embed([q.text])[0], vectors, len(hits)), self.rules)
 
     def judges_presence(self, q: QuestionProfile) -> bool:
         """Whether the judge decides which units answer. Not for yes/no questions: measured, the bundled
@@ -254,7 +257,7 @@ class AnswerPipeline:
         for u in units:
             known |= set(content_stems(u.text))
         names = question_names(question)
-        return any(n not in known and n not in QUESTION_NOISE and not self.lexical.knows(n) and not misspelt(n, known)
+        return any(n not in known and n not in self.noise and not self.lexical.knows(n) and not misspelt(n, known)
                    for n in names)
 
     def postprocessors(self, q: QuestionProfile) -> list[Postprocessor]:
@@ -262,8 +265,9 @@ class AnswerPipeline:
         yes/no question: ``judges_presence``), then choose and expand."""
         steps: list[Postprocessor] = []
         if self.judges_presence(q):
-            steps.append(JudgeFilter(self.judge, self.settings.judge_threshold, selector_for(self.settings.selection)))
-        return steps + [ChooseAndExpand()]
+            steps.append(JudgeFilter(self.judge, self.settings.judge_threshold, selector_for(self.settings.selection),
+                                     self.rules))
+        return steps + [ChooseAndExpand(self.rules)]
 
     @property
     def model_writes(self) -> bool:

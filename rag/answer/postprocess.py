@@ -14,6 +14,7 @@ from ..models.judge import Judge
 from .evidence import choose
 from .expand import expand
 from .presence import JUDGE_CANDIDATES, judging
+from .rules import ALL, Rules
 from .selection import Selector
 from .units import Evidence
 
@@ -44,13 +45,14 @@ class JudgeFilter:
 
     name = "judge"
 
-    def __init__(self, judge: Judge, threshold: float, selector: Selector | None):
-        self.judge, self.threshold, self.selector = judge, threshold, selector
+    def __init__(self, judge: Judge, threshold: float, selector: Selector | None, rules: Rules = ALL):
+        self.judge, self.threshold, self.selector, self.rules = judge, threshold, selector, rules
 
     def process(self, c: Candidates, units: list[Evidence]) -> Progress:
         yield f"Checking the {min(len(units), JUDGE_CANDIDATES)} best passages with the judge …"
         removed: list[tuple[str, str]] = []
-        steps = judging(self.judge, c.query.profile, units, c.passages, self.threshold, removed, self.selector)
+        steps = judging(self.judge, c.query.profile, units, c.passages, self.threshold, removed, self.selector,
+                        self.rules)
         while True:
             try:
                 done, total = next(steps)
@@ -65,7 +67,10 @@ class ChooseAndExpand:
 
     name = "expand"
 
+    def __init__(self, rules: Rules = ALL):
+        self.rules = rules
+
     def process(self, c: Candidates, units: list[Evidence]) -> Progress:
         yield from ()  # no progress to show: this step takes milliseconds
         q = c.query.profile
-        return Processed(expand(choose(units, q), c.units, q, c.passages))
+        return Processed(expand(choose(units, q), c.units, q, c.passages, self.rules))

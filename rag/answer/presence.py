@@ -17,6 +17,7 @@ from ..models.judge import Judge
 from ..text import paragraph_spans, reflow, sentence_spans
 from .lists import shorten_addresses
 from .question import QuestionProfile
+from .rules import ALL, Rules
 from .selection import Selector, selection_features
 from .units import Evidence
 
@@ -40,14 +41,14 @@ JUDGE_READS_AT_MOST = 700
 
 
 def judging(judge: Judge, q: QuestionProfile, units: list[Evidence], passages: list[Chunk], threshold: float,
-            removed: list[tuple[str, str]], selector: Selector | None = None
+            removed: list[tuple[str, str]], selector: Selector | None = None, rules: Rules = ALL
             ) -> Generator[tuple[int, int], None, list[Evidence]]:
     """The best-ranked units that state the answer (``removed`` gets the others), judged a candidate at a
     time: yields (judged so far, to judge) after each, so a caller that streams can stop there (its client
     left) instead of after the whole stage; returns the kept units. Which are kept: the learned
     ``selector`` decides from the judge's verdicts and the rank features together (``rag.answer.selection``), or,
     without one, the judge's hand-set bars (``kept_units``)."""
-    top = judge_candidates(q, units, removed)
+    top = judge_candidates(q, units, removed, rules)
     for done, unit in enumerate(top, 1):
         verdicts = judge.answers(q.text, [judge_text(unit, passages, q.open)])
         unit.judged, unit.judge_tokens = verdicts[0], getattr(verdicts, "tokens", 0)
@@ -105,22 +106,24 @@ def accepted(p: float, threshold: float, typed: bool, in_context: bool) -> bool:
 
 
 def judge_scores(judge: Judge, q: QuestionProfile, units: list[Evidence], passages: list[Chunk],
-                 removed: list[tuple[str, str]], context: bool = False) -> list[Evidence]:
+                 removed: list[tuple[str, str]], context: bool = False, rules: Rules = ALL) -> list[Evidence]:
     """The judge's P(answered) on each of the ``JUDGE_CANDIDATES`` best units (set as ``unit.judged``), and
     those units, but for one that cannot be an answer (a "how many" sentence with no number): that one is
     rejected before the judge spends a second on it, and ``removed`` says why."""
-    top = judge_candidates(q, units, removed)
+    top = judge_candidates(q, units, removed, rules)
     scores = judge.answers(q.text, [judge_text(u, passages, q.open, context) for u in top]) if top else []
     for unit, p in zip(top, scores):
         unit.judged = p
     return top
 
 
-def judge_candidates(q: QuestionProfile, units: list[Evidence], removed: list[tuple[str, str]]) -> list[Evidence]:
-    """The ``JUDGE_CANDIDATES`` best units the judge reads: all but one that cannot be an answer."""
+def judge_candidates(q: QuestionProfile, units: list[Evidence], removed: list[tuple[str, str]],
+                     rules: Rules = ALL) -> list[Evidence]:
+    """The ``JUDGE_CANDIDATES`` best units the judge reads: all but one that cannot be an answer (the
+    "type_required" rule)."""
     top = []
     for unit in units[:JUDGE_CANDIDATES]:
-        if q.required and not unit.features.get("answer_type"):
+        if rules.on("type_required") and q.required and not unit.features.get("answer_type"):
             unit.rejected = True
             removed.append((reflow(unit.text), "no answer: it states no place or number the question asks for"))
         else:

@@ -140,12 +140,14 @@ class QuestionProfile:
         return found
 
 
-def profile_question(question: str, lexical: LexicalIndex) -> QuestionProfile:
-    q_stems = [s for s in dict.fromkeys(content_stems(question)) if s not in QUESTION_NOISE]
+def profile_question(question: str, lexical: LexicalIndex, noise: frozenset[str] | set[str] = QUESTION_NOISE
+                     ) -> QuestionProfile:
+    """What the question asks for; ``noise``: its words that are not searched for (the "question_noise" rule)."""
+    q_stems = [s for s in dict.fromkeys(content_stems(question)) if s not in noise]
     wanted = [(strict, offers) for asks, offers, strict, _ in ANSWER_TYPES if asks.search(question)]
     required = any(required for asks, _, _, required in ANSWER_TYPES if asks.search(question))
     premise = set(q_stems) if (WHY.match(question) or YES_NO.match(question)) else set()
-    return QuestionProfile(question, q_stems, wanted, asked_speakers(question, lexical), premise, lexical.idf,
+    return QuestionProfile(question, q_stems, wanted, asked_speakers(question, lexical, noise), premise, lexical.idf,
                            required, runs=word_runs(question),
                            initialisms=capitalised_initialisms(question) & set(q_stems))
 
@@ -167,7 +169,8 @@ def misspelt(name: str, known: set[str]) -> bool:
         len(k) >= TYPO_LENGTH and SequenceMatcher(None, name, k).ratio() >= TYPO_SIMILARITY for k in known)
 
 
-def asked_speakers(question: str, lexical: LexicalIndex) -> set[str]:
+def asked_speakers(question: str, lexical: LexicalIndex, noise: frozenset[str] | set[str] = QUESTION_NOISE
+                   ) -> set[str]:
     """Stems of the rare capitalised words of a "what did X say"-style question (X's name), or its roles."""
     if not ASKS_SPEECH.search(question):
         return set()
@@ -176,7 +179,7 @@ def asked_speakers(question: str, lexical: LexicalIndex) -> set[str]:
     if answered:
         question = question[: answered.start()]
     names = question_names(question)
-    speakers = {s for s in names if lexical.frequency(s) < NAME_FREQUENCY and s not in QUESTION_NOISE}
+    speakers = {s for s in names if lexical.frequency(s) < NAME_FREQUENCY and s not in noise}
     for word in words(question):
         speakers |= ROLES.get(stem(word), set())
     return speakers
