@@ -87,6 +87,11 @@ def test_with_the_judge_a_name_is_still_found(judge):
     assert standalone_question("Did he win a Grammy for it?", SONG, judge) == "Did Michael Jackson win a Grammy for it?"
 
 
+def test_with_the_judge_a_name_three_exchanges_back_is_still_found(judge):
+    turns = SONG + [{"role": "user", "content": "Which label put it out?"}, {"role": "assistant", "content": "Epic."}]
+    assert standalone_question("Where was he born?", turns, judge) == "Where was Michael Jackson born?"
+
+
 def test_a_referent_named_earlier_in_the_question_itself_is_found(judge):
     assert standalone_question("And what about my widow, what benefits would she receive?", WIDOW[:2], judge) == \
         "And what about my widow, what benefits would my widow receive?"

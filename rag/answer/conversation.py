@@ -125,10 +125,12 @@ def mentions(text: str) -> list[str]:
 
 def chosen_referent(question: str, pronoun: re.Match, exchanges: list[tuple[str, str]], judge) -> str | None:
     """What the judge says ``pronoun`` refers to, among what the question before it ("what about my widow, what
-    would she receive?") and the last exchanges name (None: nothing named)."""
+    would she receive?") and the last exchanges name, and the newest name further back (None: nothing named)."""
     recent = [(_cut(user), _cut(answer)) for user, answer in exchanges[:REFERENT_EXCHANGES]]
     own = mentions(question[:pronoun.start()])
-    options = list(dict.fromkeys(own + [m for user, answer in recent for m in mentions(user) + mentions(answer)]))
+    earlier = latest_name(exchanges[REFERENT_EXCHANGES:])  # "did she ...?" four turns after the singer was named
+    options = list(dict.fromkeys(own + [m for user, answer in recent for m in mentions(user) + mentions(answer)]
+                                 + ([earlier] if earlier else [])))
     options = [o for o in options if o.lower() != pronoun.group().lower()][:MAX_OPTIONS]
     if len(options) <= 1:
         return options[0] if options else None
