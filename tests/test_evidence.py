@@ -98,30 +98,6 @@ def test_rank_orders_by_the_weighted_features_and_choose_drops_near_duplicates()
     assert len(chosen) == 1
 
 
-def test_a_reference_list_entry_is_ranked_below_what_the_text_says():
-    entry = '[110] Ioffe, Sergey, and Christian Szegedy.'
-    title = '"Batch normalization: Accelerating deep network training."'
-    assert ev.reference_entry(unit(entry), None, ctx()) == 1.0
-    assert ev.reference_entry(unit(title, window=f"Proceedings of ICCV. 2015.\n{entry} {title}"), None, ctx()) == 1.0
-    assert ev.reference_entry(unit('[31] Johnson, Melvin, et al. "Google\'s multilingual system."'), None, ctx()) == 1.0
-    prose = "Batch normalization was proposed by Ioffe et al. in 2015 [110]."
-    assert ev.reference_entry(unit(prose, window=f"as shown in\n[12] and others. {prose}"), None, ctx()) == 0.0
-    assert ev.WEIGHTS["reference_entry"] < 0
-
-
-def test_the_document_describing_its_own_contents_is_ranked_below_the_contents():
-    for meta in ("Finally, we have included the relevant journals and conferences, where the DL community publishes.",
-                 "We also included recently developed frameworks, SDKs, and benchmark datasets.",
-                 "Furthermore, we have conducted a survey on energy efficient deep learning approaches.",
-                 "This paper is organized as follows."):
-        assert ev.self_description(unit(meta), None, ctx()) == 1.0, meta
-    for content in ("Popular conferences are listed below: NIPS, ICML and CVPR.",
-                    "We will continue to deepen cooperation, Zhao said.",  # a speaker's "we", not the document's
-                    "The survey included 2,000 scientists from both countries."):
-        assert ev.self_description(unit(content), None, ctx()) == 0.0, content
-    assert ev.WEIGHTS["self_description"] < 0
-
-
 def test_an_open_question_keeps_every_unit_the_judge_accepted():
     q = profile("Can you provide examples of datasets used for language modeling and machine translation?")
     best = unit("Word embeddings are used for machine translation and language modeling tasks.")

@@ -3,7 +3,6 @@
 from rag.answer.units import Evidence, candidate_units
 from rag.answer.expand import EXPAND_CHARS, expand
 from rag.answer.retrieval import ScoredChunk
-from rag.answer.rules import Rules
 
 from .test_evidence import chunk, profile
 
@@ -104,53 +103,3 @@ def test_an_open_question_takes_the_run_of_sentences_before_its_best_one_that_st
     assert grown.text.startswith("Dadiannao")  # nor over a sentence the judge said no to
 
 
-STRATEGIES = ("There are strategies to design efficient models. According to the paper, Strategy 1: Replace "
-              "3x3 filters with 1x1 filters. The main reason is fewer parameters. It saves memory. It saves "
-              "time.\nStrategy 2: Decrease the number of input channels. The output size is computed.\n"
-              "Strategy 3: Down-sample late in the network. Larger activation maps help.\nThe weather was fine.")
-
-
-def test_an_enumeration_is_quoted_item_by_item_when_a_unit_holds_part_of_it():
-    units, passages = ranked(STRATEGIES, [1.0, 0.9, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1])
-    q = profile("What are the strategies to design efficient models?")
-    grown = expand([units[0]], units, q, passages)
-    assert [g.text.split(":")[0] for g in grown[1:]] == ["Strategy 2", "Strategy 3"]
-    assert grown[1].text == "Strategy 2: Decrease the number of input channels."  # the item's own sentence
-    assert all(g.text == STRATEGIES[g.start:g.end] for g in grown)
-    strategy_3 = next(u for u in units if u.text.startswith("Strategy 3"))
-    grown = expand([strategy_3], units, q, passages)
-    assert [g.text.split(":")[0] for g in grown] == ["According to the paper, Strategy 1", "Strategy 2",
-                                                     "Strategy 3"]  # the items before, in reading order
-    assert expand([units[1]], units, profile("Which filters replace 3x3 filters?"), passages) == [units[1]]
-    off = expand([units[0]], units, q, passages, Rules(frozenset({"enumeration"})))  # RAG_RULES_OFF=enumeration
-    assert not any(g.text.startswith("Strategy") for g in off)
-
-
-def test_the_other_side_of_a_comparison_is_taken_past_a_table_even_in_the_next_passage():
-    """"Traditional ML uses handmade features ... / TABLE I ... / On the other hand, in the case of DL, ...":
-    a paragraph opening "On the other hand" states what the one before it is compared with."""
-    from rag.index.store import Chunk
-
-    first = "A key difference between ML and DL is how features are extracted. Traditional ML uses handmade features."
-    second = ("TABLE I\nLEARNING APPROACHES\nRule based Input Output\nDeep Learning Input Features\n\n"
-              "On the other hand, in the case of DL, the features are learned automatically. The weather was fine.")
-    doc = first + "\n" + second
-    passages = [Chunk("d:0:0", "d", first, "Paper", "Paper", None, 0, 0, len(first), "h"),
-                Chunk("d:0:1", "d", second, "Paper", "Paper", None, 0, len(first) + 1, len(doc), "h")]
-    units = candidate_units([ScoredChunk(p, 1.0, 1.0, 1.0) for p in passages])
-    for u, score in zip(units, [1.0, 0.9, 0.2, 0.3, 0.1]):
-        u.score = score
-    q = profile("What is the key difference between ML and DL in how features are extracted?")
-    assert q.open
-    grown = expand([units[0]], units, q, passages)
-    assert [g.text for g in grown] == [first, "On the other hand, in the case of DL, the features are learned automatically."]
-    assert grown[1].passage == 2  # quoted from its own passage, verbatim
-    assert [g.text for g in expand([units[0]], units, q, passages, Rules(frozenset({"other_side"})))] == [first]
-    fact = profile("Which features does traditional ML use?")
-    assert expand([units[1]], units, fact, passages) == [units[1]]  # a fact question takes no other side
-    prose = second.replace("Deep Learning Input Features", "The table compares the learning approaches of each kind.")
-    passages[1] = Chunk("d:0:1", "d", prose, "Paper", "Paper", None, 0, len(first) + 1, len(first) + 1 + len(prose), "h")
-    units = candidate_units([ScoredChunk(p, 1.0, 1.0, 1.0) for p in passages])
-    for u in units:
-        u.score = 1.0 if u.passage == 1 else 0.2
-    assert len(expand([units[0]], units, q, passages)) == 1  # a sentence of prose between: a new point, not taken

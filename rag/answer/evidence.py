@@ -9,7 +9,6 @@ Three steps, each with one job:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -66,36 +65,10 @@ def premise_correction(ev: Evidence, q: QuestionProfile, ctx: RankContext) -> fl
     return float(bool(q.premise) and any(stem_in(s, q.premise) for s in negation_scope(ev.text)))
 
 
-# An entry of a reference list: "[31] Johnson, Melvin, et al. "Google's multilingual ..."", "Laurent,
-# César, et al. "Batch normalized ..." ICASSP, 2016." It names a work and asserts nothing of its own.
-REFERENCE_ENTRY = re.compile(r"^\s*\[\d{1,4}\]\s+[A-Z][^\s,]*,\s|\bet al\.,?\s*[\"“]", re.M)
-
-
-def reference_entry(ev: Evidence, q: QuestionProfile, ctx: RankContext) -> float:
-    """An entry of a reference list ("[110] Ioffe, Sergey, ..."), or a piece of one (a title the splitter
-    cut from its authors: the sentences before it hold the entry's start)."""
-    at = ev.window.find(ev.text)
-    return float(bool(REFERENCE_ENTRY.search(ev.window[: at + len(ev.text)] if at >= 0 else ev.text)))
-
-
-# The document describing its own contents: "We also included recently developed frameworks, SDKs, and
-# benchmark datasets ...", "In this survey, we have discussed ...". A table of contents, not the content.
-SELF_DESCRIPTION = re.compile(
-    r"\b(?:we|this (?:paper|survey|article|report|review|chapter|study|work))\b(?: \w+){0,2}? "
-    r"(?:have |has |will |also )*(?:included|conducted|surveyed|discussed|presented|reviewed|described|covered|"
-    r"summari[sz]ed|outlined|listed|(?:is|are) organi[sz]ed)\b", re.I)
-
-
-def self_description(ev: Evidence, q: QuestionProfile, ctx: RankContext) -> float:
-    """The document saying what it contains ("Finally, we have included the relevant journals ...")."""
-    return float(bool(SELF_DESCRIPTION.search(ev.text)))
-
-
 FEATURES: dict[str, Callable[[Evidence, QuestionProfile, RankContext], float]] = {
     "coverage": coverage, "window_coverage": window_coverage, "similarity": similarity,
     "retrieval_rank": retrieval_rank, "answer_type": answer_type, "speaker": speaker,
-    "premise_correction": premise_correction, "reference_entry": reference_entry,
-    "self_description": self_description,
+    "premise_correction": premise_correction,
 }
 WEIGHTS = {
     "coverage": 0.40,  # the question's rare words in the sentence: the strongest single signal
@@ -105,19 +78,17 @@ WEIGHTS = {
     "answer_type": 0.08,  # offers what a when/where/how-many/who question wants
     "speaker": 0.12,  # the person asked about is the one speaking (0.5 when the quote goes on)
     "premise_correction": 0.08,  # corrects the question's premise: the reader needs to hear it
-    "reference_entry": -0.2,  # a bibliography entry: below what the text says, still there when nothing else is
-    "self_description": -0.3,  # "we have included X": below where the document states X (out of the judge's best 3), still there alone
 }
 MISSING_STRICT_TYPE = 0.75  # score factor when a "where" sentence names no place, and the like
+# (Two negative weights for a reference-list entry and for a sentence describing the document itself were
+# removed on 2026-12-06: they won one AlexNet question between them and nothing elsewhere, eval --ablate.)
 
 
 def rank(units: list[Evidence], q: QuestionProfile, ctx: RankContext, rules: Rules = ALL) -> list[Evidence]:
-    """The units scored by the weighted features, best first (``rules``: "self_description",
-    "reference_entry" and "missing_type")."""
-    weights = rules.weights(WEIGHTS)
+    """The units scored by the weighted features, best first (``rules``: "missing_type")."""
     for ev in units:
         ev.features = {name: feature(ev, q, ctx) for name, feature in FEATURES.items()}
-        ev.score = sum(weights[name] * value for name, value in ev.features.items())
+        ev.score = sum(WEIGHTS[name] * value for name, value in ev.features.items())
         if rules.on("missing_type") and any(strict for strict, _ in q.wanted) and not ev.features["answer_type"]:
             ev.score *= MISSING_STRICT_TYPE
     return sorted(units, key=lambda e: -e.score)

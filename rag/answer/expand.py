@@ -16,39 +16,29 @@ they go on with it and within a budget, so a short factual answer stays short:
 * for an open question, so do the sentences before it that stay on the question (an overview's best
   sentence is often not its first).
 
-Two more quotes may follow a grown unit, for an open question: the other items of an enumeration it
-holds part of ("Strategy 1: ..." -> "Strategy 2: ...", "Strategy 3: ..."), and the other side of a
-comparison, a paragraph right after its own that opens "On the other hand, ..." (past a table or a
-figure, and perhaps in the next retrieved passage).
-
-The grown unit is still one verbatim span of one chunk; each added quote is a unit of its own.
+The grown unit is still one verbatim span of one chunk. (Two rules that added quotes for an open question,
+an enumeration's other items and the "On the other hand" paragraph past a table, were removed on
+2026-12-06: each won one AlexNet question and nothing on the eight other sets, ``python -m eval --ablate``.)
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
 
 from ..index.store import Chunk
 from ..text import REFERS_BACK, paragraph_spans, sentence_spans
-from .lists import enumerated_items, enumeration_run, is_prose
 from .question import QuestionProfile
-from .rules import ALL, Rules
 from .units import Evidence
-from .widen import MAX_GAP
 
 EXPAND_SENTENCES = 3  # following sentences a unit may take on
 EXPAND_CHARS = 900  # ... up to this length of the whole quote (about a short paragraph)
 EXPAND_SHARE = 0.6  # a following sentence must score this share of the best unit: still on the question
-# A paragraph opening so states the other side of the one before it ("However" often turns to a new point).
-CONTRAST_OPENING = re.compile(r"^[\"“]?(on the other hand|in contrast|by contrast|conversely)\b", re.I)
-OTHER_SIDE_GAP = 1500  # ... looked for this many characters past the paragraph (a table or a figure between)
 
 
 def expand(chosen: list[Evidence], ranked: list[Evidence], q: QuestionProfile,
-           passages: list[Chunk], rules: Rules = ALL) -> list[Evidence]:
+           passages: list[Chunk]) -> list[Evidence]:
     """``chosen`` with each unit grown over the neighbours in its paragraph that go on with it; a chosen
-    unit that another one grew over is dropped (``rules``: the "enumeration" and "other_side" rules)."""
+    unit that another one grew over is dropped."""
     if not chosen or q.yes_no or any(strict for strict, _ in q.wanted):
         return chosen  # a yes/no, when, where or how-many answer is one sentence
     in_passage: dict[int, list[Evidence]] = {}
@@ -95,65 +85,8 @@ def expand(chosen: list[Evidence], ranked: list[Evidence], q: QuestionProfile,
             covered.add((ev.passage, unit.position))
         grown = (ev if (start, end) == (ev.start, ev.end)
                  else dataclasses.replace(ev, start=start, end=end, text=text[start:end]))
-        before, after = (_enumeration(grown, in_passage[ev.passage], covered) if q.open and rules.on("enumeration")
-                         else ([], []))
-        other_side = _other_side(grown, passages, in_passage, covered) if q.open and rules.on("other_side") else []
-        out += before + [grown] + after + other_side
+        out.append(grown)
     return out
-
-
-def _other_side(ev: Evidence, passages: list[Chunk], in_passage: dict[int, list[Evidence]],
-                covered: set[tuple[int, int]]) -> list[Evidence]:
-    """The sentence after the unit's paragraph that opens "On the other hand, ..." when nothing but a
-    table or a figure (no sentence of prose) lies between: the other half of what the paragraph
-    compares ("Traditional ML uses handmade features ... / TABLE I ... / On the other hand, in the case
-    of DL, the features are learned automatically"). It may lie in another retrieved passage."""
-    chunk = passages[ev.passage - 1]
-    paragraph_end = next((e for s, e in paragraph_spans(chunk.text) if s < ev.end <= e), None)
-    if paragraph_end is None:
-        return []
-    doc_end = chunk.start + paragraph_end
-    for number, units in in_passage.items():
-        other = passages[number - 1]
-        # Only a passage holding the text right after the paragraph shows what lies between (the splitter
-        # strips the line breaks where it cuts: the next chunk may start a few characters on).
-        if (other.doc_id, other.story) != (chunk.doc_id, chunk.story) or not other.start <= doc_end + MAX_GAP < other.end:
-            continue
-        gap = max(doc_end - other.start, 0)
-        for unit in units:
-            if unit.start < gap or (unit.passage, unit.position) in covered:
-                continue
-            if unit.start - gap > OTHER_SIDE_GAP or _holds_prose(other.text, gap, unit.start):
-                break
-            if CONTRAST_OPENING.match(unit.text):
-                covered.add((unit.passage, unit.position))
-                return [unit]
-    return []
-
-
-def _holds_prose(text: str, start: int, end: int) -> bool:
-    """Whether ``text[start:end]`` holds a sentence of prose (a table's cells and a caption hold none)."""
-    return any(is_prose(text[s:e]) for s, e in sentence_spans(text, start, end))
-
-
-def _enumeration(ev: Evidence, units: list[Evidence], covered: set[tuple[int, int]]
-                 ) -> tuple[list[Evidence], list[Evidence]]:
-    """The other items of an enumeration the unit quotes part of ("Strategy 1: ..." -> the sentences
-    holding "Strategy 2: ..." and "Strategy 3: ..."), before and after it in its passage: each is quoted
-    on its own, as one sentence, for the whole enumeration answers "what are the three strategies?"."""
-    items = enumerated_items(ev.text)
-    if not items:
-        return [], []
-    by_start = {u.start: u for u in units if (u.passage, u.position) not in covered}
-    openings = {}
-    for unit in by_start.values():
-        for label, number, _ in enumerated_items(unit.text):
-            openings.setdefault((label, number), unit.start)
-    (first_label, first, first_at), (last_label, last, last_at) = items[0], items[-1]
-    before = [by_start[s] for s in enumeration_run(openings, first_label, first, ev.start + first_at, -1)]
-    after = [by_start[s] for s in enumeration_run(openings, last_label, last, ev.start + last_at)]
-    covered.update((u.passage, u.position) for u in before + after)
-    return before[::-1], after
 
 
 def _grown_back(ev: Evidence, units: list[Evidence], floor: float, covered: set[tuple[int, int]], text: str,
