@@ -267,7 +267,7 @@ class AnswerPipeline:
         if self.judges_presence(q):
             steps.append(JudgeFilter(self.judge, self.settings.judge_threshold, selector_for(self.settings.selection),
                                      self.rules))
-        return steps + [ChooseAndExpand(self.rules)]
+        return steps + [ChooseAndExpand()]
 
     @property
     def model_writes(self) -> bool:

@@ -67,10 +67,7 @@ class ChooseAndExpand:
 
     name = "expand"
 
-    def __init__(self, rules: Rules = ALL):
-        self.rules = rules
-
     def process(self, c: Candidates, units: list[Evidence]) -> Progress:
         yield from ()  # no progress to show: this step takes milliseconds
         q = c.query.profile
-        return Processed(expand(choose(units, q), c.units, q, c.passages, self.rules))
+        return Processed(expand(choose(units, q), c.units, q, c.passages))
