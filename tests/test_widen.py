@@ -146,3 +146,6 @@ def test_an_enumeration_runs_on_to_its_next_item_past_the_next_chunk():
     [widened], _ = widen([chunks[0]], fetch)
     assert widened.text == text[: text.index(" Larger maps")]  # to the end of the next item's sentence
     assert asked == [["doc:0:-1", "doc:0:1"], ["doc:0:2", "doc:0:3", "doc:0:4", "doc:0:5"]]
+    fetch, asked = fetch_from(chunks)
+    [plain], _ = widen([chunks[0]], fetch, enumerations=False)  # RAG_RULES_OFF=enumeration_run
+    assert "Strategy 3" not in plain.text and asked == [["doc:0:-1", "doc:0:1"]]

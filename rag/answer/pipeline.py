@@ -222,7 +222,8 @@ class AnswerPipeline:
         vectors the rank stage looks up)."""
         if not hits:
             return hits, []
-        widened, neighbours = widen([h.chunk for h in hits], self.retriever.store.get_chunks)
+        widened, neighbours = widen([h.chunk for h in hits], self.retriever.store.get_chunks,
+                                    self.rules.on("enumeration_run"))
         return ([dataclasses.replace(h, chunk=c) for h, c in zip(hits, widened)],
                 [h.chunk for h in hits] + neighbours)
 

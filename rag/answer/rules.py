@@ -34,6 +34,9 @@ RULES: dict[str, Rule] = {
     "question_noise": Rule(
         "question", "words about the corpus or the answer's form (\"article\", \"describe\") are not searched "
         "for or checked as names", "\"What did the article say ...\" is about the content", ("bundled",)),
+    "enumeration_run": Rule(
+        "widen", "a chunk holding \"Strategy 2: ...\" runs on to the enumeration's next items (into later chunks)",
+        "\"what are the three strategies?\" retrieved whole", ("llamaindex_history_of_alexnet",)),
 }
 
 

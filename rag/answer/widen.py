@@ -49,25 +49,30 @@ def _same_story(chunk: Chunk, others) -> list[Chunk]:
     return [c for c in others if c is not None and c.story == chunk.story and c.doc_id == chunk.doc_id]
 
 
-def widen(chunks: list[Chunk], fetch: Callable[[list[str]], list[Chunk]]) -> tuple[list[Chunk], list[Chunk]]:
+def widen(chunks: list[Chunk], fetch: Callable[[list[str]], list[Chunk]], enumerations: bool = True
+          ) -> tuple[list[Chunk], list[Chunk]]:
     """Each chunk widened from its neighbours, and the neighbours. One ``fetch`` call reads the chunks
-    before and after; a second one, only when a list runs past the next chunk, the chunks after that."""
+    before and after; a second one, only when a list runs past the next chunk, the chunks after that.
+    ``enumerations``: a chunk also runs on to its enumeration's next items (the "enumeration_run" rule)."""
     retrieved = {c.id: c for c in chunks}
     wanted = [i for c in chunks for i in neighbour_ids(c) if i not in retrieved]
     neighbours = fetch(list(dict.fromkeys(wanted))) if wanted else []
     known = {**retrieved, **{c.id: c for c in neighbours}}
-    later = {c.id: _ids_at(c, range(2, 2 + LIST_CHUNKS)) for c in chunks if _list_runs_on(c, *(known.get(i) for i in neighbour_ids(c)))}
+    later = {c.id: _ids_at(c, range(2, 2 + LIST_CHUNKS)) for c in chunks
+             if _list_runs_on(c, *(known.get(i) for i in neighbour_ids(c)), enumerations=enumerations)}
     wanted = [i for ids in later.values() for i in ids if i not in known]
     if wanted:
         more = fetch(list(dict.fromkeys(wanted)))
         neighbours += more
         known.update((c.id, c) for c in more)
     widened = [widen_one(chunk, *(known.get(i) for i in neighbour_ids(chunk)),
-                         *(known[i] for i in later.get(chunk.id, []) if i in known)) for chunk in chunks]
+                         *(known[i] for i in later.get(chunk.id, []) if i in known), enumerations=enumerations)
+               for chunk in chunks]
     return widened, neighbours
 
 
-def widen_one(chunk: Chunk, before: Chunk | None, after: Chunk | None, *later: Chunk) -> Chunk:
+def widen_one(chunk: Chunk, before: Chunk | None, after: Chunk | None, *later: Chunk,
+              enumerations: bool = True) -> Chunk:
     """``chunk`` with its cut first sentence and its unfinished last paragraph completed; a list it
     introduces may run on into the ``later`` chunks too."""
     same = _same_story(chunk, (before, chunk, after))
@@ -88,7 +93,7 @@ def widen_one(chunk: Chunk, before: Chunk | None, after: Chunk | None, *later: C
         new_start = opening
     reach = min(next((e for s, e in paragraph_spans(window) if s < end < e), end), len(near))  # its last paragraph's end
     lists = _list_reaches(window, sentences, start, end)
-    enumeration = _enumeration_run(window, sentences, start, end)
+    enumeration = _enumeration_run(window, sentences, start, end) if enumerations else None
     if enumeration and enumeration[1]:  # on to the end of the sentence holding its last following item
         lists.append(enumeration[1][-1][1])
     if lists:
@@ -149,7 +154,7 @@ def _list_opening(window: str, sentences: list[tuple[int, int]], start: int) -> 
     return None
 
 
-def _list_runs_on(chunk: Chunk, before: Chunk | None, after: Chunk | None) -> bool:
+def _list_runs_on(chunk: Chunk, before: Chunk | None, after: Chunk | None, enumerations: bool = True) -> bool:
     """Whether a list ``chunk`` introduces reaches past the next chunk (which then is not the story's end)."""
     if not _same_story(chunk, [after]):
         return False
@@ -160,7 +165,7 @@ def _list_runs_on(chunk: Chunk, before: Chunk | None, after: Chunk | None) -> bo
     if lists and max(lists) >= len(window) and not re.search(r"\n[ \t]*\n", window[end:]):
         return True
     # An enumeration whose next item may lie past the next chunk ("Strategy 2: ..." and its formula fill it).
-    enumeration = _enumeration_run(window, sentences, start, end)
+    enumeration = _enumeration_run(window, sentences, start, end) if enumerations else None
     if enumeration is None:
         return False
     last_item, following = enumeration
