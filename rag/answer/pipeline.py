@@ -14,8 +14,7 @@ node postprocessors -> response synthesizer).
     guard      every model-written sentence checked against its quote (rag.answer.guard)
     render     markers, citations, or an abstention naming the closest sources (rag.answer.render)
 
-Every stage is a constructor argument or a small method, so a test (or a new reranker) replaces one
-stage through the same seam the pipeline uses.
+Every stage is a constructor argument or a small method: a test (or a new reranker) replaces one through its seam.
 """
 
 from __future__ import annotations
@@ -218,14 +217,12 @@ class AnswerPipeline:
         return standalone_question(question, history, self.judge)
 
     def widen(self, hits):
-        """The hits with their chunks completed from their neighbours, and every chunk read (whose sentence
-        vectors the rank stage looks up)."""
+        """The hits with their chunks completed from their neighbours, and every chunk read (for its vectors)."""
         if not hits:
             return hits, []
-        widened, neighbours = widen([h.chunk for h in hits], self.retriever.store.get_chunks,
-                                    self.rules.on("enumeration_run"))
-        return ([dataclasses.replace(h, chunk=c) for h, c in zip(hits, widened)],
-                [h.chunk for h in hits] + neighbours)
+        chunks = [h.chunk for h in hits]
+        widened, neighbours = widen(chunks, self.retriever.store.get_chunks, self.rules.on("enumeration_run"))
+        return [dataclasses.replace(h, chunk=c) for h, c in zip(hits, widened)], chunks + neighbours
 
     def rank(self, q: QuestionProfile, hits, context: list[Chunk] | None = None) -> list[Evidence]:
         """Candidate units of the hits, scored; ``context``: the chunks whose stored sentence vectors apply
@@ -264,11 +261,9 @@ class AnswerPipeline:
     def postprocessors(self, q: QuestionProfile) -> list[Postprocessor]:
         """The steps from the ranked units to the answer's evidence: the judge's filter (unless ``fast``, or a
         yes/no question: ``judges_presence``), then choose and expand."""
-        steps: list[Postprocessor] = []
-        if self.judges_presence(q):
-            steps.append(JudgeFilter(self.judge, self.settings.judge_threshold, selector_for(self.settings.selection),
-                                     self.rules))
-        return steps + [ChooseAndExpand()]
+        judged = [JudgeFilter(self.judge, self.settings.judge_threshold, selector_for(self.settings.selection),
+                              self.rules)] if self.judges_presence(q) else []
+        return judged + [ChooseAndExpand()]
 
     @property
     def model_writes(self) -> bool:
