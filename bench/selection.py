@@ -72,10 +72,10 @@ def question_record(assistant: Assistant, item: GoldItem, name: str, context: bo
                         for u in c.units]
     judge = pipeline.judge
     removed: list = []
-    top = judge_scores(judge, q, c.units, c.passages, removed)
+    top = judge_scores(judge, q, c.units, c.passages, removed, rules=pipeline.rules)
     plain = {id(u): u.judged for u in top}
     if context:
-        judge_scores(judge, q, c.units, c.passages, [], context=True)
+        judge_scores(judge, q, c.units, c.passages, [], context=True, rules=pipeline.rules)
     best = c.units[0]
     surest = max(plain.values(), default=None)
     surest_context = max((u.judged for u in top), default=None)
