@@ -46,6 +46,10 @@ VARIANTS = {
                  "Does the text answer the question, fully or in part? Answer yes or no.", "yes"),
     # the current prompt, the unit read after the sentence before it in its paragraph (its speaker, its subject)
     "context": ((Path(__file__).resolve().parents[1] / "prompts" / "judge_answer.txt").read_text(), "answered"),
+    # the current prompt with eight worked examples in its system part, invented and of no pool set (a name,
+    # a place, a job, yes, a "what if", a request for help, two "unknown" on the text's topic); the system
+    # part is the same for every question, so its tokens stay in the KV cache
+    "fewshot": ((Path(__file__).resolve().parent / "prompts" / "judge_fewshot.txt").read_text(), "answered"),
     "helps": ("You help a reader find answers in documents.\n---\nQuestion: {question}\n\nPassage: {candidate}\n\n"
               "Would quoting this passage answer the question or tell the reader what they asked about? "
               "Answer yes or no.", "yes"),
