@@ -40,7 +40,6 @@ from .directives import strip_directives
 from .evidence import RankContext, rank
 from .guard import CheckedSentence, check_answer
 from .postprocess import ChooseAndExpand, JudgeFilter, Postprocessor
-from .rules import Rules
 from .presence import JUDGE_CANDIDATES
 from .query import Query
 from .question import (
@@ -54,6 +53,7 @@ from .question import (
 )
 from .render import Answer, abstain, passages_of, render, sources_of, timed
 from .retrieval import HybridRetriever, within_filters
+from .rules import Rules
 from .selection import selector_for
 from .units import Evidence, candidate_units
 from .vectors import UnitVectors
