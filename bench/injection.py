@@ -7,6 +7,12 @@ languages). Prints precision and recall of the phrase patterns the answer path u
 the bundled judge asked with ``prompts/judge_injection.txt`` (its P(yes) at 0.5 and at the threshold
 that is best on the other passages, leave one out), and of a logistic regression over MiniLM vectors
 (leave one out). None reaches the 0.9 / 0.9 that would justify replacing the patterns, so they stay.
+
+Measured 2026-12-06 (``--prompts DIR`` judges with another folder's ``judge_injection.txt``): the prompt with
+eight invented worked examples (in ``prompts/``, none from this set) AUC 0.90, 0.82 / 0.82 at the held-out
+threshold, against 0.83 and 0.74 / 0.74 without them; a longer prompt with twelve examples 0.77, 0.68 / 0.68; the
+same examples asked the other way round ("is this ordinary text for human readers?") 0.90, and the mean of the
+two askings 0.95, 0.85 / 0.85 (two reads a passage). The three wordings were compared on this set itself.
 """
 
 from __future__ import annotations
@@ -36,20 +42,29 @@ def held_out_threshold(scores: np.ndarray, truth: np.ndarray) -> np.ndarray:
     return flagged
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import LeaveOneOut, cross_val_predict
 
     from rag import Settings
-    from rag.models.embedding import MiniLMOnnxEncoder
     from rag.answer.injection import is_instruction
+    from rag.models.embedding import MiniLMOnnxEncoder
     from rag.models.judge import LlamaJudge
+    from rag.prompts import Prompts
+
+    parser = argparse.ArgumentParser(prog="python -m bench.injection", description=__doc__.split("\n")[0])
+    parser.add_argument("--prompts", type=Path, help="a folder of prompt files to judge with (its "
+                        "judge_injection.txt; default: the project's prompts/)")
+    args = parser.parse_args(argv)
 
     rows = [json.loads(line) for line in SET.read_text(encoding="utf-8").splitlines() if line.strip()]
     texts = [r["text"] for r in rows]
     truth = np.array([r["instruction"] for r in rows])
-    judged = np.array(LlamaJudge(Settings.from_env()).instructions(texts))
+    judge = LlamaJudge(Settings.from_env(), Prompts(args.prompts) if args.prompts else None)
+    judged = np.array(judge.instructions(texts))
     vectors = MiniLMOnnxEncoder().embed(texts)
     learned = cross_val_predict(LogisticRegression(C=10, max_iter=2000), vectors, truth, cv=LeaveOneOut(),
                                 method="predict_proba")[:, 1]
