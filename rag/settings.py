@@ -120,8 +120,10 @@ class Settings:
     # The app's OpenAI-compatible HTTP API (/v1): a bearer token clients must send, if set.
     server_api_key: str | None = field(default=None, repr=False)
     # /v1 questions answered at once; past it a caller gets a 429 with Retry-After at once. One judge
-    # answers one question at a time (3-6 s on 2 cores), so 8 in flight is a wait of up to ~40 s.
-    max_concurrent_questions: int = 8
+    # answers one question at a time (3-6 s on 2 cores), so the last of N in flight waits ~N answers. 4: 16
+    # chats at once had p95 2.99x one user's p95 (8: 5.74x; issue 26's bound is 4x), busy replies in
+    # 0.04 s (python -m bench.concurrent, bundled corpus, judge on, 2 cores, 2026-12-06).
+    max_concurrent_questions: int = 4
     # Questions in flight from one client address (web UI and /v1 without the server key together);
     # the machine itself is not counted (rag.serve.admission). 1: a visitor asks one question at a time, and a
     # keyed /v1 caller then shares the judge with at most one question per flooding address. 0: no bound.

@@ -575,7 +575,7 @@ def test_sixteen_concurrent_sessions_through_v1_and_the_gradio_queue(app_url):
     api = OpenAI(base_url=f"{app_url}/v1", api_key="unused", max_retries=0, timeout=600)
     alone = {q: api.chat.completions.create(model="rag-assistant", messages=[{"role": "user", "content": q}])
              .choices[0].message.content for q in LOAD_QUESTIONS}
-    # Past RAG_MAX_CONCURRENT_QUESTIONS (8) /v1 answers 429 with Retry-After: the openai client waits and
+    # Past RAG_MAX_CONCURRENT_QUESTIONS (4) /v1 answers 429 with Retry-After: the openai client waits and
     # retries, as it does by default.
     patient = OpenAI(base_url=f"{app_url}/v1", api_key="unused", max_retries=20, timeout=600)
 
