@@ -17,20 +17,20 @@ import argparse
 import copy
 import functools
 import json
+import re
 import sys
 import tempfile
 from pathlib import Path
 
+from bench.selection import COLLECTED, cross_table
+from eval.selection import FEATURES, C, cross, judged_questions, load_pairs
+from eval.sets import DEFAULT_SETS_DIR
 from rag import Settings
 from rag.answer.selection import _logit, judge_gap
 from rag.models.judge import LlamaJudge
 from rag.paths import cache_home
 from rag.prompts import Prompts
-from rag.text import paragraph_spans, reflow, sentence_spans
-
-from bench.selection import COLLECTED, cross_table
-from eval.selection import C, FEATURES, cross, judged_questions, load_pairs
-from eval.sets import DEFAULT_SETS_DIR
+from rag.text import is_heading, paragraph_spans, reflow, sentence_spans, words
 
 SCORES = cache_home() / "judge_variants.jsonl"
 
@@ -50,6 +50,9 @@ VARIANTS = {
     # a place, a job, yes, a "what if", a request for help, two "unknown" on the text's topic); the system
     # part is the same for every question, so its tokens stay in the KV cache
     "fewshot": ((Path(__file__).resolve().parent / "prompts" / "judge_fewshot.txt").read_text(), "answered"),
+    # the current prompt, the unit read under the section heading it stands below in its document (the last
+    # paragraph before it that is a heading line: "4. EXCLUSIVITY", "Proposed Method ::: Loss Functions")
+    "heading": ((Path(__file__).resolve().parents[1] / "prompts" / "judge_answer.txt").read_text(), "answered"),
     "helps": ("You help a reader find answers in documents.\n---\nQuestion: {question}\n\nPassage: {candidate}\n\n"
               "Would quoting this passage answer the question or tell the reader what they asked about? "
               "Answer yes or no.", "yes"),
@@ -71,8 +74,15 @@ def score(variants: list[str]) -> None:
                 if (name, r["set"], r["id"]) in done:
                     continue
                 units = [u for u in r["units"] if not u["pre_rejected"]]
-                reads = [with_sentence_before(r["set"], u, settings) if name == "context" else u["read"] for u in units]
-                ps = list(judge._score(f"judge_{name}", {"question": r["judged_question"]}, reads, read))
+                reads = [with_sentence_before(r["set"], u, settings) if name == "context"
+                         else with_heading(r["set"], u, settings) if name == "heading" else u["read"] for u in units]
+                # a unit read as it was is not read again: its verdict is the stored one (same prompt)
+                fresh = [i for i, (u, text) in enumerate(zip(units, reads)) if text != u["read"] or name != "heading"]
+                ps = [u["p"] for u in units]
+                scored = judge._score(f"judge_{name}", {"question": r["judged_question"]}, [reads[i] for i in fresh],
+                                      read) if fresh else []
+                for i, p in zip(fresh, scored):
+                    ps[i] = p
                 out.write(json.dumps({"variant": name, "set": r["set"], "id": r["id"], "p": ps}) + "\n")
                 out.flush()
             print(f"{name}: scored", file=sys.stderr)
@@ -100,6 +110,25 @@ def with_sentence_before(set_name: str, unit: dict, settings: Settings) -> str:
         return unit["read"]
     title, _, body = unit["read"].partition(") ")
     return f"{title}) {text[before[-1][0]:before[-1][1]]} {body}"
+
+
+def with_heading(set_name: str, unit: dict, settings: Settings) -> str:
+    """What the judge read of the unit, its title followed by the heading it stands under in its document:
+    the last paragraph before it that is a heading line (``rag.text.is_heading``), if any."""
+    folder = settings.corpus_dir if set_name == "bundled" else DEFAULT_SETS_DIR / set_name / "corpus"
+    path = next(folder.glob(f"{unit['doc']}.*"), None)
+    if path is None:
+        return unit["read"]
+    text, _, paragraphs = _document(path)
+    at = text.find(reflow(unit["text"])[:80])
+    title, _, body = unit["read"].partition(") ")
+    # not the document's own title line again, nor a metadata line ("License: cc-by", "2017-05-25")
+    headings = [text[s:e].strip() for s, e in paragraphs if e <= at and is_heading(text, s, e)
+                and words(text[s:e]) != words(title) and not re.match(r"\w+\s*:(?!::)", text[s:e].strip())
+                and re.search(r"[^\W\d_]{3}", text[s:e])]
+    if at < 0 or not headings:
+        return unit["read"]
+    return f"{title} — {headings[-1]}) {body}"
 
 
 def _scores() -> list[dict]:
