@@ -63,7 +63,7 @@ def question_record(assistant: Assistant, item: GoldItem, name: str, context: bo
     if c.query.route == "catalog" or not c.units:
         return record
     q = c.query.profile
-    record.update(judged_question=q.text, yes_no=q.yes_no, open=q.open, plausible=pipeline.plausible(q, c.units),
+    record.update(judged_question=q.text, yes_no=q.yes_no, open=q.open, plausible=pipeline.implausible(q, c.units) is None,
                   strict=any(s for s, _ in q.wanted))
     # Every candidate's rank features and facts, for learning the rank weights (no judge needed).
     record["ranked"] = [{"f": {k: round(v, 4) for k, v in u.features.items()}, "passage": u.passage,

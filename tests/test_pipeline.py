@@ -74,6 +74,14 @@ def test_a_judge_that_rejects_everything_makes_the_answer_abstain(pipeline_with)
     assert any(why.startswith("judge:") for _, why in answer.removed)
 
 
+def test_an_abstention_before_the_judge_says_why(pipeline_with):
+    """A name no document mentions: abstained without asking the judge, and the answer says so."""
+    judge = ScriptedJudge(default=0.9)
+    answer = pipeline_with(judge).answer("Who won the 2022 Nobel Prize in Physics?")
+    assert answer.abstained and not judge.seen
+    assert [why for _, why in answer.removed] == ["not plausible: no document mentions Nobel, Prize"]
+
+
 def test_only_units_the_judge_accepts_are_shown(pipeline_with):
     judge = ScriptedJudge({"research station": 0.9})
     answer = pipeline_with(judge).answer(MOON)

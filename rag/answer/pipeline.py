@@ -20,6 +20,7 @@ Every stage is a constructor argument or a small method: a test (or a new rerank
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 from typing import Callable, Iterator
 
@@ -31,7 +32,7 @@ from ..models.judge import ENTAILED, Judge
 from ..models.llm import Generator
 from ..prompts import Prompts
 from ..settings import Settings
-from ..text import content_stems
+from ..text import content_stems, stem
 from .catalog import CatalogQuery, catalog_query, catalog_route
 from .compare import compare, comparison_topic, sides
 from .composers import COMPOSERS, Composer, ExtractiveComposer, ModelComposer, composer_name
@@ -59,11 +60,9 @@ from .units import Evidence, candidate_units
 from .vectors import UnitVectors
 from .widen import widen
 
-# Without the judge (``fast``), abstain when the best unit covers less than this share of the
-# question's rarity-weighted words ...
-MIN_COVERAGE = 0.5
-# ... unless the question is paraphrased: then some words and a close meaning are enough.
-MIN_COVERAGE_PARAPHRASE, MIN_SIMILARITY_PARAPHRASE = 0.3, 0.5
+# Without the judge (``fast``, yes/no), abstain when the best unit covers less than this share of the question's
+# rarity-weighted words, unless the question is paraphrased: then some words and a close meaning are enough.
+MIN_COVERAGE, MIN_COVERAGE_PARAPHRASE, MIN_SIMILARITY_PARAPHRASE = 0.5, 0.3, 0.5
 
 
 @dataclasses.dataclass
@@ -131,7 +130,8 @@ class AnswerPipeline:
             return
         q, units, ranked, passages, base = query.profile, c.units, c.units, c.passages, c.base
         base.timings, base.kind = c.timings, question_kind(q, query.topic)
-        if not self.plausible(q, units):
+        if why := self.implausible(q, units):
+            base.removed.append(("(the question)", f"not plausible: {why}"))
             yield abstain(base, started)
             return
         if query.route == "compare":
@@ -238,25 +238,25 @@ class AnswerPipeline:
         model replies "unknown" to nearly every passage that answers one with "no" ("did not deny")."""
         return self.judge is not None and not q.yes_no
 
-    def plausible(self, q: QuestionProfile, units: list[Evidence]) -> bool:
-        """Whether the units could answer at all. A name the corpus never mentions means no; where the
-        judge does not decide, the best unit must also cover enough of the question."""
-        if not units or self.unknown_names(q.text, units):
-            return False
-        if self.judges_presence(q):
-            return True
+    def implausible(self, q: QuestionProfile, units: list[Evidence]) -> str | None:
+        """Why the units could not answer at all (None: they could): none, a name the corpus never mentions,
+        or, where the judge does not decide, no unit covering enough of the question."""
+        if not units:
+            return "no passage retrieved"
+        if names := self.unknown_names(q.text, units):  # stems: shown as the question's own words
+            return "no document mentions " + ", ".join(dict.fromkeys(
+                w for w in re.findall(r"[\w'’\-]+", q.text) if stem(w) in names))
         coverage = max(u.coverage for u in units)
-        return coverage >= MIN_COVERAGE or (coverage >= MIN_COVERAGE_PARAPHRASE
-                                            and max(u.similarity for u in units) >= MIN_SIMILARITY_PARAPHRASE)
+        if self.judges_presence(q) or coverage >= MIN_COVERAGE or (
+                coverage >= MIN_COVERAGE_PARAPHRASE and max(u.similarity for u in units) >= MIN_SIMILARITY_PARAPHRASE):
+            return None
+        return f"the best passage holds {coverage:.0%} of the question's words (MIN_COVERAGE; no judge decides here)"
 
-    def unknown_names(self, question: str, units: list[Evidence]) -> bool:
-        """A name in the question that neither the evidence nor the corpus knows (e.g. "Nobel")."""
-        known: set[str] = set()
-        for u in units:
-            known |= set(content_stems(u.text))
-        names = question_names(question)
-        return any(n not in known and n not in self.noise and not self.lexical.knows(n) and not misspelt(n, known)
-                   for n in names)
+    def unknown_names(self, question: str, units: list[Evidence]) -> list[str]:
+        """The names in the question that neither the evidence nor the corpus knows (e.g. "Nobel")."""
+        known = {s for u in units for s in content_stems(u.text)}
+        return [n for n in question_names(question) if n not in known and n not in self.noise
+                and not self.lexical.knows(n) and not misspelt(n, known)]
 
     def postprocessors(self, q: QuestionProfile) -> list[Postprocessor]:
         """The steps from the ranked units to the answer's evidence: the judge's filter (unless ``fast``, or a
