@@ -18,7 +18,7 @@ from .errors import SettingsError
 BACKENDS = ("local", "openai", "openai-compatible")
 COMPOSERS = ("auto", "extractive", "model")  # rag.answer.composers.COMPOSERS' names, and "auto"
 # rag.answer.rules.RULES' names: the hand rules RAG_RULES_OFF may switch off
-RULE_NAMES = ("missing_type", "type_required", "question_noise", "enumeration_run")
+RULE_NAMES = ("missing_type", "type_required", "question_noise")
 
 
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from rag.answer.lists import reading_end, shorten_addresses
 from rag.index.corpus import load_document
-from rag.answer.lists import enumerated_items, enumeration_run, reading_end, shorten_addresses
 from rag.text import is_heading, normalize, paragraph_spans, reflow, sentence_spans, stem, wrap_width
 
 from .pdf_fixture import write_text_pdf
@@ -155,22 +155,6 @@ def test_a_web_address_reads_as_one_word_and_shortens_to_its_host():
     assert reading_end(listing, 0, 15) < listing.index("Open Images")  # the budget still ends somewhere
     assert shorten_addresses(listing) == "▪ MNIST : yann.lecun.com ▪ Open Images : github.com."
     assert shorten_addresses("see www.kaggle.com/data, then") == "see kaggle.com, then"
-
-
-def test_enumerated_items_are_labelled_or_numbered_lines_not_captions():
-    text = "According to [89], Strategy 1: Replace filters.\n2) Robust\nSee Table 2: results. Step 3: go."
-    assert enumerated_items(text) == [("Strategy", 1, text.index("Strategy 1")), ("", 2, text.index("2) Robust")),
-                                      ("Step", 3, text.index("Step 3"))]
-    assert enumerated_items("(4) Scalability") == [("", 4, 0)]
-    assert enumerated_items("as shown in (4) and 5) below") == []  # inline numbers open no line
-
-
-def test_an_enumeration_runs_while_the_next_number_follows_close_enough():
-    openings = {("Step", 2): 100, ("Step", 3): 900, ("Step", 5): 1200, ("Step", 1): 0}
-    assert enumeration_run(openings, "Step", 1, 0) == [100, 900]  # no step 4: the run stops
-    assert enumeration_run(openings, "Step", 3, 900, step=-1) == [100, 0]
-    assert enumeration_run({("Step", 2): 5000}, "Step", 1, 0) == []  # too far to be the same enumeration
-    assert enumeration_run(openings, "Phase", 1, 0) == []
 
 
 def test_a_formula_laid_out_over_lines_stays_in_its_sentence():

@@ -1,7 +1,7 @@
 """The widen stage: a retrieved chunk completed at its edges from its neighbours, still a verbatim span."""
 
-from rag.index.store import Chunk
 from rag.answer.widen import WIDEN_ON_CHARS, neighbour_ids, widen, widen_one
+from rag.index.store import Chunk
 
 DOCUMENT = (
     "Deep learning has many uses. It is applied to most traditional application domains.\n\n"
@@ -130,22 +130,3 @@ def test_a_sentence_leaning_back_never_takes_on_a_fragment_the_previous_chunk_op
     before = Chunk("doc:0:0", "doc", text[:cut], "", "Doc", None, 0, 0, cut, "h")
     chunk = Chunk("doc:0:1", "doc", text[cut:], "", "Doc", None, 0, cut, len(text), "h")
     assert widen_one(chunk, before, None).text.startswith("This work")
-
-
-def test_an_enumeration_runs_on_to_its_next_item_past_the_next_chunk():
-    """"Strategy 2: ..." ends one chunk and its formula fills the next: "Strategy 3: ..." is fetched too."""
-    text = ("Strategy 1: Replace 3x3 filters with 1x1 filters. Fewer parameters.\n"
-            "Strategy 2: Decrease the number of input channels.\n"
-            "The output size is\nN - F\nS + 1\nwhere N is the input size and F the filter size.\n"
-            "Strategy 3: Down-sample late in the network. Larger maps help.\n\nThe weather was fine.")
-    cuts = [text.index("The output"), text.index("Strategy 3")]
-    bounds = [0, *cuts, len(text)]
-    chunks = [Chunk(f"doc:0:{n}", "doc", text[a:b], "", "Doc", None, 0, a, b, "h")
-              for n, (a, b) in enumerate(zip(bounds, bounds[1:]))]
-    fetch, asked = fetch_from(chunks)
-    [widened], _ = widen([chunks[0]], fetch)
-    assert widened.text == text[: text.index(" Larger maps")]  # to the end of the next item's sentence
-    assert asked == [["doc:0:-1", "doc:0:1"], ["doc:0:2", "doc:0:3", "doc:0:4", "doc:0:5"]]
-    fetch, asked = fetch_from(chunks)
-    [plain], _ = widen([chunks[0]], fetch, enumerations=False)  # RAG_RULES_OFF=enumeration_run
-    assert "Strategy 3" not in plain.text and asked == [["doc:0:-1", "doc:0:1"]]

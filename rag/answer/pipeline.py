@@ -221,7 +221,7 @@ class AnswerPipeline:
         if not hits:
             return hits, []
         chunks = [h.chunk for h in hits]
-        widened, neighbours = widen(chunks, self.retriever.store.get_chunks, self.rules.on("enumeration_run"))
+        widened, neighbours = widen(chunks, self.retriever.store.get_chunks)
         return [dataclasses.replace(h, chunk=c) for h, c in zip(hits, widened)], chunks + neighbours
 
     def rank(self, q: QuestionProfile, hits, context: list[Chunk] | None = None) -> list[Evidence]:

@@ -26,7 +26,7 @@ from typing import Callable
 
 from ..index.store import Chunk
 from ..text import REFERS_BACK, is_heading, paragraph_spans, sentence_spans
-from .lists import BULLET, ENUMERATION_GAP, enumerated_items, enumeration_run, is_address, reading_end, reading_length
+from .lists import BULLET, is_address, reading_end, reading_length
 from .units import LIST_BUDGET
 
 WIDEN_BACK_CHARS = 400  # furthest a passage's start moves back (one long sentence)
@@ -49,30 +49,27 @@ def _same_story(chunk: Chunk, others) -> list[Chunk]:
     return [c for c in others if c is not None and c.story == chunk.story and c.doc_id == chunk.doc_id]
 
 
-def widen(chunks: list[Chunk], fetch: Callable[[list[str]], list[Chunk]], enumerations: bool = True
-          ) -> tuple[list[Chunk], list[Chunk]]:
+def widen(chunks: list[Chunk], fetch: Callable[[list[str]], list[Chunk]]) -> tuple[list[Chunk], list[Chunk]]:
     """Each chunk widened from its neighbours, and the neighbours. One ``fetch`` call reads the chunks
-    before and after; a second one, only when a list runs past the next chunk, the chunks after that.
-    ``enumerations``: a chunk also runs on to its enumeration's next items (the "enumeration_run" rule)."""
+    before and after; a second one, only when a list runs past the next chunk, the chunks after that."""
     retrieved = {c.id: c for c in chunks}
     wanted = [i for c in chunks for i in neighbour_ids(c) if i not in retrieved]
     neighbours = fetch(list(dict.fromkeys(wanted))) if wanted else []
     known = {**retrieved, **{c.id: c for c in neighbours}}
     later = {c.id: _ids_at(c, range(2, 2 + LIST_CHUNKS)) for c in chunks
-             if _list_runs_on(c, *(known.get(i) for i in neighbour_ids(c)), enumerations=enumerations)}
+             if _list_runs_on(c, *(known.get(i) for i in neighbour_ids(c)))}
     wanted = [i for ids in later.values() for i in ids if i not in known]
     if wanted:
         more = fetch(list(dict.fromkeys(wanted)))
         neighbours += more
         known.update((c.id, c) for c in more)
     widened = [widen_one(chunk, *(known.get(i) for i in neighbour_ids(chunk)),
-                         *(known[i] for i in later.get(chunk.id, []) if i in known), enumerations=enumerations)
+                         *(known[i] for i in later.get(chunk.id, []) if i in known))
                for chunk in chunks]
     return widened, neighbours
 
 
-def widen_one(chunk: Chunk, before: Chunk | None, after: Chunk | None, *later: Chunk,
-              enumerations: bool = True) -> Chunk:
+def widen_one(chunk: Chunk, before: Chunk | None, after: Chunk | None, *later: Chunk) -> Chunk:
     """``chunk`` with its cut first sentence and its unfinished last paragraph completed; a list it
     introduces may run on into the ``later`` chunks too."""
     same = _same_story(chunk, (before, chunk, after))
@@ -93,9 +90,6 @@ def widen_one(chunk: Chunk, before: Chunk | None, after: Chunk | None, *later: C
         new_start = opening
     reach = min(next((e for s, e in paragraph_spans(window) if s < end < e), end), len(near))  # its last paragraph's end
     lists = _list_reaches(window, sentences, start, end)
-    enumeration = _enumeration_run(window, sentences, start, end) if enumerations else None
-    if enumeration and enumeration[1]:  # on to the end of the sentence holding its last following item
-        lists.append(enumeration[1][-1][1])
     if lists:
         blank = re.search(r"\n[ \t]*\n", window[end:])
         reach = max(reach, min(max(lists), end + blank.start() if blank else len(window)))
@@ -115,23 +109,6 @@ def widen_one(chunk: Chunk, before: Chunk | None, after: Chunk | None, *later: C
 def _list_reaches(window: str, sentences: list[tuple[int, int]], start: int, end: int) -> list[int]:
     """Where each list introduced in the chunk (a sentence ending in ":") may run to."""
     return [reading_end(window, s, LIST_BUDGET) for s, e in sentences if start <= s < end and window[s:e].endswith(":")]
-
-
-def _enumeration_run(window: str, sentences: list[tuple[int, int]], start: int, end: int
-                     ) -> tuple[int, list[tuple[int, int]]] | None:
-    """For the enumeration the chunk's last item belongs to ("Strategy 2: ..."): where that item opens,
-    and the sentences after the chunk that hold its following items ("Strategy 3: ..."); None when the
-    chunk holds no item."""
-    items = enumerated_items(window[start:end])
-    if not items:
-        return None
-    openings, spans = {}, {}
-    for s, e in sentences:
-        for label, number, _ in enumerated_items(window[s:e]) if s >= end else ():
-            openings.setdefault((label, number), s)
-            spans[s] = (s, e)
-    label, number, at = items[-1]
-    return start + at, [spans[s] for s in enumeration_run(openings, label, number, start + at)]
 
 
 def _list_opening(window: str, sentences: list[tuple[int, int]], start: int) -> int | None:
@@ -154,7 +131,7 @@ def _list_opening(window: str, sentences: list[tuple[int, int]], start: int) -> 
     return None
 
 
-def _list_runs_on(chunk: Chunk, before: Chunk | None, after: Chunk | None, enumerations: bool = True) -> bool:
+def _list_runs_on(chunk: Chunk, before: Chunk | None, after: Chunk | None) -> bool:
     """Whether a list ``chunk`` introduces reaches past the next chunk (which then is not the story's end)."""
     if not _same_story(chunk, [after]):
         return False
@@ -162,14 +139,7 @@ def _list_runs_on(chunk: Chunk, before: Chunk | None, after: Chunk | None, enume
     start, end = chunk.start - window_start, chunk.end - window_start
     sentences = sentence_spans(window)
     lists = _list_reaches(window, sentences, start, end)
-    if lists and max(lists) >= len(window) and not re.search(r"\n[ \t]*\n", window[end:]):
-        return True
-    # An enumeration whose next item may lie past the next chunk ("Strategy 2: ..." and its formula fill it).
-    enumeration = _enumeration_run(window, sentences, start, end) if enumerations else None
-    if enumeration is None:
-        return False
-    last_item, following = enumeration
-    return len(window) - (following[-1][0] if following else last_item) < ENUMERATION_GAP
+    return bool(lists) and max(lists) >= len(window) and not re.search(r"\n[ \t]*\n", window[end:])
 
 
 # The splitter strips the whitespace where it cuts, so two neighbours may not touch: a gap this short
