@@ -96,15 +96,21 @@ def _document(path: Path) -> tuple[str, list[tuple[int, int]], list[tuple[int, i
     return text, sentence_spans(text), paragraph_spans(text)
 
 
-def with_sentence_before(set_name: str, unit: dict, settings: Settings) -> str:
-    """What the judge read of the unit, with the sentence before it in its paragraph put before it (as
-    ``rag.answer.presence.judge_text(context=True)`` does), found in the set's corpus file."""
+def _located(set_name: str, unit: dict, settings: Settings) -> tuple[str, list, list, int]:
+    """The unit's document in the set's corpus (its text, sentences and paragraphs) and where the unit is in it
+    (-1: not found)."""
     folder = settings.corpus_dir if set_name == "bundled" else DEFAULT_SETS_DIR / set_name / "corpus"
     path = next(folder.glob(f"{unit['doc']}.*"), None)
     if path is None:
-        return unit["read"]
+        return "", [], [], -1
     text, sentences, paragraphs = _document(path)
-    at = text.find(reflow(unit["text"])[:80])
+    return text, sentences, paragraphs, text.find(reflow(unit["text"])[:80])
+
+
+def with_sentence_before(set_name: str, unit: dict, settings: Settings) -> str:
+    """What the judge read of the unit, with the sentence before it in its paragraph put before it (as
+    ``rag.answer.presence.judge_text(context=True)`` does), found in the set's corpus file."""
+    text, sentences, paragraphs, at = _located(set_name, unit, settings)
     before = [(s, e) for s, e in sentences if e <= at]
     if at < 0 or not before or any(s <= before[-1][0] < e and e < at for s, e in paragraphs):
         return unit["read"]
@@ -115,12 +121,7 @@ def with_sentence_before(set_name: str, unit: dict, settings: Settings) -> str:
 def with_heading(set_name: str, unit: dict, settings: Settings) -> str:
     """What the judge read of the unit, its title followed by the heading it stands under in its document:
     the last paragraph before it that is a heading line (``rag.text.is_heading``), if any."""
-    folder = settings.corpus_dir if set_name == "bundled" else DEFAULT_SETS_DIR / set_name / "corpus"
-    path = next(folder.glob(f"{unit['doc']}.*"), None)
-    if path is None:
-        return unit["read"]
-    text, _, paragraphs = _document(path)
-    at = text.find(reflow(unit["text"])[:80])
+    text, _, paragraphs, at = _located(set_name, unit, settings)
     title, _, body = unit["read"].partition(") ")
     # not the document's own title line again, nor a metadata line ("License: cc-by", "2017-05-25")
     headings = [text[s:e].strip() for s, e in paragraphs if e <= at and is_heading(text, s, e)
