@@ -245,7 +245,7 @@ class AnswerPipeline:
             return "no passage retrieved"
         if names := self.unknown_names(q.text, units):  # stems: shown as the question's own words
             return "no document mentions " + ", ".join(dict.fromkeys(
-                w for w in re.findall(r"[\w'’\-]+", q.text) if stem(w) in names))
+                w for w in re.findall(r"[\w'’\-]+", q.text) if stem(w) in names) or names)
         coverage = max(u.coverage for u in units)
         if self.judges_presence(q) or coverage >= MIN_COVERAGE or (
                 coverage >= MIN_COVERAGE_PARAPHRASE and max(u.similarity for u in units) >= MIN_SIMILARITY_PARAPHRASE):
