@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import threading
 import time
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.answers import spread
 from bench.servers import free_port, serving
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,11 +62,6 @@ def at_once(url: str, asked: list[str]) -> list[tuple[int, float]]:
     return [r for r in results if r is not None]
 
 
-def p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-
-
 def measure(bound: int, alone_n: int, chats: int) -> dict:
     port = free_port()
     env = {**os.environ, "RAG_JUDGE_MEMO": "0", "RAG_MAX_CONCURRENT_QUESTIONS": str(bound)}
@@ -78,9 +73,10 @@ def measure(bound: int, alone_n: int, chats: int) -> dict:
         together = at_once(url, [pool[(alone_n + i) % len(pool)] for i in range(chats)])
     answered = [s for status, s in together if status == 200]
     busy = [s for status, s in together if status == 429]
-    return {"bound": bound, "alone_p50": statistics.median(alone), "alone_p95": p95(alone),
-            "answered": len(answered), "p50": statistics.median(answered) if answered else None,
-            "p95": p95(answered) if answered else None, "max": max(answered, default=None),
+    alone_spread, spread_answered = spread(alone), spread(answered)
+    return {"bound": bound, "alone_p50": alone_spread["p50"], "alone_p95": alone_spread["p95"],
+            "answered": len(answered), "p50": spread_answered.get("p50"), "p95": spread_answered.get("p95"),
+            "max": spread_answered.get("max"),
             "busy": len(busy), "busy_max": max(busy, default=None),
             "errors": len(together) - len(answered) - len(busy)}
 
