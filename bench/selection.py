@@ -53,7 +53,7 @@ BUNDLED = "bundled"
 
 # --- collect --------------------------------------------------------------------------------------
 
-def question_record(assistant: Assistant, item: GoldItem, name: str, context: bool = False) -> dict:
+def question_record(assistant: Assistant, item: GoldItem, name: str, context: bool = False, more: int = 0) -> dict:
     """The question's candidates as the answer path sees them, judged, each labelled with its key facts."""
     pipeline = assistant.engine()
     c = pipeline.candidates(item.question, item.history or None)
@@ -79,31 +79,46 @@ def question_record(assistant: Assistant, item: GoldItem, name: str, context: bo
     best = c.units[0]
     surest = max(plain.values(), default=None)
     surest_context = max((u.judged for u in top), default=None)
-    for rank, unit in enumerate(c.units[:JUDGE_CANDIDATES]):
-        read = judge_text(unit, c.passages, q.open)
-        p = plain.get(id(unit))
-        p_context = unit.judged if context and id(unit) in plain else None
-        record["units"].append({
-            "rank": rank, "text": unit.text[:300], "read": read, "doc": c.passages[unit.passage - 1].doc_id,
-            "p": p, "p_context": p_context, "pre_rejected": id(unit) not in plain,
-            "x": selection_features(unit, rank, best, q, p, surest),
-            **({"x_context": selection_features(unit, rank, best, q, p_context, surest_context)} if context else {}),
-            "hand_features": {"window_coverage": unit.features.get("window_coverage", 0.0),
-                              "answer_type": unit.features.get("answer_type", 0.0),
-                              "strict": any(s for s, _ in q.wanted), "explains": q.explains},
-            "facts_found": [i for i, group in enumerate(item.key_facts) if fact_found(group, read, item.patterns)],
-        })
+    record["units"] = [unit_record(unit, rank, c, q, item, plain, surest) for rank, unit in
+                       enumerate(c.units[:JUDGE_CANDIDATES])]
+    if context:
+        for u, unit in zip(record["units"], c.units):
+            p_context = unit.judged if id(unit) in plain else None
+            u["p_context"] = p_context
+            u["x_context"] = selection_features(unit, u["rank"], best, q, p_context, surest_context)
+    if more:  # the next ranked units, judged too: what a second round of the judge could find
+        later = judge_scores(judge, q, c.units, c.passages, [], rules=pipeline.rules,
+                             ranks=slice(JUDGE_CANDIDATES, JUDGE_CANDIDATES + more))
+        judged = {id(u): u.judged for u in later}
+        record["more"] = [unit_record(unit, rank, c, q, item, judged, surest) for rank, unit in
+                          enumerate(c.units[JUDGE_CANDIDATES:JUDGE_CANDIDATES + more], JUDGE_CANDIDATES)]
     return record
 
 
-def collect(out: Path, sets_dir: Path, context: bool = False) -> None:
+def unit_record(unit, rank: int, c, q, item: GoldItem, judged: dict, surest: float | None) -> dict:
+    """One ranked unit as collected: its texts, the judge's verdict (None: rejected before the judge), its
+    selection features and the key facts it states."""
+    read = judge_text(unit, c.passages, q.open)
+    p = judged.get(id(unit))
+    return {
+        "rank": rank, "text": unit.text[:300], "read": read, "doc": c.passages[unit.passage - 1].doc_id,
+        "p": p, "p_context": None, "pre_rejected": id(unit) not in judged,
+        "x": selection_features(unit, rank, c.units[0], q, p, surest),
+        "hand_features": {"window_coverage": unit.features.get("window_coverage", 0.0),
+                          "answer_type": unit.features.get("answer_type", 0.0),
+                          "strict": any(s for s, _ in q.wanted), "explains": q.explains},
+        "facts_found": [i for i, group in enumerate(item.key_facts) if fact_found(group, read, item.patterns)],
+    }
+
+
+def collect(out: Path, sets_dir: Path, context: bool = False, more: int = 0) -> None:
     settings = Settings.from_env()
     main = Assistant(settings)
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8") as f:
         def write(assistant: Assistant, items: list[GoldItem], name: str) -> None:
             for item in items:
-                f.write(json.dumps(question_record(assistant, item, name, context)) + "\n")
+                f.write(json.dumps(question_record(assistant, item, name, context, more)) + "\n")
                 f.flush()
             print(f"{name}: {len(items)} questions", file=sys.stderr)
 
@@ -269,6 +284,8 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--sets", type=Path, default=DEFAULT_SETS_DIR)
     c.add_argument("--context", action="store_true",
                    help="also judge each unit with the sentence before it (doubles the judge's time)")
+    c.add_argument("--more", type=int, default=0, metavar="N",
+                   help="also judge the N units ranked after the judge's candidates (kept as 'more')")
     t = sub.add_parser("compare", help="the hand-set rules against learned ones, leave one set out")
     t.add_argument("--pairs", type=Path, default=PAIRS)
     f = sub.add_parser("fit", help="fit the selector on every set and write it for the answer path")
@@ -279,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "fit":
         return fit_selection(args)
     if args.command == "collect":
-        collect(args.out, args.sets, args.context)
+        collect(args.out, args.sets, args.context, args.more)
         return 0
     return compare(args)
 

@@ -84,6 +84,9 @@ class Settings:
     # rag/answer/presence.py), or the path of a selector file of the same form (fitted on labelled pairs of
     # your own, or held out).
     selection: str = "learned"
+    # When none of the judge's 3 candidates is kept, may it read the next 3 ranked (when the selector has
+    # thresholds for that second round)? FIGURES
+    judge_second_round: bool = True
     judge_context: int = 1024  # tokens: instructions + question + one candidate
     # Verdicts the in-process judge remembers, (prompt, question, candidate) -> P: a question asked again (a
     # retry, the same follow-up in two chats) costs no judged token. A verdict is a float and its key a few
@@ -234,11 +237,17 @@ def _is_iso_date(value: str) -> bool:
         return False
 
 
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
 def _parse(f: dataclasses.Field, raw: str) -> Any:
     kind = str(f.type)
     try:
         if "bool" in kind:
-            return raw.strip().lower() in ("1", "true", "yes", "on")
+            value = raw.strip().lower()
+            if value not in _TRUE + _FALSE:  # a typo ("ture") must not silently turn a switch off
+                raise ValueError(value)
+            return value in _TRUE
         if "tuple" in kind:
             return tuple(part.strip() for part in raw.split(",") if part.strip())
         if "int" in kind and "Path" not in kind:
@@ -246,7 +255,8 @@ def _parse(f: dataclasses.Field, raw: str) -> Any:
         if "float" in kind:
             return float(raw)
     except ValueError:
-        raise SettingsError(f"RAG_{f.name.upper()}={raw!r} is not a valid {kind}") from None
+        expected = "true or false" if "bool" in kind else f"a valid {kind}"
+        raise SettingsError(f"RAG_{f.name.upper()}={raw!r} is not {expected}") from None
     return raw
 
 

@@ -41,7 +41,6 @@ from .directives import strip_directives
 from .evidence import RankContext, rank
 from .guard import CheckedSentence, check_answer
 from .postprocess import ChooseAndExpand, JudgeFilter, Postprocessor
-from .presence import JUDGE_CANDIDATES
 from .query import Query
 from .question import (
     QUESTION_NOISE,
@@ -150,7 +149,7 @@ class AnswerPipeline:
                     base.removed += finished.value.removed
                     break
                 yield dataclasses.replace(base, status=status)
-        base.judge_tokens = sum(u.judge_tokens for u in ranked[:JUDGE_CANDIDATES])
+        base.judge_tokens = sum(u.judge_tokens for u in ranked)  # (units never judged cost 0)
         if not units:
             yield abstain(base, started)
             return
@@ -261,8 +260,9 @@ class AnswerPipeline:
     def postprocessors(self, q: QuestionProfile) -> list[Postprocessor]:
         """The steps from the ranked units to the answer's evidence: the judge's filter (unless ``fast``, or a
         yes/no question: ``judges_presence``), then choose and expand."""
-        judged = [JudgeFilter(self.judge, self.settings.judge_threshold, selector_for(self.settings.selection),
-                              self.rules)] if self.judges_presence(q) else []
+        selector = selector_for(self.settings.selection, self.settings.judge_second_round)
+        judged = [JudgeFilter(self.judge, self.settings.judge_threshold, selector, self.rules)
+                  ] if self.judges_presence(q) else []
         return judged + [ChooseAndExpand()]
 
     @property

@@ -49,13 +49,28 @@ def judging(judge: Judge, q: QuestionProfile, units: list[Evidence], passages: l
     ``selector`` decides from the judge's verdicts and the rank features together (``rag.answer.selection``), or,
     without one, the judge's hand-set bars (``kept_units``)."""
     top = judge_candidates(q, units, removed, rules)
-    for done, unit in enumerate(top, 1):
-        verdicts = judge.answers(q.text, [judge_text(unit, passages, q.open)])
-        unit.judged, unit.judge_tokens = verdicts[0], getattr(verdicts, "tokens", 0)
-        yield done, len(top)
+    yield from _judged(judge, q, top, passages)
     if selector is None:
         return kept_units(q, top, threshold, removed)
-    return selected_units(q, units, top, selector, removed)
+    first: list[tuple[str, str]] = []
+    kept = selected_units(q, units, top, selector, first)
+    second = selector.second_round()
+    if kept or second is None:
+        removed.extend(first)
+        return kept
+    # A second round: the judge reads the next units ranked, and the selector decides over all it has read.
+    more = judge_candidates(q, units, removed, rules, slice(JUDGE_CANDIDATES, 2 * JUDGE_CANDIDATES))
+    yield from _judged(judge, q, more, passages, len(top))
+    return selected_units(q, units, top + more, second, removed)
+
+
+def _judged(judge: Judge, q: QuestionProfile, units: list[Evidence], passages: list[Chunk], before: int = 0
+            ) -> Generator[tuple[int, int], None, None]:
+    """The judge's verdict on each unit (``unit.judged``), one at a time: yields (judged so far, to judge)."""
+    for done, unit in enumerate(units, 1):
+        verdicts = judge.answers(q.text, [judge_text(unit, passages, q.open)])
+        unit.judged, unit.judge_tokens = verdicts[0], getattr(verdicts, "tokens", 0)
+        yield before + done, before + len(units)
 
 
 def selected_units(q: QuestionProfile, units: list[Evidence], top: list[Evidence], selector: Selector,
@@ -67,10 +82,10 @@ def selected_units(q: QuestionProfile, units: list[Evidence], top: list[Evidence
                      for u in top]
     kept = []
     for unit, keep, p in zip(top, selector.kept(probabilities), probabilities):
+        unit.rejected = not keep  # (a second round may keep a unit the first did not)
         if keep:
             kept.append(unit)
         else:
-            unit.rejected = True
             removed.append((reflow(unit.text), f"selection: P(states the answer)={p:.2f}, judge "
                                                f"P(answered)={unit.judged:.2f}"))
     return kept
@@ -106,11 +121,12 @@ def accepted(p: float, threshold: float, typed: bool, in_context: bool) -> bool:
 
 
 def judge_scores(judge: Judge, q: QuestionProfile, units: list[Evidence], passages: list[Chunk],
-                 removed: list[tuple[str, str]], context: bool = False, rules: Rules = ALL) -> list[Evidence]:
+                 removed: list[tuple[str, str]], context: bool = False, rules: Rules = ALL,
+                 ranks: slice = slice(0, JUDGE_CANDIDATES)) -> list[Evidence]:
     """The judge's P(answered) on each of the ``JUDGE_CANDIDATES`` best units (set as ``unit.judged``), and
     those units, but for one that cannot be an answer (a "how many" sentence with no number): that one is
     rejected before the judge spends a second on it, and ``removed`` says why."""
-    top = judge_candidates(q, units, removed, rules)
+    top = judge_candidates(q, units, removed, rules, ranks)
     scores = judge.answers(q.text, [judge_text(u, passages, q.open, context) for u in top]) if top else []
     for unit, p in zip(top, scores):
         unit.judged = p
@@ -118,11 +134,11 @@ def judge_scores(judge: Judge, q: QuestionProfile, units: list[Evidence], passag
 
 
 def judge_candidates(q: QuestionProfile, units: list[Evidence], removed: list[tuple[str, str]],
-                     rules: Rules = ALL) -> list[Evidence]:
-    """The ``JUDGE_CANDIDATES`` best units the judge reads: all but one that cannot be an answer (the
-    "type_required" rule)."""
+                     rules: Rules = ALL, ranks: slice = slice(0, JUDGE_CANDIDATES)) -> list[Evidence]:
+    """The ``JUDGE_CANDIDATES`` best units (or those at ``ranks``) the judge reads: all but one that cannot be
+    an answer (the "type_required" rule)."""
     top = []
-    for unit in units[:JUDGE_CANDIDATES]:
+    for unit in units[ranks]:
         if rules.on("type_required") and q.required and not unit.features.get("answer_type"):
             unit.rejected = True
             removed.append((reflow(unit.text), "no answer: it states no place or number the question asks for"))
