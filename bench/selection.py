@@ -41,8 +41,8 @@ from rag.answer.selection import SELECTION_FILE, selection_features
 
 from eval.gold import GoldItem, load_gold
 from eval.metrics import fact_found
-from eval.selection import (C, FEATURES, PAIRS_FILE, cross, hand_rule, judged_questions, load_pairs, objective,
-                            per_set, selector_data, write_pairs, write_selector)
+from eval.selection import (C, FEATURES, PAIRS_FILE, cross, decider, fit, hand_rule, judged_questions, load_pairs,
+                            objective, per_set, selector_data, write_pairs, write_selector)
 from eval.sets import DEFAULT_SETS_DIR, discover_sets, load_set_items
 
 # Collected pairs with their texts (to read what the judge saw); `fit` keeps a copy without them in the eval.
@@ -235,10 +235,48 @@ def rank_table(pairs: list[dict]) -> None:
     print("learned weights (all sets): " + ", ".join(f"{k} {v:+.2f}" for k, v in learned_all.items()))
 
 
+# --- the judge's budget (RAG_JUDGE_CANDIDATES) ---------------------------------------------------------
+
+def first_read(record: dict, count: int) -> dict:
+    """The record as the answer path sees it when the judge reads its ``count`` best-ranked units (the
+    collected candidates and, past them, the units ``collect --more`` judged too); the judge's gap measured
+    against the surest of those."""
+    from rag.answer.selection import judge_gap
+
+    units = [dict(u, x=dict(u["x"])) for u in record["units"] + record.get("more", [])
+             if u["rank"] < count and not u["pre_rejected"]]
+    surest = max((u["p"] for u in units), default=None)
+    for u in units:
+        u["x"]["judge_gap"] = judge_gap(u["p"], surest)
+    return {**record, "units": units, "more": []}
+
+
+def candidates_table(records: list[dict]) -> None:
+    """Held out, per set: the selector fitted on the other sets' 3 judged units, the judge reading the 1 to
+    3 + N best units of the set's questions (N: what ``collect --more N`` judged), with the reads it costs."""
+    most = JUDGE_CANDIDATES + min(len(r.get("more", [])) for r in records)
+    sets = list(dict.fromkeys(r["set"] for r in records))
+    models = {s: fit([first_read(r, JUDGE_CANDIDATES) for r in records if r["set"] != s], "x", FEATURES, C)
+              for s in sets}
+    print(f"\nthe judge's budget (RAG_JUDGE_CANDIDATES), held out; {len(records)} judged questions")
+    print("mean of the sets: answerable answered, unanswerable abstained (proxy); answerable per set")
+    print(f"{'units read':>10}  {'reads':>5}  answerable  unanswerable  " + " ".join(f"{s[:9]:>9}" for s in sets))
+    for count in range(1, most + 1):
+        scored = {s: per_set([first_read(r, count) for r in records if r["set"] == s], decider(models[s]))[s]
+                  for s in sets}
+        right = {k: [v[k] for v in scored.values() if v[k] is not None] for k in ("answerable", "unanswerable")}
+        reads = sum(len(first_read(r, count)["units"]) for r in records) / len(records)
+        print(f"{count:>10}  {reads:5.2f}  {sum(right['answerable']) / len(right['answerable']):10.3f}  "
+              f"{sum(right['unanswerable']) / len(right['unanswerable']):12.3f}  "
+              + " ".join(f"{fmt(scored[s]['answerable']):>9}" for s in sets))
+
+
 def compare(args) -> int:
     pairs = load_pairs(args.pairs)
     rank_table(pairs)
     records = judged_questions(pairs)
+    if all(r.get("more") is not None for r in records):
+        candidates_table(records)
     sets = list(dict.fromkeys(r["set"] for r in records))
     print(f"{len(records)} judged questions, {sum(len(r['units']) for r in records)} units, sets: {', '.join(sets)}")
     hand = per_set(records, lambda r: [u for u in r["units"] if hand_rule(u)])

@@ -91,30 +91,14 @@ def fit(records: list[dict], variant: str, features: list[str], c: float) -> Sel
     scores = [objective(records, decider(dataclasses.replace(selector, threshold=t, keep_threshold=k), variant))
               for t, k in grid]
     t, k = grid[int(np.argmax(scores))]
-    selector = dataclasses.replace(selector, threshold=t, keep_threshold=k)
-    if not any(r.get("more") for r in records):
-        return selector
-    # The second round's thresholds (the pairs hold the next units ranked, judged): chosen the same way, the
-    # first round's fixed.
-    scores = [objective(records, decider(dataclasses.replace(selector, second=(t, k)), variant)) for t, k in grid]
-    return dataclasses.replace(selector, second=grid[int(np.argmax(scores))])
+    return dataclasses.replace(selector, threshold=t, keep_threshold=k)
 
 
 def decider(selector: Selector, variant: str = "x"):
-    """The units of a record the selector keeps, as the answer path decides: the judge's candidates; when
-    none is kept and the selector has a second round, those and the next units ranked (``more``), the
-    judge's gap measured against the surest of all of them."""
-    second = selector.second_round()
-
+    """The units of a record the selector keeps, as the answer path decides."""
     def decide(record: dict) -> list[dict]:
         units = [u for u in record["units"] if not u["pre_rejected"]]
         keep = selector.kept([selector.probability(u[variant]) for u in units])
-        if any(keep) or second is None or not record.get("more"):
-            return [u for u, k in zip(units, keep) if k]
-        units += [u for u in record["more"] if not u["pre_rejected"]]
-        surest = max(u["p"] for u in units)
-        keep = second.kept([second.probability({**u[variant], "judge_gap": judge_gap(u["p"], surest)})
-                            for u in units])
         return [u for u, k in zip(units, keep) if k]
     return decide
 
@@ -185,9 +169,8 @@ def write_pairs(records: list[dict], path: Path = PAIRS_FILE) -> None:
     in the repository beside the selector fitted on it."""
     with _open(path, "w") as f:
         for r in records:
-            bare = {key: [{k: v for k, v in u.items() if k not in _TEXT_FIELDS} for u in r[key]]
-                    for key in ("units", "more") if key in r}
-            f.write(json.dumps({**r, **bare}, separators=(",", ":")) + "\n")
+            units = [{k: v for k, v in u.items() if k not in _TEXT_FIELDS} for u in r["units"]]
+            f.write(json.dumps({**r, "units": units}, separators=(",", ":")) + "\n")
 
 
 def pair_sets(records: list[dict]) -> list[str]:
@@ -215,7 +198,6 @@ def selector_data(records: list[dict], c: float = C, held_out: bool = True) -> d
         "intercept": round(model.intercept, 6), "mean": [round(v, 6) for v in model.mean],
         "scale": [round(v, 6) for v in model.scale], "threshold": model.threshold,
         "keep_threshold": model.keep_threshold,
-        **({"second_round": list(model.second)} if model.second else {}),
     }
     if held_out:
         held = cross(records, "x", FEATURES, c)

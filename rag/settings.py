@@ -84,9 +84,9 @@ class Settings:
     # rag/answer/presence.py), or the path of a selector file of the same form (fitted on labelled pairs of
     # your own, or held out).
     selection: str = "learned"
-    # When none of the judge's 3 candidates is kept, may it read the next 3 ranked (when the selector has
-    # thresholds for that second round)? FIGURES
-    judge_second_round: bool = True
+    # Units the judge reads per question, best ranked first (~1 s each on one core): the answer-time budget of
+    # the judge. FIGURES
+    judge_candidates: int = 3
     judge_context: int = 1024  # tokens: instructions + question + one candidate
     # Verdicts the in-process judge remembers, (prompt, question, candidate) -> P: a question asked again (a
     # retry, the same follow-up in two chats) costs no judged token. A verdict is a float and its key a few
@@ -158,6 +158,8 @@ class Settings:
             raise SettingsError(f"RAG_COMPOSER must be one of {', '.join(COMPOSERS)}, not {self.composer!r}")
         if self.selection not in ("learned", "bars"):
             _check_selector_file(self.selection)
+        if not 1 <= self.judge_candidates <= 10:
+            raise SettingsError(f"RAG_JUDGE_CANDIDATES must be between 1 and 10, not {self.judge_candidates}")
         if not 0.0 < self.judge_threshold < 1.0:
             raise SettingsError(f"RAG_JUDGE_THRESHOLD must be between 0 and 1, not {self.judge_threshold}")
         unknown_rules = sorted(set(self.rules_off) - set(RULE_NAMES))

@@ -61,8 +61,8 @@ def test_settings_are_validated_with_the_variable_name():
     assert Settings.from_env({"RAG_TOP_K": "6", "RAG_HYBRID": "false"}).top_k == 6
     # a switch takes true/false (1/0, yes/no, on/off); a typo is refused, not read as "off"
     assert Settings.from_env({"RAG_FAST": "On"}).fast and not Settings.from_env({"RAG_FAST": "no"}).fast
-    with pytest.raises(SettingsError, match="RAG_JUDGE_SECOND_ROUND='ture' is not true or false"):
-        Settings.from_env({"RAG_JUDGE_SECOND_ROUND": "ture"})
+    with pytest.raises(SettingsError, match="RAG_FAST='ture' is not true or false"):
+        Settings.from_env({"RAG_FAST": "ture"})
 
 
 def test_dead_model_server_names_the_setting_to_fix(settings):

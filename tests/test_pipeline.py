@@ -259,15 +259,9 @@ def test_a_selector_file_named_by_rag_selection_decides(pipeline_with, tmp_path)
     assert any(why.startswith("selection:") for _, why in refused.removed)
 
 
-def test_a_second_round_reads_the_next_units_only_when_the_first_keeps_none(pipeline_with, tmp_path):
-    """A selector with a ``second_round``: when none of the judge's 3 candidates reaches the threshold, the
-    judge reads the next 3 ranked and the same model decides over all 6 with the second round's thresholds;
-    when one does, nothing more is read. (A one-feature model: P(states the answer) = the judge's P.)"""
-    import json
-
-    from rag.answer.presence import JUDGE_CANDIDATES
-    from rag.answer.selection import load_selector
-
+def test_the_judge_reads_as_many_units_as_rag_judge_candidates_says(pipeline_with):
+    """RAG_JUDGE_CANDIDATES: the judge's budget per question, the best-ranked units first; every unit read and
+    not kept is listed in ``removed``."""
     class Counting(ScriptedJudge):
         read = 0
 
@@ -275,26 +269,11 @@ def test_a_second_round_reads_the_next_units_only_when_the_first_keeps_none(pipe
             self.read += len(candidates)
             return super().answers(question, candidates)
 
-    data = {"features": ["judge"], "coef": [1.0], "intercept": 0.0, "mean": [0.0], "scale": [1.0],
-            "threshold": 0.6, "keep_threshold": 0.6, "second_round": [0.3, 0.3]}
-    path = tmp_path / "two-rounds.json"
-    path.write_text(json.dumps(data))
-    sure = Counting(default=0.7)
-    assert not pipeline_with(sure, selection=str(path)).answer(MOON).abstained
-    assert sure.read == JUDGE_CANDIDATES
-    unsure = Counting(default=0.4)
-    answer = pipeline_with(unsure, selection=str(path)).answer(MOON)
-    assert unsure.read == 2 * JUDGE_CANDIDATES and not answer.abstained
-    assert not any(why.startswith("selection:") for _, why in answer.removed)  # all six kept at 0.4 >= 0.3
-    no = Counting(default=0.2)
-    refused = pipeline_with(no, selection=str(path)).answer(MOON)
-    assert refused.abstained and no.read == 2 * JUDGE_CANDIDATES
-    assert len([why for _, why in refused.removed if why.startswith("selection:")]) == 2 * JUDGE_CANDIDATES
-    data.pop("second_round")
-    path.write_text(json.dumps(data))
-    load_selector.cache_clear()
-    once = Counting(default=0.4)
-    assert pipeline_with(once, selection=str(path)).answer(MOON).abstained and once.read == JUDGE_CANDIDATES
+    for candidates in (1, 3, 5):
+        judge = Counting(default=0.001)
+        answer = pipeline_with(judge, selection="learned", judge_candidates=candidates).answer(MOON)
+        assert judge.read == candidates and answer.abstained
+        assert len([why for _, why in answer.removed if why.startswith("selection:")]) == candidates
 
 
 def test_the_composer_is_chosen_from_the_settings_not_from_the_backend(pipeline_with):

@@ -1,7 +1,6 @@
 """Leave-one-set-out comparison of the judge's hand-set bars with a learned selection (eval.selection, bench.selection): its
 pieces on labelled records made here, and the hand rule it measures being the answer path's own."""
 
-import dataclasses
 import random
 
 import pytest
@@ -68,28 +67,6 @@ def test_a_selector_answers_only_when_its_surest_unit_clears_the_threshold_then_
     assert selector.kept([0.5, 0.4]) == [False, False]
     assert selector.kept([0.7, 0.4, 0.2]) == [True, True, False]
     assert selector.probability({"judge": 0.0}) == pytest.approx(0.5)
-
-
-def test_a_second_round_is_fitted_when_the_pairs_hold_the_next_units_and_decides_over_all_of_them():
-    """Pairs whose answer unit is ranked after the judge's candidates (``more``) and judged less surely: the
-    fitted selector gets a second round, which finds it; the first round alone cannot."""
-    rng = random.Random(4)
-    records = []
-    for name in ("a", "b"):
-        for r in _records(60, name, rng.randrange(100)):
-            r["more"] = [_unit(rng.gauss(-2.5, 1.0), rng.uniform(0.1, 0.6), []) for _ in range(3)]
-            if r["answerable"] and int(r["id"][1:]) % 3 == 0:  # a third of the answers only in the second round
-                r["units"].pop(0)
-                r["more"][1] = _unit(rng.gauss(-0.8, 0.3), rng.uniform(0.5, 1.0), [0])
-            records.append(r)
-    selector = fit(records, "x", FEATURES, 1.0)
-    assert selector.second is not None
-    second = decider(selector)
-    first_only = decider(dataclasses.replace(selector, second=None))
-    late = [r for r in records if r["answerable"] and not any(u["facts_found"] for u in r["units"])]
-    assert sum(bool(second(r)) and second(r)[0]["facts_found"] == [0] for r in late) > len(late) / 2
-    assert not any(first_only(r) and first_only(r)[0]["facts_found"] for r in late)
-    assert per_set(records, second)["a"]["unanswerable"] > 0.8
 
 
 def test_the_hand_rule_measured_is_the_answer_paths_own():

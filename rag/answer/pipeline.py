@@ -149,7 +149,7 @@ class AnswerPipeline:
                     base.removed += finished.value.removed
                     break
                 yield dataclasses.replace(base, status=status)
-        base.judge_tokens = sum(u.judge_tokens for u in ranked)  # (units never judged cost 0)
+        base.judge_tokens = sum(u.judge_tokens for u in ranked)  # (a unit never judged cost none)
         if not units:
             yield abstain(base, started)
             return
@@ -260,9 +260,8 @@ class AnswerPipeline:
     def postprocessors(self, q: QuestionProfile) -> list[Postprocessor]:
         """The steps from the ranked units to the answer's evidence: the judge's filter (unless ``fast``, or a
         yes/no question: ``judges_presence``), then choose and expand."""
-        selector = selector_for(self.settings.selection, self.settings.judge_second_round)
-        judged = [JudgeFilter(self.judge, self.settings.judge_threshold, selector, self.rules)
-                  ] if self.judges_presence(q) else []
+        judged = [JudgeFilter(self.judge, self.settings.judge_threshold, selector_for(self.settings.selection),
+                              self.rules, self.settings.judge_candidates)] if self.judges_presence(q) else []
         return judged + [ChooseAndExpand()]
 
     @property

@@ -45,14 +45,16 @@ class JudgeFilter:
 
     name = "judge"
 
-    def __init__(self, judge: Judge, threshold: float, selector: Selector | None, rules: Rules = ALL):
+    def __init__(self, judge: Judge, threshold: float, selector: Selector | None, rules: Rules = ALL,
+                 candidates: int = JUDGE_CANDIDATES):
         self.judge, self.threshold, self.selector, self.rules = judge, threshold, selector, rules
+        self.candidates = candidates  # units the judge reads (RAG_JUDGE_CANDIDATES)
 
     def process(self, c: Candidates, units: list[Evidence]) -> Progress:
-        yield f"Checking the {min(len(units), JUDGE_CANDIDATES)} best passages with the judge …"
+        yield f"Checking the {min(len(units), self.candidates)} best passages with the judge …"
         removed: list[tuple[str, str]] = []
         steps = judging(self.judge, c.query.profile, units, c.passages, self.threshold, removed, self.selector,
-                        self.rules)
+                        self.rules, self.candidates)
         while True:
             try:
                 done, total = next(steps)

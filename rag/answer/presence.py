@@ -41,36 +41,21 @@ JUDGE_READS_AT_MOST = 700
 
 
 def judging(judge: Judge, q: QuestionProfile, units: list[Evidence], passages: list[Chunk], threshold: float,
-            removed: list[tuple[str, str]], selector: Selector | None = None, rules: Rules = ALL
-            ) -> Generator[tuple[int, int], None, list[Evidence]]:
+            removed: list[tuple[str, str]], selector: Selector | None = None, rules: Rules = ALL,
+            candidates: int = JUDGE_CANDIDATES) -> Generator[tuple[int, int], None, list[Evidence]]:
     """The best-ranked units that state the answer (``removed`` gets the others), judged a candidate at a
     time: yields (judged so far, to judge) after each, so a caller that streams can stop there (its client
     left) instead of after the whole stage; returns the kept units. Which are kept: the learned
     ``selector`` decides from the judge's verdicts and the rank features together (``rag.answer.selection``), or,
     without one, the judge's hand-set bars (``kept_units``)."""
-    top = judge_candidates(q, units, removed, rules)
-    yield from _judged(judge, q, top, passages)
-    if selector is None:
-        return kept_units(q, top, threshold, removed)
-    first: list[tuple[str, str]] = []
-    kept = selected_units(q, units, top, selector, first)
-    second = selector.second_round()
-    if kept or second is None:
-        removed.extend(first)
-        return kept
-    # A second round: the judge reads the next units ranked, and the selector decides over all it has read.
-    more = judge_candidates(q, units, removed, rules, slice(JUDGE_CANDIDATES, 2 * JUDGE_CANDIDATES))
-    yield from _judged(judge, q, more, passages, len(top))
-    return selected_units(q, units, top + more, second, removed)
-
-
-def _judged(judge: Judge, q: QuestionProfile, units: list[Evidence], passages: list[Chunk], before: int = 0
-            ) -> Generator[tuple[int, int], None, None]:
-    """The judge's verdict on each unit (``unit.judged``), one at a time: yields (judged so far, to judge)."""
-    for done, unit in enumerate(units, 1):
+    top = judge_candidates(q, units, removed, rules, slice(0, candidates))
+    for done, unit in enumerate(top, 1):
         verdicts = judge.answers(q.text, [judge_text(unit, passages, q.open)])
         unit.judged, unit.judge_tokens = verdicts[0], getattr(verdicts, "tokens", 0)
-        yield before + done, before + len(units)
+        yield done, len(top)
+    if selector is None:
+        return kept_units(q, top, threshold, removed)
+    return selected_units(q, units, top, selector, removed)
 
 
 def selected_units(q: QuestionProfile, units: list[Evidence], top: list[Evidence], selector: Selector,
@@ -82,10 +67,10 @@ def selected_units(q: QuestionProfile, units: list[Evidence], top: list[Evidence
                      for u in top]
     kept = []
     for unit, keep, p in zip(top, selector.kept(probabilities), probabilities):
-        unit.rejected = not keep  # (a second round may keep a unit the first did not)
         if keep:
             kept.append(unit)
         else:
+            unit.rejected = True
             removed.append((reflow(unit.text), f"selection: P(states the answer)={p:.2f}, judge "
                                                f"P(answered)={unit.judged:.2f}"))
     return kept

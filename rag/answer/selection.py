@@ -4,13 +4,11 @@ features together, by a logistic model fitted on the eval pool's labels (``pytho
 The model and its two thresholds are data, ``rag/answer/selection.json``, with what they were fitted on and their
 held-out figures (each of the pool's sets scored by a model fitted on the other sets). ``rag.answer.presence`` asks
 it once the judge has read a question's candidates: none is kept unless the surest reaches ``threshold``,
-then every one reaching ``keep_threshold``. When none is kept and the file has a ``second_round``, the judge
-reads the next units ranked, and the same model decides over all of them with the second round's thresholds.
+then every one reaching ``keep_threshold``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 from dataclasses import dataclass
@@ -71,9 +69,6 @@ class Selector:
     scale: tuple[float, ...]
     threshold: float  # the question is answered when its surest unit's probability reaches this ...
     keep_threshold: float | None = None  # ... and then every unit reaching this one is kept (default: threshold)
-    # When none of the judge's candidates is kept: (threshold, keep_threshold) over those and the next ones ranked,
-    # all judged (a second round); None: no second round
-    second: tuple[float, float] | None = None
 
     def probability(self, x: dict[str, float]) -> float:
         z = self.intercept + sum(c * (x.get(name, 0.0) - m) / s
@@ -88,20 +83,13 @@ class Selector:
             return [False] * len(probabilities)
         return [p >= keep for p in probabilities]
 
-    def second_round(self) -> Selector | None:
-        """The selector of the second round (same model, its own thresholds), if there is one."""
-        if self.second is None:
-            return None
-        return dataclasses.replace(self, threshold=self.second[0], keep_threshold=self.second[1], second=None)
 
-
-def selector_for(selection: str, second_round: bool = True) -> Selector | None:
+def selector_for(selection: str) -> Selector | None:
     """The selector ``RAG_SELECTION`` names: the pool's (learned), none (bars: the judge's hand-set bars
-    decide), or the one in a file; without its second round unless ``second_round`` (RAG_JUDGE_SECOND_ROUND)."""
+    decide), or the one in a file."""
     if selection == "bars":
         return None
-    selector = load_selector(SELECTION_FILE if selection == "learned" else Path(selection).expanduser().resolve())
-    return selector if second_round else dataclasses.replace(selector, second=None)
+    return load_selector(SELECTION_FILE if selection == "learned" else Path(selection).expanduser().resolve())
 
 
 @lru_cache(maxsize=16)
@@ -109,5 +97,4 @@ def load_selector(path: Path = SELECTION_FILE) -> Selector:
     """The selector stored at ``path`` (``python -m bench.selection fit`` writes it)."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     return Selector(tuple(data["features"]), tuple(data["coef"]), data["intercept"], tuple(data["mean"]),
-                    tuple(data["scale"]), data["threshold"], data.get("keep_threshold"),
-                    tuple(data["second_round"]) if data.get("second_round") else None)
+                    tuple(data["scale"]), data["threshold"], data.get("keep_threshold"))
