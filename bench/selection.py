@@ -1,6 +1,7 @@
 """Is a learned selection better than the judge's hand-set bars? Leave-one-set-out on the eval pool.
 
-    python -m bench.selection collect [--context]   # every eval question up to the judge: ~25 min on 2 cores
+    python -m bench.selection collect [--context] [--more N]  # every eval question up to the judge: ~25 min
+                                                               # on 2 cores (~50 min with --more 3)
     python -m bench.selection compare                # seconds: the tables below
 
 ``collect`` runs every question of the bundled gold set and of every set in ../shared/eval-sets through the
@@ -19,7 +20,9 @@ facts, an unanswerable one when none is kept):
 * a logistic model of "this unit states a key fact" over the judge's verdict and the rank features, with
   two learned thresholds (answer at all; keep a unit), with and without the judge, at three strengths;
 * the rank weights of ``rag.answer.evidence`` against weights learned the same way (a unit stating a key fact
-  among the judge's candidates).
+  among the judge's candidates);
+* with pairs collected ``--more N``: the judge's budget (``RAG_JUDGE_CANDIDATES``), the selection fitted on
+  the other sets' 3 judged units deciding over the 1 to 3 + N best of the set's own.
 
 Measured 2026-12-06 (9 sets, 285 judged questions): the selector at C=0.1 beat the hand-set bars held out
 (0.668 / 0.766 against 0.606 / 0.667), so the answer path uses it; docs/evaluation.md, "What the selection is

@@ -21,8 +21,7 @@ from .rules import ALL, Rules
 from .selection import Selector, selection_features
 from .units import Evidence
 
-JUDGE_CANDIDATES = 3  # units the judge reads per question, best ranked first (~1 s each on one core);
-# measured on SQuAD-2 questions: the answer was as often among the best 3 as among the best 7
+JUDGE_CANDIDATES = 3  # units the judge reads per question by default (RAG_JUDGE_CANDIDATES: its figures there)
 WEAK_ACCEPT = 0.1  # P(answered) that suffices when the unit with its context holds every question word ...
 FULL_COVERAGE = 0.95  # ... i.e. this share of the question's rarity-weighted words
 # P(answered) that suffices for a how/why/explain question: the judge is asked for an answer "in a few
