@@ -121,3 +121,23 @@ def test_rag_selection_names_learned_bars_or_a_selector_file(tmp_path, content):
         Settings(selection=str(path))
     with pytest.raises(SettingsError, match="learned, bars or a selector file"):
         Settings(selection="lerned")
+
+
+def test_the_budget_comparison_reads_the_best_units_up_to_the_count_and_measures_the_gap_among_them():
+    """bench.selection's RAG_JUDGE_CANDIDATES table: a record cut to its ``count`` best units (candidates, then
+    the ``--more`` ones), units rejected before the judge left out, the judge's gap against the surest of those."""
+    from bench.selection import first_read
+    from rag.answer.selection import judge_gap
+
+    units = [dict(_unit(j, 0.5, []), rank=i) for i, j in enumerate((-1.0, 0.5, -2.0))]
+    more = [dict(_unit(j, 0.5, [0]), rank=3 + i) for i, j in enumerate((2.0, -3.0))]
+    units[2]["pre_rejected"] = True
+    record = {"set": "a", "answerable": True, "facts": 1, "units": units, "more": more}
+    two = first_read(record, 2)
+    assert [u["rank"] for u in two["units"]] == [0, 1] and two["more"] == []
+    assert two["units"][1]["x"]["judge_gap"] == pytest.approx(0.0)
+    four = first_read(record, 4)
+    assert [u["rank"] for u in four["units"]] == [0, 1, 3]
+    assert four["units"][1]["x"]["judge_gap"] == pytest.approx(judge_gap(units[1]["p"], more[0]["p"]))
+    assert units[1]["x"]["judge_gap"] == 0.0  # the record itself is left as it was
+    assert question_score(four, four["units"]) and not question_score(two, two["units"])
