@@ -14,6 +14,7 @@ from typing import Generator
 
 from ..index.store import Chunk
 from ..models.judge import Judge
+from ..settings import Settings
 from ..text import paragraph_spans, reflow, sentence_spans
 from .lists import shorten_addresses
 from .question import QuestionProfile
@@ -21,7 +22,7 @@ from .rules import ALL, Rules
 from .selection import Selector, selection_features
 from .units import Evidence
 
-JUDGE_CANDIDATES = 3  # units the judge reads per question by default (RAG_JUDGE_CANDIDATES: its figures there)
+JUDGE_CANDIDATES = Settings.judge_candidates  # units the judge reads per question by default (its figures there)
 WEAK_ACCEPT = 0.1  # P(answered) that suffices when the unit with its context holds every question word ...
 FULL_COVERAGE = 0.95  # ... i.e. this share of the question's rarity-weighted words
 # P(answered) that suffices for a how/why/explain question: the judge is asked for an answer "in a few
