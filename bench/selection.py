@@ -89,7 +89,7 @@ def question_record(assistant: Assistant, item: GoldItem, name: str, context: bo
             p_context = unit.judged if id(unit) in plain else None
             u["p_context"] = p_context
             u["x_context"] = selection_features(unit, u["rank"], best, q, p_context, surest_context)
-    if more:  # the next ranked units, judged too: what a second round of the judge could find
+    if more:  # the next ranked units, judged too: what a larger RAG_JUDGE_CANDIDATES would read
         later = judge_scores(judge, q, c.units, c.passages, [], rules=pipeline.rules,
                              ranks=slice(JUDGE_CANDIDATES, JUDGE_CANDIDATES + more))
         judged = {id(u): u.judged for u in later}
