@@ -1,15 +1,31 @@
 """Text in a document that speaks to the assistant instead of about the world ("Ignore previous
-instructions ...", "SYSTEM NOTICE: ...") is data, never an instruction and never evidence: the
-paragraph holding it is not quoted, cited or used as support.
+instructions ...", "Note to the AI summarising this page: ...") is data, never an instruction and never
+evidence: the paragraph holding it is not quoted, cited or used as support.
+
+With the judge on (the default), every paragraph about to be quoted is read by the judge with a prompt of
+its own (``prompts/judge_injection.txt``, ``InjectionScreen``): does it give an order to an AI that reads it,
+in any language? A flagged paragraph is kept out of the answer and the next best units answer instead; the
+chunk's other paragraphs are not lost. Measured on ``bench/injection_set.jsonl`` by ``python -m
+bench.injection``. Without the judge (``RAG_FAST``) the phrase patterns below are the only screen: they catch
+few shapes (the English "ignore previous instructions" and role lines), and they flag articles that quote
+such text.
 
 The patterns are the generic shapes of prompt injection (addressing the model, its instructions or its
-role), not words of any corpus. An article that *reports* on such text in quotes is rare in prose; a
-false positive costs one paragraph of evidence, a false negative serves an attacker's claim as fact.
+role), not words of any corpus.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
+
+from ..text import paragraph_spans, sentence_spans
+
+if TYPE_CHECKING:
+    from ..index.store import Chunk
+    from ..models.judge import Judge
+    from .units import Evidence
 
 _INJECTION = re.compile("|".join([
     # "ignore / disregard all previous instructions", "forget your rules"
@@ -41,3 +57,70 @@ def instruction_spans(text: str) -> list[tuple[int, int]]:
         if is_instruction(match.group()):
             spans.append(match.span())
     return spans
+
+
+SCREEN_ROUNDS = 3  # choices made again past flagged paragraphs before abstaining: bounds the judge's reads
+SCREEN_CHARS = 700  # a longer paragraph is judged on the quote and a sentence either side (bounds the judge's read)
+# P(yes) of prompts/judge_injection.txt at which a paragraph is flagged: the threshold with the best min(precision,
+# recall) on bench/injection_set.jsonl's dev part (68 passages); the test part (44, never tuned on) is scored at it.
+INSTRUCTION_AT = 0.5
+
+
+@dataclass(frozen=True)
+class Flagged:
+    """A paragraph the screen kept out of the answer: where it is and the judge's P(an order to an AI)."""
+
+    passage: int  # 1-based, as ``Evidence.passage``
+    start: int
+    end: int
+    p: float
+
+    def holds(self, unit: Evidence) -> bool:
+        return unit.passage == self.passage and unit.start < self.end and self.start < unit.end
+
+
+class InjectionScreen:
+    """The judge reads the paragraph of each unit about to be quoted: is it an order to an AI?"""
+
+    def __init__(self, judge: Judge, threshold: float = INSTRUCTION_AT):
+        self.judge, self.threshold = judge, threshold
+
+    def flagged(self, units: list[Evidence], passages: list[Chunk]) -> list[Flagged]:
+        """The screened spans of ``units`` that the judge takes for orders to an AI (memoised by the judge)."""
+        spans = list(dict.fromkeys(screened_span(passages[u.passage - 1].text, u.passage, u.start, u.end)
+                                   for u in units))
+        if not spans:
+            return []
+        texts = [passages[p - 1].text[s:e] for p, s, e in spans]
+        return [Flagged(p, s, e, score) for (p, s, e), score in zip(spans, self.judge.instructions(texts))
+                if score >= self.threshold]
+
+
+def screened_span(text: str, passage: int, start: int, end: int) -> tuple[int, int, int]:
+    """(passage, start, end) of what the screen reads for the quote ``text[start:end]``: its paragraph(s), or,
+    past ``SCREEN_CHARS``, the quote with the sentence before and after it."""
+    paragraphs = [(s, e) for s, e in paragraph_spans(text) if s < end and start < e]
+    if paragraphs:
+        s, e = paragraphs[0][0], paragraphs[-1][1]
+        if e - s <= SCREEN_CHARS:
+            return passage, s, e
+    sentences = sentence_spans(text)
+    before = [s for s, e in sentences if e <= start]
+    after = [e for s, e in sentences if s >= end]
+    return passage, (before[-1] if before else start), (after[0] if after else end)
+
+
+def screened(choose: Callable[[list[Evidence]], list[Evidence]], units: list[Evidence], passages: list[Chunk],
+             screen: InjectionScreen | None) -> tuple[list[Evidence], list[tuple[str, str]]]:
+    """``choose(units)`` with every chosen paragraph screened: a flagged one is kept out and the choice made again
+    without its units, up to ``SCREEN_ROUNDS`` times (then nothing: an abstention). Returns the choice and what
+    was kept out, and why."""
+    removed: list[tuple[str, str]] = []
+    for _ in range(SCREEN_ROUNDS):
+        chosen = choose(units)
+        if screen is None or not chosen or not (flagged := screen.flagged(chosen, passages)):
+            return chosen, removed
+        units = [u for u in units if not any(f.holds(u) for f in flagged)]
+        removed += [(f"passage {f.passage}", f"kept out: gives orders to an AI reading it (judge {f.p:.2f})")
+                    for f in flagged]
+    return [], removed

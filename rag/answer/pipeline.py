@@ -8,7 +8,8 @@ node postprocessors -> response synthesizer).
     postprocess  a list of steps, each returning what it kept and removed (rag.answer.postprocess):
                judge    the bundled model reads the best units, the selection keeps those that state the
                         answer (rag.answer.presence, rag.answer.selection; off when ``fast``)
-               expand   the units chosen for the answer, grown over their paragraph (rag.answer.expand)
+               expand   the units chosen for the answer, grown over their paragraph (rag.answer.expand); a paragraph
+                        the judge takes for orders to an AI kept out (rag.answer.injection)
     compose    a composer chosen from the settings: extractive sentences after a direct lead, or a model's
                draft (rag.answer.composers)
     guard      every model-written sentence checked against its quote (rag.answer.guard)
@@ -20,7 +21,6 @@ Every stage is a constructor argument or a small method: a test (or a new rerank
 from __future__ import annotations
 
 import dataclasses
-import re
 import time
 from typing import Callable, Iterator
 
@@ -32,7 +32,6 @@ from ..models.judge import ENTAILED, Judge
 from ..models.llm import Generator
 from ..prompts import Prompts
 from ..settings import Settings
-from ..text import content_stems, stem
 from .catalog import CatalogQuery, catalog_query, catalog_route
 from .compare import compare, comparison_topic, sides
 from .composers import COMPOSERS, Composer, ExtractiveComposer, ModelComposer, composer_name
@@ -40,16 +39,16 @@ from .conversation import History, model_standalone_question, standalone_questio
 from .directives import strip_directives
 from .evidence import RankContext, rank
 from .guard import CheckedSentence, check_answer
+from .injection import InjectionScreen, screened
 from .postprocess import ChooseAndExpand, JudgeFilter, Postprocessor
 from .query import Query
 from .question import (
     QUESTION_NOISE,
     QuestionProfile,
     clean_question,
-    misspelt,
     profile_question,
     question_kind,
-    question_names,
+    unknown_names,
 )
 from .render import Answer, abstain, passages_of, render, sources_of, timed
 from .retrieval import HybridRetriever, within_filters
@@ -226,7 +225,7 @@ class AnswerPipeline:
     def rank(self, q: QuestionProfile, hits, context: list[Chunk] | None = None) -> list[Evidence]:
         """Candidate units of the hits, scored; ``context``: the chunks whose stored sentence vectors apply
         (the hits' own chunks by default)."""
-        units = candidate_units(hits)
+        units = candidate_units(hits, patterns=self.judge is None)
         if not units:
             return []
         vectors = self.unit_vectors(units, [h.chunk for h in hits], context)
@@ -242,27 +241,24 @@ class AnswerPipeline:
         or, where the judge does not decide, no unit covering enough of the question."""
         if not units:
             return "no passage retrieved"
-        if names := self.unknown_names(q.text, units):  # stems: shown as the question's own words
-            return "no document mentions " + ", ".join(dict.fromkeys(
-                w for w in re.findall(r"[\w'’\-]+", q.text) if stem(w) in names) or names)
+        if names := unknown_names(q.text, [u.text for u in units], self.lexical, self.noise):
+            return "no document mentions " + ", ".join(names)
         coverage = max(u.coverage for u in units)
         if self.judges_presence(q) or coverage >= MIN_COVERAGE or (
                 coverage >= MIN_COVERAGE_PARAPHRASE and max(u.similarity for u in units) >= MIN_SIMILARITY_PARAPHRASE):
             return None
         return f"the best passage holds {coverage:.0%} of the question's words (MIN_COVERAGE; no judge decides here)"
 
-    def unknown_names(self, question: str, units: list[Evidence]) -> list[str]:
-        """The names in the question that neither the evidence nor the corpus knows (e.g. "Nobel")."""
-        known = {s for u in units for s in content_stems(u.text)}
-        return [n for n in question_names(question) if n not in known and n not in self.noise
-                and not self.lexical.knows(n) and not misspelt(n, known)]
-
     def postprocessors(self, q: QuestionProfile) -> list[Postprocessor]:
         """The steps from the ranked units to the answer's evidence: the judge's filter (unless ``fast``, or a
         yes/no question: ``judges_presence``), then choose and expand."""
         judged = [JudgeFilter(self.judge, self.settings.judge_threshold, selector_for(self.settings.selection),
                               self.rules, self.settings.judge_candidates)] if self.judges_presence(q) else []
-        return judged + [ChooseAndExpand()]
+        return judged + [ChooseAndExpand(self.screen)]
+
+    @property
+    def screen(self) -> InjectionScreen | None:  # (without a judge, the units' phrase patterns screen)
+        return InjectionScreen(self.judge) if self.judge is not None else None
 
     @property
     def model_writes(self) -> bool:
@@ -282,7 +278,9 @@ class AnswerPipeline:
                  started: float) -> Answer:
         """Whether (or how) the sources agree: one attributed quote per source (see rag.answer.compare)."""
         judge = self.judge if self.settings.direct_lead else None
-        kept = compare(question, sides(units, passages), passages, judge, base.removed)
+        chosen, kept_out = screened(lambda kept: sides(kept, passages), units, passages, self.screen)
+        base.removed += kept_out
+        kept = compare(question, chosen, passages, judge, base.removed)
         return render(base, kept, passages, started, final=True, attribute=True) if kept else abstain(base, started)
 
     def guard(self, draft: str, passages: list[Chunk], given: set[str] = frozenset()):

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Generator, Protocol
 from ..models.judge import Judge
 from .evidence import choose
 from .expand import expand
+from .injection import InjectionScreen, screened
 from .presence import JUDGE_CANDIDATES, judging
 from .rules import ALL, Rules
 from .selection import Selector
@@ -65,11 +66,17 @@ class JudgeFilter:
 
 class ChooseAndExpand:
     """The units that make the answer (``rag.answer.evidence.choose``), each grown over the sentences of its
-    paragraph that go on with it (``rag.answer.expand``)."""
+    paragraph that go on with it (``rag.answer.expand``); with a ``screen``, a paragraph the judge takes for
+    orders to an AI is kept out and the choice made again without it (``rag.answer.injection.screened``)."""
 
     name = "expand"
 
+    def __init__(self, screen: InjectionScreen | None = None):
+        self.screen = screen
+
     def process(self, c: Candidates, units: list[Evidence]) -> Progress:
-        yield from ()  # no progress to show: this step takes milliseconds
+        yield from ()  # no progress to show: milliseconds, and a judge's read when a quote is screened
         q = c.query.profile
-        return Processed(expand(choose(units, q), c.units, q, c.passages))
+        chosen, removed = screened(lambda kept: expand(choose(kept, q), c.units, q, c.passages), units, c.passages,
+                                   self.screen)
+        return Processed(chosen, removed)

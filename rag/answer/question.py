@@ -169,6 +169,15 @@ def misspelt(name: str, known: set[str]) -> bool:
         len(k) >= TYPO_LENGTH and SequenceMatcher(None, name, k).ratio() >= TYPO_SIMILARITY for k in known)
 
 
+def unknown_names(question: str, texts: list[str], lexical: LexicalIndex, noise: frozenset[str] | set[str]) -> list[str]:
+    """The names in the question (as written) that neither ``texts`` nor the corpus knows (e.g. "Nobel")."""
+    known = {s for t in texts for s in content_stems(t)}
+    names = [n for n in question_names(question) if n not in known and n not in noise
+             and not lexical.knows(n) and not misspelt(n, known)]
+    written = [w for w in re.findall(r"[\w'’\-]+", question) if stem(w) in names]
+    return list(dict.fromkeys(written)) or names
+
+
 def asked_speakers(question: str, lexical: LexicalIndex, noise: frozenset[str] | set[str] = QUESTION_NOISE
                    ) -> set[str]:
     """Stems of the rare capitalised words of a "what did X say"-style question (X's name), or its roles."""

@@ -46,14 +46,15 @@ class Evidence:
         return self.features.get("premise_correction", 0.0) > 0
 
 
-def candidate_units(hits: list[ScoredChunk]) -> list[Evidence]:
-    """Every sentence of the retrieved chunks that could be evidence, once each, in retrieval order."""
+def candidate_units(hits: list[ScoredChunk], patterns: bool = True) -> list[Evidence]:
+    """Every sentence of the retrieved chunks that could be evidence, once each, in retrieval order; with
+    ``patterns``, none from a line the injection patterns flag (without the judge, the only screen)."""
     units: list[Evidence] = []
     seen: set[str] = set()
     for passage, hit in enumerate(hits, 1):
         text = hit.chunk.text
         spans = sentence_spans(text)
-        injected = instruction_spans(text)  # text addressing the model is data, never evidence
+        injected = instruction_spans(text) if patterns else []  # text addressing the model is data
         taken = 0  # end of the last list taken whole: its items are not units of their own
         for j, (s, e) in enumerate(spans):
             if s < taken or any(a < e and s < b for a, b in injected):

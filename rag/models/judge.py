@@ -7,17 +7,16 @@ calls too, as long as they open alike), and each candidate costs only its own to
 Two judgements, each a prompt file in ``prompts/``:
 
 * ``answers(question, candidates)``: does this evidence state the answer to this exact question?
-  (``judge_answer.txt``) The model is asked to *answer* from the text or reply "unknown", and the
-  score is P(the reply's first token is one of the text's own tokens, or "yes"). Measured on 150
-  labelled (question, sentence) pairs, answering (read as 1 - P("unknown")) ranked answers above
-  non-answers far better (AUC 0.91) than asking "does the text answer the question? yes/no" (AUC
-  0.86-0.87 over three wordings). Counting only replies grounded in the text keeps the model's own
-  knowledge out ("Paris" to a text that merely lists France): SQuAD unanswerables abstained went from
-  13/18 to 16/18. A rejected candidate is not shown.
+  (``judge_answer.txt``) The model is asked to *answer* from the text or reply "unknown"; the score is
+  P(the reply's first token is one of the text's own tokens, or "yes"). On 150 labelled (question, sentence)
+  pairs answering ranked answers above non-answers better (AUC 0.91) than asking "does the text answer the
+  question? yes/no" (0.86-0.87, three wordings); counting only replies grounded in the text keeps the
+  model's own knowledge out ("Paris" to a text listing France): SQuAD unanswerables abstained 13 -> 16 of 18.
 * ``entails(premise, claims)``: does the quote entail the sentence written from it?
   (``judge_entail.txt``) Used by the guard for sentences a model wrote in its own words.
-* ``yes_no(question, passage)``: which way does the passage answer a yes/no question?
-  (``judge_yes_no.txt``) Decides the direct lead (``rag.answer.lead``).
+* ``yes_no(question, passage)``: which way does the passage answer a yes/no question? (``judge_yes_no.txt``)
+* ``instructions(passages)``: does the passage give orders to an AI? (``judge_injection.txt``, read by a
+  learned probe over the model's hidden state: ``rag.models.probe``)
 
 ``load_judge`` gives this in-process judge, or ``rag.models.judge_server.ServerJudge`` (the same prompts and
 readings asked of an OpenAI-compatible model server) when ``RAG_JUDGE_BASE_URL`` is set.
@@ -36,6 +35,7 @@ from ..errors import ModelUnavailable
 from ..prompts import Prompts
 from ..settings import Settings
 from .bundled import QWEN_1_5B, bundled_model_path, llama_batch_threads, llama_class, llama_threads
+from .probe import hidden_state, load_probe
 
 _SPLIT = "\x00CANDIDATE\x00"  # marks where the candidate goes in the rendered prompt
 _YES = ("Yes", "yes", "YES", " Yes", " yes")
@@ -106,7 +106,21 @@ class LlamaJudge:
         return self._score("judge_yes_no", {"question": question}, [passage], self._p_yes)[0]
 
     def instructions(self, passages: list[str]) -> list[float]:
-        """P(the passage gives an order to an AI that reads it), in any language (a prompt injection)."""
+        """P(the passage gives an order to an AI that reads it), in any language (a prompt injection): the
+        learned probe over the judge's hidden state (``rag.models.probe``) when it fits this model and prompt,
+        else the judge's P("yes") as calibrated on the same labels."""
+        probe = load_probe()
+        if probe is not None and probe.fits(self.path, self.prompts["judge_injection"]):
+            return self._score("judge_injection", {}, passages, lambda state, _: probe.p(state), hidden=True)
+        yes = self.instruction_yes(passages)
+        return [probe.p_from_yes(p) for p in yes] if probe is not None else yes
+
+    def instruction_states(self, passages: list[str]) -> list:
+        """The final hidden state at the reply to ``judge_injection``, per passage: what the probe reads."""
+        return self._score("judge_injection", {}, passages, lambda state, _: state, hidden=True)
+
+    def instruction_yes(self, passages: list[str]) -> list[float]:
+        """The judge's own P("yes") to ``judge_injection``, uncalibrated."""
         return self._score("judge_injection", {}, passages, self._p_yes)
 
     def referents(self, conversation: str, question: str, pronoun: str, options: list[str]) -> list[float]:
@@ -124,15 +138,16 @@ class LlamaJudge:
         total = _logsumexp(values)
         return tuple(math.exp(v - total) for v in values)
 
-    def _score(self, prompt: str, fields: dict[str, str], candidates: list[str], read) -> Verdicts:
+    def _score(self, prompt: str, fields: dict[str, str], candidates: list[str], read,
+               hidden: bool = False) -> Verdicts:
         """The verdict on each candidate: remembered ones from the memo (costing no token), the others
-        evaluated."""
+        evaluated (``hidden``: ``read`` gets the final hidden state, not the logits)."""
         if not candidates:
             return Verdicts()
-        head = (prompt, tuple(sorted(fields.items())))
+        head = (prompt, tuple(sorted(fields.items())), hidden, read.__qualname__)
         with self._lock:
             todo = [c for c in dict.fromkeys(candidates) if (head, c) not in self._memo]
-            fresh = self._evaluate(prompt, fields, todo, read) if todo else Verdicts()
+            fresh = self._evaluate(prompt, fields, todo, read, hidden) if todo else Verdicts()
             for candidate, score in zip(todo, fresh):
                 self._memo[(head, candidate)] = score
             scores = Verdicts([self._memo[(head, c)] for c in candidates], tokens=fresh.tokens)
@@ -142,7 +157,8 @@ class LlamaJudge:
                 self._memo.popitem(last=False)
             return scores
 
-    def _evaluate(self, prompt: str, fields: dict[str, str], candidates: list[str], read) -> Verdicts:
+    def _evaluate(self, prompt: str, fields: dict[str, str], candidates: list[str], read,
+                  hidden: bool = False) -> Verdicts:
         system, user = self.prompts.chat(prompt, **fields, candidate=_SPLIT)
         llm = self._model()
         head, tail = self._render(system, user).split(_SPLIT)
@@ -163,13 +179,18 @@ class LlamaJudge:
             whole = self._prompt_tokens(head, self._fit(candidate, len(prefix), tail), tail)
             if whole[: len(prefix)] != prefix:  # a head that tokenizes otherwise in the whole: read it all
                 llm.reset()
-                llm.eval(whole)
                 prefix = []
             else:
                 llm.n_tokens = len(prefix)  # drop the previous candidate from the KV cache
-                llm.eval(whole[len(prefix):])
-            scores.tokens += len(whole) - len(prefix)
-            scores.append(read(self._logits(llm), candidate))
+            rest = whole[len(prefix):]
+            if hidden:  # the last token alone with embeddings on (see hidden_state)
+                if rest[:-1]:
+                    llm.eval(rest[:-1])
+                scores.append(read(hidden_state(llm, rest[-1:]), candidate))
+            else:
+                llm.eval(rest)
+                scores.append(read(self._logits(llm), candidate))
+            scores.tokens += len(rest)
         return scores
 
     def _prompt_tokens(self, head: str, candidate: str, tail: str) -> list[int]:

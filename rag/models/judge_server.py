@@ -22,6 +22,7 @@ from ..errors import ModelUnavailable, model_server_error
 from ..prompts import Prompts
 from ..settings import Settings
 from .judge import _NO, _UNKNOWN, _YES, Verdicts, numbered_options
+from .probe import load_probe
 
 TOP_LOGPROBS = 20  # the most OpenAI's API returns; llama.cpp and vLLM allow it too
 
@@ -55,7 +56,11 @@ class ServerJudge:
         return _p_yes(self._first_token("judge_yes_no", passage, question=question)[0])
 
     def instructions(self, passages: list[str]) -> list[float]:
-        return [_p_yes(self._first_token("judge_injection", passage)[0]) for passage in passages]
+        """P(an order to an AI): the judge's P("yes") as calibrated on the labelled set (a server gives no
+        hidden state for the probe of ``rag.models.probe``)."""
+        probe = load_probe()
+        yes = [_p_yes(self._first_token("judge_injection", passage)[0]) for passage in passages]
+        return [probe.p_from_yes(p) for p in yes] if probe is not None else yes
 
     def referents(self, conversation: str, question: str, pronoun: str, options: list[str]) -> list[float]:
         if not options:
