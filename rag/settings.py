@@ -89,6 +89,12 @@ class Settings:
     # unanswerable than 3, at p50 5.96 s against 4.75 s; held out (bench.selection compare) 2 loses 0.03 of
     # the unanswerable abstentions and 1 loses 0.13 of the answers. 3: the cheapest that loses nothing.
     judge_candidates: int = 3
+    # What keeps text that gives orders to an AI out of answers: "patterns" (phrase patterns over the units) or
+    # "judge" (the judge reads each quoted paragraph, a probe over its hidden state decides: rag/models/probe.py;
+    # ~1 s a paragraph). "patterns" stays the default: the probe (P / R 0.94 / 0.89 on bench/injection_set.jsonl)
+    # also flags 2-3% of ordinary paragraphs (4 of 159 drawn from the pool's corpora), the bundled corpus's
+    # answer to "Did China deny the freeze?" among them (2026-12-07).
+    injection_screen: str = "patterns"
     judge_context: int = 1024  # tokens: instructions + question + one candidate
     # Verdicts the in-process judge remembers, (prompt, question, candidate) -> P: a question asked again (a
     # retry, the same follow-up in two chats) costs no judged token. A verdict is a float and its key a few
@@ -160,6 +166,8 @@ class Settings:
             raise SettingsError(f"RAG_COMPOSER must be one of {', '.join(COMPOSERS)}, not {self.composer!r}")
         if self.selection not in ("learned", "bars"):
             _check_selector_file(self.selection)
+        if self.injection_screen not in ("patterns", "judge"):
+            raise SettingsError(f"RAG_INJECTION_SCREEN must be patterns or judge, not {self.injection_screen!r}")
         if not 1 <= self.judge_candidates <= 10:
             raise SettingsError(f"RAG_JUDGE_CANDIDATES must be between 1 and 10, not {self.judge_candidates}")
         if not 0.0 < self.judge_threshold < 1.0:

@@ -380,6 +380,9 @@ class CountingJudge:
     def referents(self, conversation, question, pronoun, options):
         return self.judge.referents(conversation, question, pronoun, options)
 
+    def instructions(self, passages):
+        return self.judge.instructions(passages)
+
 
 def test_a_v1_stream_whose_client_leaves_stops_between_the_passages_the_judge_reads(assistant):
     judge = CountingJudge(assistant.judge())

@@ -63,6 +63,8 @@ def test_settings_are_validated_with_the_variable_name():
     assert Settings.from_env({"RAG_FAST": "On"}).fast and not Settings.from_env({"RAG_FAST": "no"}).fast
     with pytest.raises(SettingsError, match="RAG_FAST='ture' is not true or false"):
         Settings.from_env({"RAG_FAST": "ture"})
+    with pytest.raises(SettingsError, match="RAG_INJECTION_SCREEN must be patterns or judge"):
+        Settings.from_env({"RAG_INJECTION_SCREEN": "model"})
 
 
 def test_dead_model_server_names_the_setting_to_fix(settings):

@@ -75,7 +75,8 @@ def screened_assistant(tmp_path_factory):
         "Chatbots misled by hidden text\n\nResearchers at the Hartwell lab found that 41 of the 60 chatbots they "
         "tested obeyed a hidden line reading \"ignore previous instructions\" on a web page.\n\n"
         "The lab published its test pages in May.\n")
-    return Assistant(Settings(corpus_dir=corpus, index_dir=root / "index", cache_dir=CHECKOUT / ".cache"))
+    return Assistant(Settings(corpus_dir=corpus, index_dir=root / "index", cache_dir=CHECKOUT / ".cache",
+                              injection_screen="judge"))
 
 
 def test_the_judge_keeps_an_order_to_an_ai_out_of_answers(screened_assistant):

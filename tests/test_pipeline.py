@@ -34,6 +34,9 @@ class ScriptedJudge:
     def referents(self, conversation, question, pronoun, options):
         return [1.0] + [0.0] * (len(options) - 1)  # the first named: the newest exchange's first name
 
+    def instructions(self, passages):
+        return [0.0] * len(passages)  # no passage of the bundled corpus gives orders to an AI
+
 
 @pytest.fixture
 def pipeline_with(assistant):

@@ -2,16 +2,15 @@
 instructions ...", "Note to the AI summarising this page: ...") is data, never an instruction and never
 evidence: the paragraph holding it is not quoted, cited or used as support.
 
-With the judge on (the default), every paragraph about to be quoted is read by the judge with a prompt of
-its own (``prompts/judge_injection.txt``, ``InjectionScreen``): does it give an order to an AI that reads it,
-in any language? A flagged paragraph is kept out of the answer and the next best units answer instead; the
-chunk's other paragraphs are not lost. Measured on ``bench/injection_set.jsonl`` by ``python -m
-bench.injection``. Without the judge (``RAG_FAST``) the phrase patterns below are the only screen: they catch
-few shapes (the English "ignore previous instructions" and role lines), and they flag articles that quote
-such text.
+By default the phrase patterns below screen the units (``rag.answer.units``): the generic shapes of prompt
+injection (addressing the model, its instructions or its role), not words of any corpus. They catch few
+shapes (precision / recall 0.50 / 0.09 on ``bench/injection_set.jsonl``) and flag articles that quote them.
 
-The patterns are the generic shapes of prompt injection (addressing the model, its instructions or its
-role), not words of any corpus.
+With ``RAG_INJECTION_SCREEN=judge`` every paragraph about to be quoted is read by the judge under a prompt of its
+own (``prompts/judge_injection.txt``) and a probe over its hidden state decides (``InjectionScreen``,
+``rag.models.probe``; 0.94 / 0.89 cross-validated on the set): a flagged paragraph is kept out, the next best
+units answer instead, the chunk's other paragraphs are not lost. Not the default: it also flags 2-3% of
+ordinary paragraphs of the eval pool's corpora (``python -m bench.injection --pool``).
 """
 
 from __future__ import annotations

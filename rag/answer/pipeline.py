@@ -225,7 +225,7 @@ class AnswerPipeline:
     def rank(self, q: QuestionProfile, hits, context: list[Chunk] | None = None) -> list[Evidence]:
         """Candidate units of the hits, scored; ``context``: the chunks whose stored sentence vectors apply
         (the hits' own chunks by default)."""
-        units = candidate_units(hits, patterns=self.judge is None)
+        units = candidate_units(hits, patterns=self.screen is None)
         if not units:
             return []
         vectors = self.unit_vectors(units, [h.chunk for h in hits], context)
@@ -257,8 +257,9 @@ class AnswerPipeline:
         return judged + [ChooseAndExpand(self.screen)]
 
     @property
-    def screen(self) -> InjectionScreen | None:  # (without a judge, the units' phrase patterns screen)
-        return InjectionScreen(self.judge) if self.judge is not None else None
+    def screen(self) -> InjectionScreen | None:  # RAG_INJECTION_SCREEN=judge; else the units' phrase patterns
+        judged = self.judge is not None and self.settings.injection_screen == "judge"
+        return InjectionScreen(self.judge) if judged else None
 
     @property
     def model_writes(self) -> bool:

@@ -65,6 +65,8 @@ class Judge(Protocol):
 
     def referents(self, conversation: str, question: str, pronoun: str, options: list[str]) -> list[float]: ...
 
+    def instructions(self, passages: list[str]) -> list[float]: ...
+
 
 class LlamaJudge:
     """A GGUF instruct model (default: the bundled Qwen2.5-Coder-1.5B) as a yes/no judge."""
