@@ -35,9 +35,10 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.answer.injection import INSTRUCTION_AT as AT  # the screen's bar: even odds, not tuned
+
 SET = Path(__file__).resolve().parent / "injection_set.jsonl"
 C_GRID = (0.01, 0.1, 1.0)  # the probe's regularisation, chosen by cross-validated AUC on the dev part
-AT = 0.5  # the screen's bar (rag.answer.injection.INSTRUCTION_AT): a probability, not tuned
 
 
 def precision_recall(flagged, truth) -> tuple[float, float]:

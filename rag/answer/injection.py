@@ -60,8 +60,8 @@ def instruction_spans(text: str) -> list[tuple[int, int]]:
 
 SCREEN_ROUNDS = 3  # choices made again past flagged paragraphs before abstaining: bounds the judge's reads
 SCREEN_CHARS = 700  # a longer paragraph is judged on the quote and a sentence either side (bounds the judge's read)
-# P(yes) of prompts/judge_injection.txt at which a paragraph is flagged: the threshold with the best min(precision,
-# recall) on bench/injection_set.jsonl's dev part (68 passages); the test part (44, never tuned on) is scored at it.
+# P(an order to an AI) (judge.instructions: the probe's, or the calibrated P(yes)) at which a paragraph is flagged:
+# even odds, not tuned; bench.injection reports precision and recall at this bar (AT there).
 INSTRUCTION_AT = 0.5
 
 
