@@ -9,6 +9,8 @@ from rag.errors import ModelUnavailable
 from rag.models.judge import LlamaJudge, load_judge
 from rag.models.judge_server import ServerJudge, _p_answered_from, _p_yes
 
+MAX_DIFF = 0.04  # P on the server vs in-process (see the first test that uses it)
+
 
 @pytest.fixture(scope="module")
 def served(settings, llama_server):
@@ -25,7 +27,10 @@ def test_the_server_gives_the_in_process_verdicts_on_labelled_pairs(settings, ll
     for kind, r in report.items():
         assert r["pairs"] > 0, kind
         assert r["verdicts_agree"] == r["pairs"], (kind, r["scores"])
-        assert r["max_diff"] <= 0.03, (kind, r["scores"])
+        # MAX_DIFF: 0.030 and 0.032 measured on a 2026-12-07 build of llama.cpp (this test at the commit before
+        # the session's changes too), <= 0.03 on earlier machines: the server's top-20 logprobs and the machine's
+        # kernels, not the verdicts (those agree everywhere).
+        assert r["max_diff"] <= MAX_DIFF, (kind, r["scores"])
 
 
 def test_an_assistant_with_its_judge_on_the_server_answers_as_the_in_process_one(assistant, served):
@@ -45,7 +50,7 @@ def test_the_server_picks_the_referent_the_in_process_judge_picks(assistant, ser
             ["my widow", "Social Security", "the benefits"])
     here, there = assistant.judge().referents(*args), ServerJudge(served).referents(*args)
     assert max(range(3), key=here.__getitem__) == max(range(3), key=there.__getitem__) == 0
-    assert max(abs(a - b) for a, b in zip(here, there)) <= 0.03, (here, there)
+    assert max(abs(a - b) for a, b in zip(here, there)) <= MAX_DIFF, (here, there)
 
 
 def test_an_unreachable_judge_server_names_the_setting(settings):
