@@ -48,7 +48,7 @@ class Evidence:
 
 def candidate_units(hits: list[ScoredChunk], patterns: bool = True) -> list[Evidence]:
     """Every sentence of the retrieved chunks that could be evidence, once each, in retrieval order; with
-    ``patterns``, none from a line the injection patterns flag (without the judge, the only screen)."""
+    ``patterns``, none from a line the injection patterns flag (the screen unless RAG_INJECTION_SCREEN=judge)."""
     units: list[Evidence] = []
     seen: set[str] = set()
     for passage, hit in enumerate(hits, 1):
