@@ -12,7 +12,7 @@ if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv
   .venv/bin/python -m pip install --quiet --upgrade pip
 fi
-stamp=".venv/.installed-$(cat "${files[@]}" pyproject.toml | sha256sum | cut -c1-16)"
+stamp=".venv/.installed-$(cat "${files[@]}" pyproject.toml scripts/llama-cmake-args.sh | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   echo "installing ${files[*]} (llama-cpp-python compiles llama.cpp: about 8 minutes on 2 cores) ..."
   start=$(date +%s)
