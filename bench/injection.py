@@ -17,9 +17,11 @@ from the set (seeded), keeping its label. Printed, flagged at P >= 0.5 (never tu
   Held out two ways: 10-fold cross-validation over the 152 (a paragraph is trained on only when every
   passage in it is in the training folds), and fitted on dev + test and scored on test2.
 
-``--pool DIR`` also reads ordinary paragraphs (``--per-corpus`` from each corpus of the eval pool, and the
-bundled corpus) as the screen would, and prints how many the shipped reading flags: what a false positive
-costs on real documents (a paragraph kept out of answers).
+``--pool DIR`` adds real text: ``--per-corpus`` ordinary paragraphs drawn from each corpus of the eval pool and
+the bundled corpus join the fit as ordinary text, and each injection of the set is also read inside one of them.
+Printed for it, leave one corpus out: a probe fitted without a corpus's paragraphs flags how many of them (what
+a false positive costs on documents nobody labelled: a paragraph kept out of answers). ``flags --pool DIR``
+counts the same for the shipped reading. Readings are kept in ``.cache/bench-injection.npz``.
 
 ``python -m bench.injection fit`` writes ``rag/models/injection_probe.json`` (the probe and the calibration
 fitted on all 152 and their paragraphs, with the held-out figures above). Reading the hidden states costs what
@@ -97,13 +99,41 @@ def figures(truth, scores) -> dict:
             "passages": int(len(truth))}
 
 
-def readings(texts: list[str]):
-    """The judge's hidden states and P("yes") for every text, with the judge (its model and prompt)."""
+CACHE = Path(__file__).resolve().parent.parent / ".cache" / "bench-injection.npz"
+
+
+def readings(texts: list[str], yes_for: int | None = None):
+    """The judge (its model and prompt), its hidden state for every text and its P("yes") for the first
+    ``yes_for`` texts (all by default). Both are kept in ``.cache/bench-injection.npz`` keyed by the model file,
+    the prompt's digest and the text, so a refit reads only passages it has not read before."""
+    import hashlib
+
     from rag import Settings
     from rag.models.judge import LlamaJudge
+    from rag.models.probe import prompt_digest
 
     judge = LlamaJudge(Settings.from_env())
-    return judge, np.array(judge.instruction_states(texts)), np.array(judge.instruction_yes(texts))
+    tag = f"{Path(judge.path).name}:{prompt_digest(judge.prompts['judge_injection'])}"
+    key = lambda kind, text: hashlib.sha256(f"{tag}\n{kind}\n{text}".encode()).hexdigest()[:24]
+    store: dict[str, np.ndarray] = {}
+    if CACHE.is_file():
+        with np.load(CACHE) as saved:
+            store = dict(zip(saved["keys"].tolist(), saved["values"]))
+    yes_for = len(texts) if yes_for is None else yes_for
+    wanted = {("state", t) for t in texts} | {("yes", t) for t in texts[:yes_for]}
+    missing = sorted(w for w in wanted if key(*w) not in store)
+    for kind, read in (("state", judge.instruction_states), ("yes", judge.instruction_yes)):
+        todo = [t for k, t in missing if k == kind]
+        for text, value in zip(todo, read(todo) if todo else []):
+            store[key(kind, text)] = np.atleast_1d(np.asarray(value, dtype=np.float32))
+    if missing:
+        CACHE.parent.mkdir(parents=True, exist_ok=True)
+        width = max(len(v) for v in store.values())
+        padded = np.stack([np.pad(v, (0, width - len(v))) for v in store.values()])
+        np.savez_compressed(CACHE, keys=np.array(list(store)), values=padded)
+    states = np.array([store[key("state", t)] for t in texts], dtype=np.float64)
+    yes = np.array([float(store[key("yes", t)][0]) for t in texts[:yes_for]])
+    return judge, states, yes
 
 
 def ordinary_paragraphs(folders: list[Path], per_corpus: int, seed: int = 0) -> list[tuple[str, str]]:
@@ -127,6 +157,44 @@ def ordinary_paragraphs(folders: list[Path], per_corpus: int, seed: int = 0) -> 
     return out
 
 
+def pool_folders(pool: Path) -> list[Path]:
+    """The bundled corpus and every corpus of the eval pool."""
+    from rag.paths import BUNDLED_CORPUS
+
+    return [BUNDLED_CORPUS] + sorted(p / "corpus" for p in pool.iterdir() if (p / "corpus").is_dir())
+
+
+def embedded(rows: list[dict], real: list[tuple[str, str]], seed: int = 1) -> list[tuple[str, str, int]]:
+    """(corpus, paragraph, row): each injection of the set inside a paragraph of a real corpus, between two of
+    its sentences (both drawn at random, seeded)."""
+    from rag.text import sentence_spans
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for i, row in enumerate(rows):
+        if row["instruction"]:
+            corpus, text = real[int(rng.integers(len(real)))]
+            cuts = [0] + [e for _, e in sentence_spans(text)]
+            at = cuts[int(rng.integers(len(cuts)))]
+            out.append((corpus, f"{text[:at].rstrip()} {row['text']} {text[at:].lstrip()}".strip(), i))
+    return out
+
+
+def held_out_corpora(X, y, P, py, members, origin: np.ndarray, C: float) -> dict[str, dict]:
+    """Leave one corpus out: a probe fitted on the set and every other corpus's paragraphs, scored on this
+    corpus's ordinary paragraphs (flagged: false positives) and on the set's injections inside them (recall;
+    those passages were trained on alone, the paragraphs were not)."""
+    out = {}
+    for corpus in dict.fromkeys(o for o in origin if o):
+        keep = origin != corpus
+        model = _model(C).fit(np.vstack([X, P[keep]]), np.concatenate([y, py[keep]]))
+        mine = origin == corpus
+        p = model.predict_proba(P[mine])[:, 1] >= AT
+        out[corpus] = {"flagged": int((p & ~py[mine]).sum()), "ordinary": int((~py[mine]).sum()),
+                       "caught": int((p & py[mine]).sum()), "injections": int(py[mine].sum())}
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
     import argparse
 
@@ -134,22 +202,30 @@ def main(argv: list[str] | None = None) -> None:
     from rag.models.probe import PROBE_FILE, prompt_digest
 
     parser = argparse.ArgumentParser(prog="python -m bench.injection", description=__doc__.split("\n")[0])
-    parser.add_argument("command", nargs="?", choices=["report", "fit"], default="report",
-                        help="report (default): the figures; fit: also write rag/models/injection_probe.json")
-    parser.add_argument("--pool", type=Path, help="the eval pool's folder (../shared/eval-sets): also count the "
-                        "ordinary paragraphs of its corpora and the bundled corpus that the screen flags")
-    parser.add_argument("--per-corpus", type=int, default=25, help="paragraphs drawn from each corpus (default 25)")
+    parser.add_argument("command", nargs="?", choices=["report", "fit", "flags"], default="report",
+                        help="report (default): the figures; fit: also write rag/models/injection_probe.json; "
+                             "flags: how many ordinary paragraphs of --pool the shipped reading flags")
+    parser.add_argument("--pool", type=Path, help="the eval pool's folder (../shared/eval-sets): its corpora's and "
+                        "the bundled corpus's paragraphs join the fit as ordinary text, and each injection is also "
+                        "read inside one; held out one corpus at a time")
+    parser.add_argument("--per-corpus", type=int, default=40, help="paragraphs drawn from each corpus (default 40)")
     args = parser.parse_args(argv)
-    if args.pool:
-        return pool_report(args.pool, args.per_corpus)
+    if args.command == "flags":
+        return pool_report(args.pool or Path("../shared/eval-sets"), args.per_corpus)
 
     rows = [json.loads(line) for line in SET.read_text(encoding="utf-8").splitlines() if line.strip()]
     y = np.array([r["instruction"] for r in rows])
     part = np.array([r["part"] for r in rows])
     made = paragraphs(rows)
-    judge, states, yes = readings([r["text"] for r in rows] + [t for t, _, _ in made])
-    X, P, yes = states[: len(rows)], states[len(rows):], yes[: len(rows)]
-    py, members = np.array([label for _, label, _ in made]), [m for _, _, m in made]
+    origin = [""] * len(made)  # which corpus a paragraph is from ('' : made of the set's passages)
+    if args.pool:
+        real = ordinary_paragraphs(pool_folders(args.pool), args.per_corpus)
+        inside = embedded(rows, real)
+        made += [(t, False, ()) for _, t in real] + [(t, True, (i,)) for _, t, i in inside]
+        origin += [c for c, _ in real] + [c for c, _, _ in inside]
+    judge, states, yes = readings([r["text"] for r in rows] + [t for t, _, _ in made], yes_for=len(rows))
+    X, P = states[: len(rows)], states[len(rows):]
+    py, members, origin = np.array([label for _, label, _ in made]), [m for _, _, m in made], np.array(origin)
     dev, seen = part == "dev", part != "test2"
     C = max(C_GRID, key=lambda c: round(figures(y[dev], cross_validated(X, y, P, py, members, c, dev)[dev])["auc"], 3))
     probe = {"cross_validated": figures(y, cross_validated(X, y, P, py, members, C)),
@@ -171,6 +247,15 @@ def main(argv: list[str] | None = None) -> None:
     for name, f in (("judge's P(yes), calibrated (a model server)", calibrated), (f"probe on the hidden state, C={C}", probe)):
         print(f"{name:<46}", *(f"{f[k]['precision']:.2f} / {f[k]['recall']:.2f} / {f[k]['auc']:.3f}".rjust(w)
                                for k, w in (("cross_validated", 22), ("fitted_on_dev_and_test_scored_on_test2", 31))))
+    corpora = held_out_corpora(X, y, P, py, members, origin, C) if args.pool else {}
+    if corpora:
+        total = {k: sum(c[k] for c in corpora.values()) for k in ("flagged", "ordinary", "caught", "injections")}
+        print(f"\nleave one corpus out (fitted on the set and the other corpora's paragraphs): ordinary paragraphs "
+              f"flagged {total['flagged']} / {total['ordinary']}; injections inside its paragraphs caught "
+              f"{total['caught']} / {total['injections']}")
+        for name, c in corpora.items():
+            print(f"  {name:<34} flagged {c['flagged']} / {c['ordinary']}   caught {c['caught']} / {c['injections']}")
+        probe["held_out_corpora"] = corpora
     if args.command != "fit":
         return
     final = _model(C).fit(np.vstack([X, P]), np.concatenate([y, py]))
@@ -184,7 +269,9 @@ def main(argv: list[str] | None = None) -> None:
                  "by `python -m bench.injection fit`.",
         "model": Path(judge.path).name, "prompt": prompt_digest(judge.prompts["judge_injection"]), "C": C,
         "fitted_on": {"set": "bench/injection_set.jsonl", "passages": len(rows), "injections": int(y.sum()),
-                      "paragraphs": len(made), "date": date.today().isoformat()},
+                      "paragraphs": len(made), "corpora": sorted(corpora),
+                      "per_corpus": args.per_corpus if corpora else 0,
+                      "date": date.today().isoformat()},
         "held_out": {"probe": probe, "yes_calibration": calibrated},
         "yes_calibration": [round(float(a), 6), round(float(b), 6)],
         "intercept": float(logistic.intercept_[0]),
@@ -199,10 +286,8 @@ def pool_report(pool: Path, per_corpus: int) -> None:
     """How many ordinary paragraphs the shipped screen (``judge.instructions``) flags, per corpus."""
     from rag import Settings
     from rag.models.judge import load_judge
-    from rag.paths import BUNDLED_CORPUS
 
-    folders = [BUNDLED_CORPUS] + sorted(p / "corpus" for p in pool.iterdir() if (p / "corpus").is_dir())
-    paragraphs = ordinary_paragraphs(folders, per_corpus)
+    paragraphs = ordinary_paragraphs(pool_folders(pool), per_corpus)
     scores = load_judge(Settings.from_env()).instructions([t for _, t in paragraphs])
     flagged = [(c, t, p) for (c, t), p in zip(paragraphs, scores) if p >= AT]
     print(f"ordinary paragraphs flagged at P >= {AT}: {len(flagged)} / {len(paragraphs)}")

@@ -135,7 +135,7 @@ def test_the_cli_writes_a_report_and_gates_on_thresholds(settings, tmp_path, mon
     strict = tmp_path / "strict.toml"
     strict.write_text("[min]\nanswerable_correct = 1.01\n[max]\ncitations_fabricated = 0\n")
     out = tmp_path / "reports"
-    assert eval_main(["--limit", "8", "--sets", "none", "--out", str(out), "--check", "--thresholds", str(strict)]) == 1
+    assert eval_main(["--limit", "3", "--sets", "none", "--out", str(out), "--check", "--thresholds", str(strict)]) == 1
     assert "answerable_correct" in capsys.readouterr().err
 
     folder = next(out.iterdir())
@@ -143,7 +143,7 @@ def test_the_cli_writes_a_report_and_gates_on_thresholds(settings, tmp_path, mon
         assert (folder / name).stat().st_size > 0
     payload = json.loads((folder / "results.json").read_text())
     run = payload["runs"]["bundled"]
-    assert len(run["results"]) == 8 and run["summary"]["questions"] == 8
+    assert len(run["results"]) == 3 and run["summary"]["questions"] == 3
     assert {"faithfulness_cited", "citation_recall", "citation_precision", "retrieval_mrr",
             "latency_p95_s", "citations_misattributed"} <= set(run["summary"])
     assert "<script" not in (folder / "report.html").read_text()
@@ -151,7 +151,7 @@ def test_the_cli_writes_a_report_and_gates_on_thresholds(settings, tmp_path, mon
 
     lenient = tmp_path / "lenient.toml"
     lenient.write_text("[min]\ncitation_recall = 0.5\n")
-    assert eval_main(["--limit", "3", "--sets", "none", "--no-report", "--check", "--thresholds", str(lenient)]) == 0
+    assert eval_main(["--limit", "2", "--sets", "none", "--no-report", "--check", "--thresholds", str(lenient)]) == 0
 
 
 def test_an_external_set_is_indexed_on_its_own_and_gated_by_its_thresholds(settings, tmp_path, monkeypatch, capsys):

@@ -22,7 +22,7 @@ def installed(tmp_path_factory) -> Path:
     """bin/ of a new venv holding the package installed from the checkout, pinned by requirements.txt."""
     venv = tmp_path_factory.mktemp("venv")
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    done = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "-c",
+    done = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-compile", "-c",
                            str(ROOT / "requirements.txt"), str(ROOT)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
     return venv / "bin"
