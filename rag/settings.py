@@ -91,9 +91,9 @@ class Settings:
     judge_candidates: int = 3
     # What keeps text that gives orders to an AI out of answers: "patterns" (phrase patterns over the units) or
     # "judge" (the judge reads each quoted paragraph, a probe over its hidden state decides: rag/models/probe.py;
-    # ~1 s a paragraph). "patterns" stays the default: the probe (P / R 0.94 / 0.89 on bench/injection_set.jsonl)
-    # also flags 2-3% of ordinary paragraphs (4 of 159 drawn from the pool's corpora), the bundled corpus's
-    # answer to "Did China deny the freeze?" among them (2026-12-07).
+    # ~2 s a paragraph). "patterns" stays the default: the probe (P / R 0.92 / 0.93 on bench/injection_set.jsonl,
+    # refitted with the pool's ordinary paragraphs 2026-12-07) flags 5 of 224 ordinary paragraphs held out by
+    # corpus, and reading every quoted paragraph made the pool's eval run over 1.6x as long (docs/answer-stage.md).
     injection_screen: str = "patterns"
     judge_context: int = 1024  # tokens: instructions + question + one candidate
     # Verdicts the in-process judge remembers, (prompt, question, candidate) -> P: a question asked again (a

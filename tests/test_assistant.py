@@ -96,7 +96,9 @@ def test_empty_question_is_a_clear_error(assistant, question):
 
 
 def test_huge_question_is_truncated_and_said_so(assistant):
-    answer = assistant.ask("Who is Alexander Sergeev? " + "please " * 20_000)
+    # The cut is the pipeline's, before any stage reads the question: asked without the judge, which would
+    # otherwise read 2,000 characters of "please" beside every candidate (~35 s on 2 cores).
+    answer = assistant.derive(fast=True).ask("Who is Alexander Sergeev? " + "please " * 20_000)
     assert len(answer.question) <= assistant.settings.max_question_chars
     assert any("truncated" in why for _, why in answer.removed)
     assert "question was cut to its first 2,000 characters" in answer.text  # said in the answer itself
