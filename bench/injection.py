@@ -20,8 +20,10 @@ from the set (seeded), keeping its label. Printed, flagged at P >= 0.5 (never tu
 ``--pool DIR`` adds real text: ``--per-corpus`` ordinary paragraphs drawn from each corpus of the eval pool and
 the bundled corpus join the fit as ordinary text, and each injection of the set is also read inside one of them.
 Printed for it, leave one corpus out: a probe fitted without a corpus's paragraphs flags how many of them (what
-a false positive costs on documents nobody labelled: a paragraph kept out of answers). ``flags --pool DIR``
-counts the same for the shipped reading. Readings are kept in ``.cache/bench-injection.npz``.
+a false positive costs on documents nobody labelled: a paragraph kept out of answers). ``--windows`` also draws
+what the screen reads of paragraphs past ``SCREEN_CHARS`` (a sentence and its neighbours): the shipped probe was
+fitted with it (``fit --pool ../shared/eval-sets --windows``). ``flags --pool DIR`` counts the same for the
+shipped reading. Readings are kept in ``.cache/bench-injection.npz``.
 
 ``python -m bench.injection fit`` writes ``rag/models/injection_probe.json`` (the probe and the calibration
 fitted on all 152 and their paragraphs, with the held-out figures above). Reading the hidden states costs what
@@ -136,24 +138,34 @@ def readings(texts: list[str], yes_for: int | None = None):
     return judge, states, yes
 
 
-def ordinary_paragraphs(folders: list[Path], per_corpus: int, seed: int = 0) -> list[tuple[str, str]]:
-    """(corpus, paragraph) pairs: up to ``per_corpus`` paragraphs of 80 to ``SCREEN_CHARS`` characters drawn from
-    each folder's text files (a seeded sample)."""
-    from rag.answer.injection import SCREEN_CHARS
+def ordinary_paragraphs(folders: list[Path], per_corpus: int, seed: int = 0,
+                        windows: bool = False) -> list[tuple[str, str]]:
+    """(corpus, text) pairs: up to ``per_corpus`` paragraphs of 80 to ``SCREEN_CHARS`` characters drawn from each
+    folder's text files (a seeded sample); with ``windows``, also up to ``per_corpus`` of what the screen reads of a
+    longer paragraph (``screened_span``: a sentence with the one before and after it)."""
+    from rag.answer.injection import SCREEN_CHARS, screened_span
     from rag.index.corpus import decode_text
     from rag.paths import BUNDLED_CORPUS
-    from rag.text import paragraph_spans
+    from rag.text import paragraph_spans, sentence_spans
 
     rng = np.random.default_rng(seed)
     out = []
     for folder in folders:
-        found = []
+        found, long = [], []
         for path in sorted(p for p in folder.rglob("*") if p.suffix in (".txt", ".md")):
             text = decode_text(path.read_bytes())
             found += [text[s:e].strip() for s, e in paragraph_spans(text) if 80 <= e - s <= SCREEN_CHARS]
+            long += [text[s:e] for s, e in paragraph_spans(text) if e - s > SCREEN_CHARS]
         picked = rng.choice(len(found), size=min(per_corpus, len(found)), replace=False) if found else []
         name = "bundled" if folder == BUNDLED_CORPUS else folder.parent.name if folder.name == "corpus" else folder.name
         out += [(name, found[i]) for i in sorted(picked)]
+        if windows and long:
+            for i in sorted(rng.choice(len(long), size=min(per_corpus, len(long)), replace=False)):
+                sentences = sentence_spans(long[i])
+                s, e = sentences[int(rng.integers(len(sentences)))] if sentences else (0, len(long[i]))
+                _, ws, we = screened_span(long[i], 1, s, e)
+                if len(long[i][ws:we].strip()) >= 80:
+                    out.append((name, long[i][ws:we].strip()))
     return out
 
 
@@ -209,6 +221,8 @@ def main(argv: list[str] | None = None) -> None:
                         "the bundled corpus's paragraphs join the fit as ordinary text, and each injection is also "
                         "read inside one; held out one corpus at a time")
     parser.add_argument("--per-corpus", type=int, default=40, help="paragraphs drawn from each corpus (default 40)")
+    parser.add_argument("--windows", action="store_true", help="with --pool: also what the screen reads of longer "
+                        "paragraphs (a sentence and its neighbours), up to --per-corpus a corpus")
     args = parser.parse_args(argv)
     if args.command == "flags":
         return pool_report(args.pool or Path("../shared/eval-sets"), args.per_corpus)
@@ -219,7 +233,7 @@ def main(argv: list[str] | None = None) -> None:
     made = paragraphs(rows)
     origin = [""] * len(made)  # which corpus a paragraph is from ('' : made of the set's passages)
     if args.pool:
-        real = ordinary_paragraphs(pool_folders(args.pool), args.per_corpus)
+        real = ordinary_paragraphs(pool_folders(args.pool), args.per_corpus, windows=args.windows)
         inside = embedded(rows, real)
         made += [(t, False, ()) for _, t in real] + [(t, True, (i,)) for _, t, i in inside]
         origin += [c for c, _ in real] + [c for c, _, _ in inside]
@@ -270,7 +284,7 @@ def main(argv: list[str] | None = None) -> None:
         "model": Path(judge.path).name, "prompt": prompt_digest(judge.prompts["judge_injection"]), "C": C,
         "fitted_on": {"set": "bench/injection_set.jsonl", "passages": len(rows), "injections": int(y.sum()),
                       "paragraphs": len(made), "corpora": sorted(corpora),
-                      "per_corpus": args.per_corpus if corpora else 0,
+                      "per_corpus": args.per_corpus if corpora else 0, "windows": bool(corpora and args.windows),
                       "date": date.today().isoformat()},
         "held_out": {"probe": probe, "yes_calibration": calibrated},
         "yes_calibration": [round(float(a), 6), round(float(b), 6)],

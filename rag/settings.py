@@ -91,9 +91,9 @@ class Settings:
     judge_candidates: int = 3
     # What keeps text that gives orders to an AI out of answers: "patterns" (phrase patterns over the units) or
     # "judge" (the judge reads each quoted paragraph, a probe over its hidden state decides: rag/models/probe.py;
-    # ~2 s a paragraph). "patterns" stays the default: the probe (P / R 0.92 / 0.93 on bench/injection_set.jsonl,
-    # refitted with the pool's ordinary paragraphs 2026-12-07) flags 5 of 224 ordinary paragraphs held out by
-    # corpus, and reading every quoted paragraph made the pool's eval run over 1.6x as long (docs/answer-stage.md).
+    # ~2 s a paragraph). "patterns" stays the default: the probe (P / R 0.91 / 0.91 on bench/injection_set.jsonl,
+    # refitted with the pool's paragraphs 2026-12-07) flags 3 of 408 held out by corpus, but reading every quoted
+    # paragraph nearly doubles the answer time (AlexNet's eval 970 s against 549 s; docs/answer-stage.md).
     injection_screen: str = "patterns"
     judge_context: int = 1024  # tokens: instructions + question + one candidate
     # Verdicts the in-process judge remembers, (prompt, question, candidate) -> P: a question asked again (a

@@ -116,3 +116,21 @@ def test_the_probe_bench_puts_each_injection_inside_a_real_paragraph_and_holds_o
     counts = held_out_corpora(X, y, P, py, [()] * 8, origin, C=1.0)
     assert counts == {"a": {"flagged": 0, "ordinary": 3, "caught": 1, "injections": 1},
                       "b": {"flagged": 0, "ordinary": 3, "caught": 1, "injections": 1}}
+
+
+def test_the_probe_bench_draws_what_the_screen_reads_of_a_long_paragraph(tmp_path):
+    """bench.injection --windows: a paragraph past SCREEN_CHARS is drawn as the screen reads it (a sentence with
+    its neighbours), a short one whole."""
+    from bench.injection import ordinary_paragraphs
+    from rag.answer.injection import SCREEN_CHARS
+
+    folder = tmp_path / "manuals"
+    folder.mkdir()
+    long = " ".join(f"Step {i} of the procedure tightens bolt number {i} to the torque in the table." for i in range(40))
+    short = "The pump is serviced every six months by a certified technician, who signs the log."
+    (folder / "a.txt").write_text(f"{short}\n\n{long}\n", encoding="utf-8")
+    assert ordinary_paragraphs([folder], 5) == [("manuals", short)]
+    drawn = ordinary_paragraphs([folder], 5, windows=True)
+    assert drawn[0] == ("manuals", short) and len(drawn) == 2
+    window = drawn[1][1]
+    assert window in long and 80 <= len(window) < SCREEN_CHARS and window.count("Step ") in (2, 3)

@@ -8,10 +8,10 @@ shapes (precision / recall 0.50 / 0.09 on ``bench/injection_set.jsonl``) and fla
 
 With ``RAG_INJECTION_SCREEN=judge`` every paragraph about to be quoted is read by the judge under a prompt of its
 own (``prompts/judge_injection.txt``) and a probe over its hidden state decides (``InjectionScreen``,
-``rag.models.probe``; 0.92 / 0.93 cross-validated on the set): a flagged paragraph is kept out, the next best
-units answer instead, the chunk's other paragraphs are not lost. Not the default: it flags 2% of ordinary
-paragraphs of the eval pool's corpora held out (``python -m bench.injection --pool``), and reading every quoted
-paragraph costs the judge as much again as answering.
+``rag.models.probe``; 0.91 / 0.91 cross-validated on the set): a flagged paragraph is kept out, the next best
+units answer instead, the chunk's other paragraphs are not lost. Not the default: reading every quoted paragraph
+costs the judge about as much again as answering, and it flags 3 of 408 ordinary paragraphs of the eval pool's
+corpora held out (``python -m bench.injection --pool --windows``).
 """
 
 from __future__ import annotations
