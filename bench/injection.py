@@ -154,8 +154,11 @@ def ordinary_paragraphs(folders: list[Path], per_corpus: int, seed: int = 0,
         found, long = [], []
         for path in sorted(p for p in folder.rglob("*") if p.suffix in (".txt", ".md")):
             text = decode_text(path.read_bytes())
-            found += [text[s:e].strip() for s, e in paragraph_spans(text) if 80 <= e - s <= SCREEN_CHARS]
-            long += [text[s:e] for s, e in paragraph_spans(text) if e - s > SCREEN_CHARS]
+            for s, e in paragraph_spans(text):
+                if e - s > SCREEN_CHARS:
+                    long.append(text[s:e])
+                elif e - s >= 80:
+                    found.append(text[s:e].strip())
         picked = rng.choice(len(found), size=min(per_corpus, len(found)), replace=False) if found else []
         name = "bundled" if folder == BUNDLED_CORPUS else folder.parent.name if folder.name == "corpus" else folder.name
         out += [(name, found[i]) for i in sorted(picked)]

@@ -93,7 +93,7 @@ class Settings:
     # "judge" (the judge reads each quoted paragraph, a probe over its hidden state decides: rag/models/probe.py;
     # ~2 s a paragraph). "patterns" stays the default: the probe (P / R 0.91 / 0.91 on bench/injection_set.jsonl,
     # refitted with the pool's paragraphs 2026-12-07) flags 3 of 408 held out by corpus, but reading every quoted
-    # paragraph nearly doubles the answer time (AlexNet's eval 970 s against 549 s; docs/answer-stage.md).
+    # paragraph nearly doubles the answer time (AlexNet's eval: 970 s with it, 549 s without on another box).
     injection_screen: str = "patterns"
     judge_context: int = 1024  # tokens: instructions + question + one candidate
     # Verdicts the in-process judge remembers, (prompt, question, candidate) -> P: a question asked again (a
