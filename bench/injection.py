@@ -21,7 +21,7 @@ from the set (seeded), keeping its label. Printed, flagged at P >= 0.5 (never tu
 the bundled corpus join the fit as ordinary text, and each injection of the set is also read inside one of them.
 Printed for it, leave one corpus out: a probe fitted without a corpus's paragraphs flags how many of them (what
 a false positive costs on documents nobody labelled: a paragraph kept out of answers). ``--windows`` also draws
-what the screen reads of paragraphs past ``SCREEN_CHARS`` (a sentence and its neighbours): the shipped probe was
+what the screen reads of paragraphs past ``SCREEN_CHARS`` (runs of whole sentences up to that length): the shipped probe was
 fitted with it (``fit --pool ../shared/eval-sets --windows``). ``flags --pool DIR`` counts the same for the
 shipped reading. Readings are kept in ``.cache/bench-injection.npz``.
 
@@ -142,11 +142,11 @@ def ordinary_paragraphs(folders: list[Path], per_corpus: int, seed: int = 0,
                         windows: bool = False) -> list[tuple[str, str]]:
     """(corpus, text) pairs: up to ``per_corpus`` paragraphs of 80 to ``SCREEN_CHARS`` characters drawn from each
     folder's text files (a seeded sample); with ``windows``, also up to ``per_corpus`` of what the screen reads of a
-    longer paragraph (``screened_span``: a sentence with the one before and after it)."""
-    from rag.answer.injection import SCREEN_CHARS, screened_span
+    longer paragraph (``screen_pieces``: one of its runs of whole sentences up to that length)."""
     from rag.index.corpus import decode_text
+    from rag.index.screening import SCREEN_CHARS, screen_pieces
     from rag.paths import BUNDLED_CORPUS
-    from rag.text import paragraph_spans, sentence_spans
+    from rag.text import paragraph_spans
 
     rng = np.random.default_rng(seed)
     out = []
@@ -164,11 +164,10 @@ def ordinary_paragraphs(folders: list[Path], per_corpus: int, seed: int = 0,
         out += [(name, found[i]) for i in sorted(picked)]
         if windows and long:
             for i in sorted(rng.choice(len(long), size=min(per_corpus, len(long)), replace=False)):
-                sentences = sentence_spans(long[i])
-                s, e = sentences[int(rng.integers(len(sentences)))] if sentences else (0, len(long[i]))
-                _, ws, we = screened_span(long[i], 1, s, e)
-                if len(long[i][ws:we].strip()) >= 80:
-                    out.append((name, long[i][ws:we].strip()))
+                pieces = screen_pieces(long[i])
+                s, e = pieces[int(rng.integers(len(pieces)))]
+                if len(long[i][s:e].strip()) >= 80:
+                    out.append((name, long[i][s:e].strip()))
     return out
 
 

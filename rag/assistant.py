@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .answer.conversation import History
+from .answer.injection import INSTRUCTION_AT
 from .answer.pipeline import AnswerPipeline
 from .answer.render import Answer
 from .answer.retrieval import HybridRetriever
@@ -16,6 +17,7 @@ from .index.background import IngestJob, QuestionsFirst
 from .index.ingest import IngestReport, ProgressCallback, ingest
 from .index.lexical import LexicalIndex
 from .index.lexical_sqlite import SqliteLexicalIndex, lexical_path
+from .index.screening import ScreenJob, screen_chunks
 from .index.store import ChunkStore
 from .models.embedding_server import load_encoder
 from .models.judge import JUDGE_FIELDS, Judge, load_judge
@@ -45,6 +47,7 @@ class Assistant:
         self._lock = threading.RLock()  # one ingest at a time; questions never take it once an engine exists
         self._answering = QuestionsFirst(self.settings.ingest_yield_seconds)
         self._job: IngestJob | None = None
+        self._screen: tuple[ScreenJob, threading.Thread] | None = None  # the background screen, when started
 
     # Fields that decide where the index lives; an assistant derived for another answer setup shares them.
     INDEX_FIELDS = ("corpus_dir", "index_dir", "collection", "chroma_url", "lexical_url", "chunk_tokens",
@@ -60,7 +63,7 @@ class Assistant:
         other.settings = self.settings.replace(**changes)
         other.embedder, other.store, other.lexical = self.embedder, self.store, self.lexical
         # The same index: the same ingest lock, its questions counted with the others.
-        other._lock, other._answering, other._job = self._lock, self._answering, None
+        other._lock, other._answering, other._job, other._screen = self._lock, self._answering, None, None
         other._engine, other._generator = None, None
         same_judge = all(getattr(other.settings, f) == getattr(self.settings, f) for f in JUDGE_FIELDS)
         other._judge = (self.judge() if not other.settings.fast else self._judge) if same_judge else None
@@ -76,11 +79,14 @@ class Assistant:
         and go first: between two slices of encoding the ingest waits while a question is being answered
         (``QuestionsFirst``). A new engine (fresh document frequencies) replaces the old one at the end."""
         with self._lock:
+            screening = self._stop_screen()  # its verdicts must not land on chunks the ingest rewrites
             report = ingest(self.settings, self.store, self.lexical, self.embedder,
                             Path(corpus_dir) if corpus_dir else None, progress=progress, rebuild=rebuild,
                             pause=self._answering.wait_idle)
             self._engine = self._new_engine()
-            return report
+        if screening:
+            self.screen_in_background()
+        return report
 
     def index_in_background(self, corpus_dir: str | Path | None = None, rebuild: bool = False) -> "IngestJob":
         """Start ``index()`` in a thread and return its job (progress, report or error); the job already
@@ -100,6 +106,45 @@ class Assistant:
 
         threading.Thread(target=work, name="background-ingest", daemon=True).start()
         return job
+
+    # --- the injection screen (rag.index.screening) ---------------------------------------------
+
+    def screen(self) -> ScreenJob:
+        """Have the judge read every chunk it has not read yet for orders to an AI, now, and keep its verdicts
+        with the chunks (answers then keep flagged pieces out at no cost); the pass's figures."""
+        with self._lock:
+            judge = self.judge()
+            return screen_chunks(self.store, judge.instructions, judge.instruction_reading(), INSTRUCTION_AT)
+
+    def screen_in_background(self) -> ScreenJob | None:
+        """What a server calls once serving: the same reading in a thread, a piece at a time while no question
+        has been asked for ``screen_quiet_seconds``; restarted after each index change. None when the
+        settings screen with the phrase patterns only (RAG_INJECTION_SCREEN=patterns, or ``fast``)."""
+        if self.settings.injection_screen == "patterns" or self.settings.fast:
+            return None
+        with self._lock:
+            if self._screen is not None and self._screen[0].running:
+                return self._screen[0]
+            judge, job = self.judge(), ScreenJob()
+            pause = lambda: self._answering.wait_quiet(self.settings.screen_quiet_seconds, job.stop)  # noqa: E731
+            thread = threading.Thread(target=screen_chunks, name="background-screen", daemon=True, args=(
+                self.store, judge.instructions, judge.instruction_reading(), INSTRUCTION_AT, job, pause))
+            self._screen = (job, thread)
+            thread.start()
+            return job
+
+    def screen_job(self) -> ScreenJob | None:
+        """The background screen's job (running or ended), if one was started."""
+        return self._screen[0] if self._screen else None
+
+    def _stop_screen(self) -> bool:
+        """Stop the background screen (it ends between two pieces); whether one was started (to start again)."""
+        if self._screen is None:
+            return False
+        job, thread = self._screen
+        job.stop.set()
+        thread.join()
+        return True
 
     def ingest_job(self) -> "IngestJob | None":
         """The last background ingest (running or finished), if any."""

@@ -84,22 +84,19 @@ class Settings:
     # rag/answer/presence.py), or the path of a selector file of the same form (fitted on labelled pairs of
     # your own, or held out).
     selection: str = "learned"
-    # Units the judge reads per question, best ranked first (~1 s each on one core): the judge's budget.
-    # Measured on the pool (304 questions, 2026-12-06): 4 answered 1 more answerable and abstained on 1 more
-    # unanswerable than 3, at p50 5.96 s against 4.75 s; held out (bench.selection compare) 2 loses 0.03 of
-    # the unanswerable abstentions and 1 loses 0.13 of the answers. 3: the cheapest that loses nothing.
+    # Units the judge reads per question, best first (~1 s each on one core). Pool, 304 questions, 2026-12-06: 4
+    # answered 1 more answerable and abstained on 1 more unanswerable than 3, at p50 5.96 s vs 4.75 s; held out
+    # (bench.selection compare) 2 loses 0.03 of the abstentions, 1 loses 0.13 of the answers: 3, cheapest at no loss.
     judge_candidates: int = 3
-    # What keeps text that gives orders to an AI out of answers: "patterns" (phrase patterns over the units) or
-    # "judge" (the judge reads each quoted paragraph, a probe over its hidden state decides: rag/models/probe.py;
-    # ~2 s a paragraph). "patterns" stays the default: the probe (P / R 0.91 / 0.91 on bench/injection_set.jsonl,
-    # refitted with the pool's paragraphs 2026-12-07) flags 3 of 408 held out by corpus, but reading every quoted
-    # paragraph nearly doubles the answer time (AlexNet's eval: 970 s with it, 549 s without on another box).
-    injection_screen: str = "patterns"
+    # Text giving orders to an AI, kept out of answers (rag.answer.injection): "background" (the judge reads each
+    # chunk once, kept with it: the server while idle, or Assistant.screen(); patterns until then), "judge" (also
+    # each quoted piece not read yet, at answer time) or "patterns" (the phrase list only, P / R 0.50 / 0.09).
+    injection_screen: str = "background"
+    screen_quiet_seconds: float = 10.0  # idle time before the server screens; hand-set (> a script's gaps)
     judge_context: int = 1024  # tokens: instructions + question + one candidate
-    # Verdicts the in-process judge remembers, (prompt, question, candidate) -> P: a question asked again (a
-    # retry, the same follow-up in two chats) costs no judged token. A verdict is a float and its key a few
-    # hundred characters: 4096 are ~2 MB, the candidates of ~1,000 questions. 0: none (benchmarks of the
-    # judge's cost, which must read every question afresh).
+    # Verdicts the in-process judge remembers, (prompt, question, candidate) -> P: a question asked again (a retry,
+    # the same follow-up in two chats) costs no judged token. 4096 (~2 MB) are the candidates of ~1,000 questions.
+    # 0: none (benchmarks of the judge's cost, which must read every question afresh).
     judge_memo: int = 4096
     # Hand rules of the answer stage switched off (names of rag.answer.rules.RULES, comma-separated): what
     # `python -m eval --ablate` measures each rule's worth by.
@@ -166,8 +163,11 @@ class Settings:
             raise SettingsError(f"RAG_COMPOSER must be one of {', '.join(COMPOSERS)}, not {self.composer!r}")
         if self.selection not in ("learned", "bars"):
             _check_selector_file(self.selection)
-        if self.injection_screen not in ("patterns", "judge"):
-            raise SettingsError(f"RAG_INJECTION_SCREEN must be patterns or judge, not {self.injection_screen!r}")
+        if self.injection_screen not in ("patterns", "background", "judge"):
+            raise SettingsError("RAG_INJECTION_SCREEN must be patterns, background or judge, not "
+                                f"{self.injection_screen!r}")
+        if self.screen_quiet_seconds < 0:
+            raise SettingsError(f"RAG_SCREEN_QUIET_SECONDS must be 0 or more, not {self.screen_quiet_seconds}")
         if not 1 <= self.judge_candidates <= 10:
             raise SettingsError(f"RAG_JUDGE_CANDIDATES must be between 1 and 10, not {self.judge_candidates}")
         if not 0.0 < self.judge_threshold < 1.0:

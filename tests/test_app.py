@@ -383,6 +383,9 @@ class CountingJudge:
     def instructions(self, passages):
         return self.judge.instructions(passages)
 
+    def instruction_reading(self):
+        return self.judge.instruction_reading()
+
 
 def test_a_v1_stream_whose_client_leaves_stops_between_the_passages_the_judge_reads(assistant):
     judge = CountingJudge(assistant.judge())

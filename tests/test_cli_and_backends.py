@@ -63,7 +63,7 @@ def test_settings_are_validated_with_the_variable_name():
     assert Settings.from_env({"RAG_FAST": "On"}).fast and not Settings.from_env({"RAG_FAST": "no"}).fast
     with pytest.raises(SettingsError, match="RAG_FAST='ture' is not true or false"):
         Settings.from_env({"RAG_FAST": "ture"})
-    with pytest.raises(SettingsError, match="RAG_INJECTION_SCREEN must be patterns or judge"):
+    with pytest.raises(SettingsError, match="RAG_INJECTION_SCREEN must be patterns, background or judge"):
         Settings.from_env({"RAG_INJECTION_SCREEN": "model"})
 
 

@@ -37,6 +37,9 @@ class ScriptedJudge:
     def instructions(self, passages):
         return [0.0] * len(passages)  # no passage of the bundled corpus gives orders to an AI
 
+    def instruction_reading(self):
+        return "scripted"  # no chunk was read under it: the phrase patterns screen
+
 
 @pytest.fixture
 def pipeline_with(assistant):

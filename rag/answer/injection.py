@@ -2,16 +2,17 @@
 instructions ...", "Note to the AI summarising this page: ...") is data, never an instruction and never
 evidence: the paragraph holding it is not quoted, cited or used as support.
 
-By default the phrase patterns below screen the units (``rag.answer.units``): the generic shapes of prompt
-injection (addressing the model, its instructions or its role), not words of any corpus. They catch few
-shapes (precision / recall 0.50 / 0.09 on ``bench/injection_set.jsonl``) and flag articles that quote them.
+The judge decides (``prompts/judge_injection.txt``, read by a probe over its hidden state: ``rag.models.probe``;
+precision / recall 0.91 / 0.91 cross-validated on ``bench/injection_set.jsonl``): every piece of every chunk is
+read once and the verdicts kept with the chunk (``rag.index.screening``), so an answer costs no read of its own.
+A flagged piece's units are not quoted; the chunk's other paragraphs are not lost (``injected_spans``).
 
-With ``RAG_INJECTION_SCREEN=judge`` every paragraph about to be quoted is read by the judge under a prompt of its
-own (``prompts/judge_injection.txt``) and a probe over its hidden state decides (``InjectionScreen``,
-``rag.models.probe``; 0.91 / 0.91 cross-validated on the set): a flagged paragraph is kept out, the next best
-units answer instead, the chunk's other paragraphs are not lost. Not the default: reading every quoted paragraph
-costs the judge about as much again as answering, and it flags 3 of 408 ordinary paragraphs of the eval pool's
-corpora held out (``python -m bench.injection --pool --windows``).
+Until the judge has read a chunk, the phrase patterns below screen it: the generic shapes of prompt injection
+(addressing the model, its instructions or its role), not words of any corpus. They catch few shapes
+(0.50 / 0.09 on the set) and flag articles that quote them. ``RAG_INJECTION_SCREEN`` chooses: ``background``
+(the default: the server reads chunks while no question is asked; ``Assistant.screen()`` at once),
+``judge`` (also reads, at answer time, each quoted piece of a chunk not yet read: ``InjectionScreen``; about
+doubles the answer time on a fresh index) or ``patterns`` (the phrase list only).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
-from ..text import paragraph_spans, sentence_spans
+from ..index.screening import screen_pieces
 
 if TYPE_CHECKING:
     from ..index.store import Chunk
@@ -60,15 +61,31 @@ def instruction_spans(text: str) -> list[tuple[int, int]]:
 
 
 SCREEN_ROUNDS = 3  # choices made again past flagged paragraphs before abstaining: bounds the judge's reads
-SCREEN_CHARS = 700  # a longer paragraph is judged on the quote and a sentence either side (bounds the judge's read)
-# P(an order to an AI) (judge.instructions: the probe's, or the calibrated P(yes)) at which a paragraph is flagged:
+# P(an order to an AI) (judge.instructions: the probe's, or the calibrated P(yes)) at which a piece is flagged:
 # even odds, not tuned; bench.injection reports precision and recall at this bar (AT there).
 INSTRUCTION_AT = 0.5
+SCREENS = ("patterns", "background", "judge")  # RAG_INJECTION_SCREEN (rag.settings)
+
+
+def injected_spans(chunk: Chunk, reading: str | None, patterns: bool = True) -> list[tuple[int, int]]:
+    """The spans of ``chunk`` kept out of answers as orders to an AI: the pieces the judge flagged, where it
+    has read the chunk under ``reading`` (``rag.index.screening``); else, with ``patterns``, the lines the
+    phrase patterns flag."""
+    if reading is not None and chunk.screen is not None and chunk.screen.reading == reading:
+        return [(s, e) for s, e, _ in chunk.screen.flagged(INSTRUCTION_AT)]
+    return instruction_spans(chunk.text) if patterns else []
+
+
+def kept_out(passages: list[Chunk], reading: str | None) -> list[tuple[str, str]]:
+    """What the stored verdicts keep out of the passages (``injected_spans``), and why."""
+    return [(f"passage {i}", f"kept out: gives orders to an AI reading it (judge {p:.2f}, read before)")
+            for i, chunk in enumerate(passages, 1) if reading and chunk.screen and chunk.screen.reading == reading
+            for _, _, p in chunk.screen.flagged(INSTRUCTION_AT)]
 
 
 @dataclass(frozen=True)
 class Flagged:
-    """A paragraph the screen kept out of the answer: where it is and the judge's P(an order to an AI)."""
+    """A piece the screen kept out of the answer: where it is and the judge's P(an order to an AI)."""
 
     passage: int  # 1-based, as ``Evidence.passage``
     start: int
@@ -80,34 +97,25 @@ class Flagged:
 
 
 class InjectionScreen:
-    """The judge reads the paragraph of each unit about to be quoted: is it an order to an AI?"""
+    """The judge reads, at answer time, the pieces (``screen_pieces``) of each unit about to be quoted whose
+    chunk it has not read before (RAG_INJECTION_SCREEN=judge): is it an order to an AI?"""
 
     def __init__(self, judge: Judge, threshold: float = INSTRUCTION_AT):
         self.judge, self.threshold = judge, threshold
+        self.reading = judge.instruction_reading()
 
     def flagged(self, units: list[Evidence], passages: list[Chunk]) -> list[Flagged]:
-        """The screened spans of ``units`` that the judge takes for orders to an AI (memoised by the judge)."""
-        spans = list(dict.fromkeys(screened_span(passages[u.passage - 1].text, u.passage, u.start, u.end)
-                                   for u in units))
+        """The pieces of ``units`` that the judge takes for orders to an AI (memoised by the judge); a chunk
+        with stored verdicts was screened when its units were made (``injected_spans``)."""
+        spans = list(dict.fromkeys(
+            (u.passage, s, e) for u in units
+            if not ((chunk := passages[u.passage - 1]).screen and chunk.screen.reading == self.reading)
+            for s, e in screen_pieces(chunk.text) if s < u.end and u.start < e))
         if not spans:
             return []
         texts = [passages[p - 1].text[s:e] for p, s, e in spans]
         return [Flagged(p, s, e, score) for (p, s, e), score in zip(spans, self.judge.instructions(texts))
                 if score >= self.threshold]
-
-
-def screened_span(text: str, passage: int, start: int, end: int) -> tuple[int, int, int]:
-    """(passage, start, end) of what the screen reads for the quote ``text[start:end]``: its paragraph(s), or,
-    past ``SCREEN_CHARS``, the quote with the sentence before and after it."""
-    paragraphs = [(s, e) for s, e in paragraph_spans(text) if s < end and start < e]
-    if paragraphs:
-        s, e = paragraphs[0][0], paragraphs[-1][1]
-        if e - s <= SCREEN_CHARS:
-            return passage, s, e
-    sentences = sentence_spans(text)
-    before = [s for s, e in sentences if e <= start]
-    after = [e for s, e in sentences if s >= end]
-    return passage, (before[-1] if before else start), (after[0] if after else end)
 
 
 def screened(choose: Callable[[list[Evidence]], list[Evidence]], units: list[Evidence], passages: list[Chunk],

@@ -8,8 +8,8 @@ node postprocessors -> response synthesizer).
     postprocess  a list of steps, each returning what it kept and removed (rag.answer.postprocess):
                judge    the bundled model reads the best units, the selection keeps those that state the
                         answer (rag.answer.presence, rag.answer.selection; off when ``fast``)
-               expand   the units chosen for the answer, grown over their paragraph (rag.answer.expand); a paragraph
-                        the judge takes for orders to an AI kept out (rag.answer.injection)
+               expand   the units chosen for the answer, grown over their paragraph (rag.answer.expand)
+    (the judge's verdicts on text giving orders to an AI keep it out of the units: rag.answer.injection)
     compose    a composer chosen from the settings: extractive sentences after a direct lead, or a model's
                draft (rag.answer.composers)
     guard      every model-written sentence checked against its quote (rag.answer.guard)
@@ -39,7 +39,7 @@ from .conversation import History, model_standalone_question, standalone_questio
 from .directives import strip_directives
 from .evidence import RankContext, rank
 from .guard import CheckedSentence, check_answer
-from .injection import InjectionScreen, screened
+from .injection import InjectionScreen, injected_spans, kept_out, screened
 from .postprocess import ChooseAndExpand, JudgeFilter, Postprocessor
 from .query import Query
 from .question import (
@@ -110,9 +110,7 @@ class AnswerPipeline:
         return self._judge
 
     def answer(self, question: str, history: History | None = None) -> Answer:
-        final = None
-        for final in self.answer_stream(question, history):
-            pass
+        *_, final = self.answer_stream(question, history)
         return final
 
     def answer_stream(self, question: str, history: History | None = None) -> Iterator[Answer]:
@@ -194,7 +192,7 @@ class AnswerPipeline:
         passages = [h.chunk for h in hits]
         base = Answer("", [], False, query.question, query.standalone, sources_of(hits), passages_of(passages))
         base.removed += [("(question)", f"a request about the answer's form, not followed: {d}")
-                         for d in query.directives]
+                         for d in query.directives] + kept_out(passages, self.reading)
         if query.truncated:
             base.removed.append(("(question)", f"truncated to {self.settings.max_question_chars} characters"))
             base.notice = (f"(Your question was cut to its first {self.settings.max_question_chars:,} characters: "
@@ -225,7 +223,9 @@ class AnswerPipeline:
     def rank(self, q: QuestionProfile, hits, context: list[Chunk] | None = None) -> list[Evidence]:
         """Candidate units of the hits, scored; ``context``: the chunks whose stored sentence vectors apply
         (the hits' own chunks by default)."""
-        units = candidate_units(hits, patterns=self.screen is None)
+        # Kept out as orders to an AI: the stored verdicts, else the phrase patterns (not with a live screen).
+        reading, patterns = self.reading, self.settings.injection_screen != "judge"
+        units = candidate_units(hits, lambda chunk: injected_spans(chunk, reading, patterns))
         if not units:
             return []
         vectors = self.unit_vectors(units, [h.chunk for h in hits], context)
@@ -250,16 +250,20 @@ class AnswerPipeline:
         return f"the best passage holds {coverage:.0%} of the question's words (MIN_COVERAGE; no judge decides here)"
 
     def postprocessors(self, q: QuestionProfile) -> list[Postprocessor]:
-        """The steps from the ranked units to the answer's evidence: the judge's filter (unless ``fast``, or a
-        yes/no question: ``judges_presence``), then choose and expand."""
+        """The steps from the ranked units to the answer's evidence: the judge's filter (``judges_presence``), then expand."""
         judged = [JudgeFilter(self.judge, self.settings.judge_threshold, selector_for(self.settings.selection),
                               self.rules, self.settings.judge_candidates)] if self.judges_presence(q) else []
         return judged + [ChooseAndExpand(self.screen)]
 
     @property
-    def screen(self) -> InjectionScreen | None:  # RAG_INJECTION_SCREEN=judge; else the units' phrase patterns
-        judged = self.judge is not None and self.settings.injection_screen == "judge"
-        return InjectionScreen(self.judge) if judged else None
+    def screen(self) -> InjectionScreen | None:  # RAG_INJECTION_SCREEN=judge: quoted pieces not yet read are read
+        live = self.judge is not None and self.settings.injection_screen == "judge"
+        return InjectionScreen(self.judge) if live else None
+
+    @property
+    def reading(self) -> str | None:  # the injection reading whose stored verdicts apply (rag.index.screening)
+        judged = self.judge is not None and self.settings.injection_screen != "patterns"
+        return self.judge.instruction_reading() if judged else None
 
     @property
     def model_writes(self) -> bool:
@@ -270,8 +274,7 @@ class AnswerPipeline:
     def composer(self) -> Composer:
         """Who writes the answer (RAG_COMPOSER; rag.answer.composers): the evidence's own sentences, or the
         backend's model."""
-        name = composer_name(self.settings)
-        if name == "model":
+        if composer_name(self.settings) == "model":
             return ModelComposer(lambda: self.generator, self.prompts, self.guard)
         return ExtractiveComposer(self.judge if self.settings.direct_lead else None)
 
@@ -279,16 +282,15 @@ class AnswerPipeline:
                  started: float) -> Answer:
         """Whether (or how) the sources agree: one attributed quote per source (see rag.answer.compare)."""
         judge = self.judge if self.settings.direct_lead else None
-        chosen, kept_out = screened(lambda kept: sides(kept, passages), units, passages, self.screen)
-        base.removed += kept_out
+        chosen, screened_out = screened(lambda kept: sides(kept, passages), units, passages, self.screen)
+        base.removed += screened_out
         kept = compare(question, chosen, passages, judge, base.removed)
         return render(base, kept, passages, started, final=True, attribute=True) if kept else abstain(base, started)
 
     def guard(self, draft: str, passages: list[Chunk], given: set[str] = frozenset()):
         """The citation guard over the retrieved passages, with the judge's entailment when there is one."""
-        judge = self.judge
-        return check_answer(draft, passages, self.lexical.idf, given=given,
-                            entails=judge.entails if judge else None, entail_threshold=ENTAILED)
+        return check_answer(draft, passages, self.lexical.idf, given=given, entail_threshold=ENTAILED,
+                            entails=self.judge.entails if self.judge else None)
 
     def catalog(self, query: CatalogQuery, question: str, standalone: str, started: float) -> Answer:
         """A corpus-level question, answered from the documents' metadata (see rag.answer.catalog)."""

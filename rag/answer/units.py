@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable
 
 from ..text import is_heading, normalize, sentence_spans, words
-from .injection import instruction_spans
 from .lists import BULLET, is_prose, marks_item, reading_end
 from .retrieval import ScoredChunk
+
+if TYPE_CHECKING:
+    from ..index.store import Chunk
 
 LIST_BUDGET = 1200  # characters of reading of a list kept with the sentence that introduces it (":")
 
@@ -46,18 +49,19 @@ class Evidence:
         return self.features.get("premise_correction", 0.0) > 0
 
 
-def candidate_units(hits: list[ScoredChunk], patterns: bool = True) -> list[Evidence]:
-    """Every sentence of the retrieved chunks that could be evidence, once each, in retrieval order; with
-    ``patterns``, none from a line the injection patterns flag (the screen unless RAG_INJECTION_SCREEN=judge)."""
+def candidate_units(hits: list[ScoredChunk], injected: Callable[[Chunk], list[tuple[int, int]]] = lambda c: []
+                    ) -> list[Evidence]:
+    """Every sentence of the retrieved chunks that could be evidence, once each, in retrieval order; none from
+    a span ``injected`` keeps out (text addressing the model is data: ``rag.answer.injection.injected_spans``)."""
     units: list[Evidence] = []
     seen: set[str] = set()
     for passage, hit in enumerate(hits, 1):
         text = hit.chunk.text
         spans = sentence_spans(text)
-        injected = instruction_spans(text) if patterns else []  # text addressing the model is data
+        kept_out = injected(hit.chunk)
         taken = 0  # end of the last list taken whole: its items are not units of their own
         for j, (s, e) in enumerate(spans):
-            if s < taken or any(a < e and s < b for a, b in injected):
+            if s < taken or any(a < e and s < b for a, b in kept_out):
                 continue
             sentence = text[s:e]
             key = normalize(sentence)

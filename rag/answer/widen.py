@@ -24,6 +24,7 @@ import dataclasses
 import re
 from typing import Callable
 
+from ..index.screening import screen_over
 from ..index.store import Chunk
 from ..text import REFERS_BACK, is_heading, paragraph_spans, sentence_spans
 from .lists import BULLET, is_address, reading_end, reading_length
@@ -102,8 +103,9 @@ def widen_one(chunk: Chunk, before: Chunk | None, after: Chunk | None, *later: C
         new_end = ends[-1] if ends else end
     if (new_start, new_end) == (start, end):
         return chunk
-    return dataclasses.replace(chunk, text=window[new_start:new_end], start=window_start + new_start,
-                               end=window_start + new_end)
+    start, end = window_start + new_start, window_start + new_end
+    return dataclasses.replace(chunk, text=window[new_start:new_end], start=start, end=end,
+                               screen=screen_over(same + _same_story(chunk, later), start, end))
 
 
 def _list_reaches(window: str, sentences: list[tuple[int, int]], start: int, end: int) -> list[int]:

@@ -23,6 +23,7 @@ class QuestionsFirst:
     def __init__(self, max_wait: float):
         self.max_wait = max_wait
         self._in_flight = 0
+        self._last = time.monotonic()  # when the last question ended
         self._idle = threading.Condition()
 
     @contextmanager
@@ -34,6 +35,7 @@ class QuestionsFirst:
         finally:
             with self._idle:
                 self._in_flight -= 1
+                self._last = time.monotonic()
                 self._idle.notify_all()
 
     def counted(self, answers: Iterator[T]) -> Iterator[T]:
@@ -48,6 +50,17 @@ class QuestionsFirst:
             while self._in_flight and (left := started + self.max_wait - time.monotonic()) > 0:
                 self._idle.wait(left)
         return time.monotonic() - started
+
+
+    def wait_quiet(self, seconds: float, stop: threading.Event) -> None:
+        """Wait until no question has been answered for ``seconds`` (or ``stop`` is set): what the background
+        screen calls before each piece it reads (``Settings.screen_quiet_seconds``)."""
+        with self._idle:
+            while not stop.is_set():
+                left = 1.0 if self._in_flight else self._last + seconds - time.monotonic()
+                if left <= 0:
+                    return
+                self._idle.wait(min(left, 1.0))  # (1 s: a stop is seen within it)
 
 
 @dataclass

@@ -43,6 +43,7 @@ class Chunk:
     # starts on and of each page starting inside it (PDFs); (offset, heading) likewise for the sections.
     page_marks: tuple[tuple[int, int], ...] = ()
     section_marks: tuple[tuple[int, str], ...] = ()
+    screen: ScreenVerdict | None = None  # the injection screen's verdicts, once read (rag.index.screening)
 
     def page_at(self, offset: int) -> int | None:
         """The page (1-based) holding document offset ``offset`` of this chunk, for paged documents."""
@@ -54,7 +55,7 @@ class Chunk:
 
     def to_metadata(self) -> dict[str, Any]:
         meta = {k: v for k, v in asdict(self).items()
-                if k not in ("id", "text", "page_marks", "section_marks") and v is not None and v != ""}
+                if k not in ("id", "text", "page_marks", "section_marks", "screen") and v is not None and v != ""}
         if self.date:
             meta["date_int"] = int(self.date.replace("-", ""))
         # Chroma metadata values are scalars: the layout marks travel as JSON text.
@@ -71,8 +72,30 @@ class Chunk:
             doc_title=meta.get("doc_title", ""), date=meta.get("date"), story=int(meta.get("story", 0)),
             start=int(meta["start"]), end=int(meta["end"]), content_hash=meta.get("content_hash", ""),
             file=meta.get("file", ""), page_marks=_marks(meta.get("page_marks"), int),
-            section_marks=_marks(meta.get("section_marks"), str),
+            section_marks=_marks(meta.get("section_marks"), str), screen=ScreenVerdict.from_json(meta.get("screen")),
         )
+
+
+@dataclass(frozen=True)
+class ScreenVerdict:
+    """What the injection screen read of a chunk: the reading's tag (judge model, prompt, probe) and, per piece
+    (chunk offsets), P(an order to an AI)."""
+
+    reading: str
+    pieces: tuple[tuple[int, int, float], ...]
+
+    def flagged(self, threshold: float) -> list[tuple[int, int, float]]:
+        return [piece for piece in self.pieces if piece[2] >= threshold]
+
+    def to_json(self) -> str:
+        return json.dumps({"reading": self.reading, "pieces": self.pieces})
+
+    @classmethod
+    def from_json(cls, raw: str | None) -> ScreenVerdict | None:
+        if not raw:
+            return None
+        data = json.loads(raw)
+        return cls(data["reading"], tuple((int(s), int(e), float(p)) for s, e, p in data["pieces"]))
 
 
 def _marks(raw: str | None, kind: type) -> tuple:
@@ -205,7 +228,8 @@ class ChunkStore:
         """Write the chunks of several documents in as few calls as Chroma's batch limit allows. For the
         documents in ``replacing`` (indexed before), the chunks they no longer have are removed after."""
         old_ids = {i for doc_id in replacing for i, _, _ in self._pages(include=[], where={"doc_id": doc_id})}
-        records = [({**c.to_metadata(), "doc_chunks": len(chunks)}, c, vector)
+        # "screen": "" drops the verdicts of a chunk written again (Chroma merges an upsert's metadata).
+        records = [({**c.to_metadata(), "doc_chunks": len(chunks), "screen": ""}, c, vector)
                    for _, chunks, vectors in documents for c, vector in zip(chunks, vectors)]
         batch = self.max_batch()  # Chroma refuses a bigger write ("batch size 31334 > 5461")
         for at in range(0, len(records), batch):
@@ -233,7 +257,19 @@ class ChunkStore:
         self.client.delete_collection(self.settings.collection)
         self.collection = self._open_collection()
 
+    def record_screens(self, verdicts: list[tuple[Chunk, ScreenVerdict]]) -> None:
+        """Keep the injection screen's verdicts with their chunks (written again: the verdicts are dropped)."""
+        for at in range(0, len(verdicts), self.max_batch()):
+            part = verdicts[at : at + self.max_batch()]
+            self.collection.update(ids=[c.id for c, _ in part], metadatas=[{"screen": v.to_json()} for _, v in part])
+
     # --- reading -----------------------------------------------------------------------------
+
+    def unscreened_ids(self, reading: str) -> list[str]:
+        """The chunks the injection screen has not read under ``reading``, in document order."""
+        todo = [(m["doc_id"], int(m["start"]), i) for i, _, m in self._pages(include=["metadatas"])
+                if (v := ScreenVerdict.from_json(m.get("screen"))) is None or v.reading != reading]
+        return [i for _, _, i in sorted(todo)]
 
     def all_chunks(self) -> list[Chunk]:
         chunks = [Chunk.from_record(i, d, m) for i, d, m in self._pages(include=["documents", "metadatas"])]

@@ -35,7 +35,7 @@ from ..errors import ModelUnavailable
 from ..prompts import Prompts
 from ..settings import Settings
 from .bundled import QWEN_1_5B, bundled_model_path, llama_batch_threads, llama_class, llama_threads
-from .probe import hidden_state, load_probe
+from .probe import hidden_state, load_probe, reading_tag
 
 _SPLIT = "\x00CANDIDATE\x00"  # marks where the candidate goes in the rendered prompt
 _YES = ("Yes", "yes", "YES", " Yes", " yes")
@@ -67,6 +67,8 @@ class Judge(Protocol):
 
     def instructions(self, passages: list[str]) -> list[float]: ...
 
+    def instruction_reading(self) -> str: ...
+
 
 class LlamaJudge:
     """A GGUF instruct model (default: the bundled Qwen2.5-Coder-1.5B) as a yes/no judge."""
@@ -83,6 +85,7 @@ class LlamaJudge:
         self._unknown: list[int] = []
         self._lock = threading.Lock()  # one llama.cpp context serves one question at a time
         self._memo: OrderedDict[tuple, float] = OrderedDict()  # guarded by _lock
+        self._reading: str | None = None  # instruction_reading(), once
 
     def _model(self):
         if self._llm is None:
@@ -116,6 +119,13 @@ class LlamaJudge:
             return self._score("judge_injection", {}, passages, lambda state, _: probe.p(state), hidden=True)
         yes = self.instruction_yes(passages)
         return [probe.p_from_yes(p) for p in yes] if probe is not None else yes
+
+    def instruction_reading(self) -> str:
+        """The tag of what ``instructions`` reads (model, prompt, probe): stored verdicts are reused under it."""
+        if self._reading is None:
+            probe, prompt = load_probe(), self.prompts["judge_injection"]
+            self._reading = reading_tag(str(self.path), prompt, probe, probe is not None and probe.fits(self.path, prompt))
+        return self._reading
 
     def instruction_states(self, passages: list[str]) -> list:
         """The final hidden state at the reply to ``judge_injection``, per passage: what the probe reads."""

@@ -22,7 +22,7 @@ from ..errors import ModelUnavailable, model_server_error
 from ..prompts import Prompts
 from ..settings import Settings
 from .judge import _NO, _UNKNOWN, _YES, Verdicts, numbered_options
-from .probe import load_probe
+from .probe import load_probe, reading_tag
 
 TOP_LOGPROBS = 20  # the most OpenAI's API returns; llama.cpp and vLLM allow it too
 
@@ -61,6 +61,11 @@ class ServerJudge:
         probe = load_probe()
         yes = [_p_yes(self._first_token("judge_injection", passage)[0]) for passage in passages]
         return [probe.p_from_yes(p) for p in yes] if probe is not None else yes
+
+    def instruction_reading(self) -> str:
+        """The tag of what ``instructions`` reads: the server's model, the prompt, the calibration."""
+        return reading_tag(f"{self.settings.judge_base_url}/{self.model}", self.prompts["judge_injection"],
+                           load_probe(), hidden=False)
 
     def referents(self, conversation: str, question: str, pronoun: str, options: list[str]) -> list[float]:
         if not options:

@@ -70,6 +70,17 @@ class InjectionProbe:
         return _sigmoid(a * math.log(p_yes / (1 - p_yes)) + b)
 
 
+def reading_tag(model: str, prompt_text: str, probe: InjectionProbe | None, hidden: bool) -> str:
+    """What names an injection reading (verdicts stored under one tag are not reused under another): the model,
+    the prompt's digest, and the probe's weights (``hidden``: read from the hidden state) or its calibration."""
+    if probe is None:
+        kind = "yes"
+    else:
+        weights = (probe.coef, probe.intercept) if hidden else probe.yes_calibration
+        kind = ("probe:" if hidden else "calibrated:") + hashlib.sha256(repr(weights).encode()).hexdigest()[:12]
+    return f"{Path(model).name}|{prompt_digest(prompt_text)}|{kind}"
+
+
 def hidden_state(llm, last: list[int]):
     """A llama.cpp model's final hidden state (after its last norm, before the vocabulary) at the token ``last``,
     evaluated with embeddings switched on for that one token (llama.cpp then outputs every token of a batch)."""

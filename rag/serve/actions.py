@@ -21,6 +21,7 @@ from eval.run import run as run_eval
 from .. import Assistant, SettingsError
 from ..answer.conversation import message_text
 from ..errors import RagError
+from ..index.background import IngestJob
 from ..index.ingest import described_progress
 from ..index.uploads import received_uploads, save_uploads
 from .access import check_change, check_model_url
@@ -73,6 +74,7 @@ class Actions:
         self.state = AppState(assistant, listening_on)
         self.clients = clients or PerClient(assistant.settings.max_questions_per_client)
         self.max_bytes = int(assistant.settings.max_upload_mb * 1e6)
+        self._ended_job: IngestJob | None = None
 
     def respond(self, message: str, history: list[dict], session: dict | None, answers: list, request: gr.Request):
         turns = [{"role": m["role"], "content": message_text(m.get("content"))} for m in history]
@@ -187,13 +189,14 @@ class Actions:
         return report_view(folder)
 
     def background_ingest(self, opening: bool = False):
-        """The background ingest's progress (its last word when it has just ended); the timer runs while it does."""
-        job = self.assistant.ingest_job()
-        if job is None or (opening and not job.running):
-            return "", gr.Timer(active=False)
-        if not job.running:
+        """The background ingest's progress (its last word once it has ended) and the background screen's; the
+        timer runs while either does."""
+        job, screen = self.assistant.ingest_job(), self.assistant.screen_job()
+        if job is not None and not job.running and job is not self._ended_job:
+            self._ended_job = job  # the engine over the new index is in place: sessions' own setups rebuild
             self.state.index_changed()
-        return html.escape(job.describe()), gr.Timer(active=job.running)
+        lines = [j.describe() for j in (job, screen) if j is not None and (j.running or not opening)]
+        return html.escape(" ".join(lines)), gr.Timer(active=any(j is not None and j.running for j in (job, screen)))
 
     def save_chat(self, messages, answers, chats, chat_id):
         chats, chat_id = saved_with(list(chats or []), chat_id, messages or [], answers or [])

@@ -188,6 +188,9 @@ def serve(args: argparse.Namespace) -> None:
         print(f"index: {assistant.store.count()} chunks; building if needed ...", flush=True)
         if assistant.open_for_serving() is not None:
             print("an interrupted ingest resumes in the background; questions are answered meanwhile", flush=True)
+        if assistant.screen_in_background() is not None:
+            print("passages not yet screened for instructions to an AI are read while no question is asked",
+                  flush=True)
     except RagError as exc:
         raise SystemExit(f"error: {exc}") from None
     print(f"UI: http://{args.host}:{args.port}/   API: http://{args.host}:{args.port}/v1", flush=True)
