@@ -17,6 +17,7 @@ import argparse
 import json
 import sys
 import tempfile
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -51,6 +52,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "(default: ../shared/eval-sets)")
     parser.add_argument("--set", action="append", dest="only_sets", metavar="NAME",
                         help=f"run only these sets ('{BUNDLED}' is the bundled gold set); repeatable")
+    parser.add_argument("--screen", action="store_true", help="have the judge read every passage for instructions "
+                        "to an AI before the questions (Assistant.screen(), what a server does while idle; "
+                        "~3 s a paragraph on 2 cores): the answers a screened index gives")
     parser.add_argument("--limit", type=int, help="only the first N questions of each set")
     parser.add_argument("--only", choices=SET_TYPES, help="only questions of this type")
     parser.add_argument("--baseline", action="store_true",
@@ -145,6 +149,9 @@ def main(argv: list[str] | None = None) -> int:
             ablated[rule][name] = extra[rule]
 
     if run_bundled:
+        if args.screen:
+            assistant.engine()  # the index, built if needed
+            screened(BUNDLED, assistant)
         runs[BUNDLED] = run(assistant, select(items, args), judge, progress=progress, label=BUNDLED)
         keep(BUNDLED, {label: run(assistant.derive(**changes), select(items, args), judge, progress=progress,
                                   label=f"{BUNDLED}, {label}" + (" off" if label in ablate else ""))
@@ -161,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         runs[eval_set.name], extra = run_external(eval_set, set_items, assistant, judge, progress,
-                                                  variants(eval_set.name))
+                                                  variants(eval_set.name), screen=args.screen)
         keep(eval_set.name, extra)
     if not runs:
         print("error: no gold set to run", file=sys.stderr)
@@ -238,8 +245,15 @@ def select(items: list, args: argparse.Namespace) -> list:
     return items[: args.limit] if args.limit else items
 
 
+def screened(name: str, assistant: Assistant) -> None:
+    """The set's index screened for instructions to an AI (``--screen``), with what it cost."""
+    started = time.perf_counter()
+    job = assistant.screen()
+    print(f"{name}: {job.describe()} ({time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
+
+
 def run_external(eval_set: EvalSet, items: list, main: Assistant, judge, progress: bool,
-                 variants: dict[str, dict] | None = None) -> tuple[list, dict[str, list]]:
+                 variants: dict[str, dict] | None = None, screen: bool = False) -> tuple[list, dict[str, list]]:
     """Index the set's corpus into a temporary index of its own and run its questions (one judge model
     per process: the set's assistant shares the main one's); then once per variant (label: settings changes,
     e.g. a held-out selector file, a rule off) over the same index (the judge remembers its verdicts: a
@@ -249,6 +263,8 @@ def run_external(eval_set: EvalSet, items: list, main: Assistant, judge, progres
                                          lexical_url=None, filter_doc_ids=(), date_from=None, date_to=None)
         assistant = Assistant(settings, judge=main.judge())
         assistant.index(progress=progress)
+        if screen:
+            screened(eval_set.name, assistant)
         results = run(assistant, items, judge, progress=progress, label=eval_set.name)
         return results, {label: run(assistant.derive(**changes), items, judge, progress=progress,
                                     label=f"{eval_set.name}, {label}") for label, changes in (variants or {}).items()}

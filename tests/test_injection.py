@@ -171,7 +171,10 @@ def test_the_server_screens_while_no_question_is_asked_and_a_question_stops_it(i
     while job.running and time.monotonic() < deadline:
         time.sleep(0.5)
     assert (job.done, job.flagged, job.error) == (2, 1, None), job
-    assert "Screened 2 chunks" in job.describe()
+    from rag.serve.actions import Actions
+
+    shown, timer = Actions(a).background_ingest()  # the web UI's status line, under the chat
+    assert "Screened 2 chunks for instructions to an AI; passages kept out: 1." in shown and not timer.active
     assert Assistant(settings, injection_screen="patterns").screen_in_background() is None
     (injection_corpus.parent / "more").mkdir(exist_ok=True)
     more = injection_corpus.parent / "more" / "corpus"

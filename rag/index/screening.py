@@ -80,7 +80,7 @@ class ScreenJob:
         if self.running:
             return (f"Screening passages for instructions to an AI: {self.done} of {self.total} chunks "
                     f"({time.monotonic() - self.started:.0f} s).")
-        return f"Screened {self.done} chunks for instructions to an AI: {self.flagged} passages kept out."
+        return f"Screened {self.done} chunks for instructions to an AI; passages kept out: {self.flagged}."
 
 
 def screen_chunks(store: ChunkStore, read: Callable[[list[str]], list[float]], reading: str, threshold: float,
