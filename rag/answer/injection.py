@@ -3,7 +3,7 @@ instructions ...", "Note to the AI summarising this page: ...") is data, never a
 evidence: the paragraph holding it is not quoted, cited or used as support.
 
 The judge decides (``prompts/judge_injection.txt``, read by a probe over its hidden state: ``rag.models.probe``;
-precision / recall 0.91 / 0.91 cross-validated on ``bench/injection_set.jsonl``): every piece of every chunk is
+precision / recall 0.91 / 0.93 cross-validated on ``bench/injection_set.jsonl``): every piece of every chunk is
 read once and the verdicts kept with the chunk (``rag.index.screening``), so an answer costs no read of its own.
 A flagged piece's units are not quoted; the chunk's other paragraphs are not lost (``injected_spans``).
 
@@ -64,7 +64,6 @@ SCREEN_ROUNDS = 3  # choices made again past flagged paragraphs before abstainin
 # P(an order to an AI) (judge.instructions: the probe's, or the calibrated P(yes)) at which a piece is flagged:
 # even odds, not tuned; bench.injection reports precision and recall at this bar (AT there).
 INSTRUCTION_AT = 0.5
-SCREENS = ("patterns", "background", "judge")  # RAG_INJECTION_SCREEN (rag.settings)
 
 
 def injected_spans(chunk: Chunk, reading: str | None, patterns: bool = True) -> list[tuple[int, int]]:
