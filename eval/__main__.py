@@ -54,7 +54,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help=f"run only these sets ('{BUNDLED}' is the bundled gold set); repeatable")
     parser.add_argument("--screen", action="store_true", help="have the judge read every passage for instructions "
                         "to an AI before the questions (Assistant.screen(), what a server does while idle; "
-                        "~3 s a paragraph on 2 cores): the answers a screened index gives")
+                        "~7 s a chunk on 2 cores): the answers a screened index gives")
     parser.add_argument("--limit", type=int, help="only the first N questions of each set")
     parser.add_argument("--only", choices=SET_TYPES, help="only questions of this type")
     parser.add_argument("--baseline", action="store_true",

@@ -24,7 +24,7 @@ from .store import Chunk, ChunkStore, ScreenVerdict
 
 # A longer paragraph is read in runs of whole sentences up to this many characters: the probe was fitted on
 # paragraphs of 80-700 characters and on sentence windows of longer ones (bench.injection --windows), and the
-# judge reads ~50 tokens a second on 2 cores (a 700-character piece: ~3 s).
+# judge reads ~50 tokens a second on 2 cores (measured: ~7 s a 160-token chunk, AlexNet 256 chunks in 30 min).
 SCREEN_CHARS = 700
 BATCH = 32  # chunks read from the store at a time, their verdicts written together
 

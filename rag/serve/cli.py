@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     index = sub.add_parser("index", help="build or update the index from a corpus folder")
     index.add_argument("--rebuild", action="store_true", help="drop the index and build it again")
     index.add_argument("--screen", action="store_true", help="then have the judge read every passage not read yet "
-                       "for instructions to an AI (~3 s a paragraph on 2 cores; the server does it while idle)")
+                       "for instructions to an AI (~7 s a chunk on 2 cores; the server does it while idle)")
     _settings_args(index)
 
     serve = sub.add_parser("serve", help="start the web app and the OpenAI-compatible /v1 API")
