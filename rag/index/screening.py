@@ -26,7 +26,7 @@ from .store import Chunk, ChunkStore, ScreenVerdict
 # paragraphs of 80-700 characters and on sentence windows of longer ones (bench.injection --windows), and the
 # judge reads ~50 tokens a second on 2 cores (measured: ~7 s a 160-token chunk, AlexNet 256 chunks in 30 min).
 SCREEN_CHARS = 700
-BATCH = 32  # chunks read from the store at a time, their verdicts written together
+BATCH = 32  # chunks read from the store at a time, their verdicts written together (not tuned: bounds memory)
 
 
 def screen_pieces(text: str) -> list[tuple[int, int]]:

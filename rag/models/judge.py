@@ -66,8 +66,7 @@ class Judge(Protocol):
     def referents(self, conversation: str, question: str, pronoun: str, options: list[str]) -> list[float]: ...
 
     def instructions(self, passages: list[str]) -> list[float]: ...
-
-    def instruction_reading(self) -> str: ...
+    def instruction_reading(self) -> str: ...  # the tag instructions' verdicts are stored under
 
 
 class LlamaJudge:
@@ -120,12 +119,13 @@ class LlamaJudge:
         yes = self.instruction_yes(passages)
         return [probe.p_from_yes(p) for p in yes] if probe is not None else yes
 
-    def instruction_reading(self) -> str:  # what names ``instructions``' reading: stored verdicts are reused under it
-        probe, prompt = load_probe(), self.prompts["judge_injection"]
-        self._reading = self._reading or reading_tag(str(self.path), prompt, probe, bool(probe and probe.fits(self.path, prompt)))
+    def instruction_reading(self) -> str:  # names ``instructions``' reading (stored verdicts are reused under it); once
+        if self._reading is None:
+            probe, prompt = load_probe(), self.prompts["judge_injection"]
+            self._reading = reading_tag(str(self.path), prompt, probe, bool(probe and probe.fits(self.path, prompt)))
         return self._reading
 
-    def instruction_states(self, passages: list[str]) -> list:  # the hidden state at the reply: what the probe reads
+    def instruction_states(self, passages: list[str]) -> list:  # the hidden state at the reply (what the probe reads)
         return self._score("judge_injection", {}, passages, lambda state, _: state, hidden=True)
 
     def instruction_yes(self, passages: list[str]) -> list[float]:  # the judge's own P("yes"), uncalibrated
