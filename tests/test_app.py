@@ -514,7 +514,7 @@ def test_a_start_after_an_interrupted_ingest_serves_at_once_and_shows_the_backgr
     env = {**os.environ, "RAG_FAST": "true", "RAG_CORPUS_DIR": str(corpus), "RAG_INDEX_DIR": str(index),
            "RAG_CACHE_DIR": str(settings.cache_dir)}
     subprocess.run([sys.executable, "-m", "rag", "index"], cwd=ROOT, check=True, capture_output=True, env=env)
-    for copy in range(40):  # ~1,000 chunks still to index: half a minute or more of encoding on 2 cores
+    for copy in range(16):  # ~400 chunks still to index: ~40 s of encoding on 2 cores, so the page sees it going
         for f in CORPUS.iterdir():
             shutil.copy(f, corpus / f"{f.stem}_{copy}{f.suffix}")
     # The state an ingest killed mid-way leaves (tests/test_killed_ingest.py kills real ones).
