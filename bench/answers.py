@@ -155,10 +155,10 @@ def main() -> None:
             rows += measure(main_assistant, items, name)
             continue
         with tempfile.TemporaryDirectory(prefix=f"rag-answers-{name}-") as index_dir:
-            assistant = Assistant(settings.replace(corpus_dir=corpus_dir, index_dir=Path(index_dir), chroma_url=None,
-                                                   lexical_url=None), judge=main_assistant.judge())
-            assistant.index()
-            rows += measure(assistant, items, name)
+            with Assistant(settings.replace(corpus_dir=corpus_dir, index_dir=Path(index_dir), chroma_url=None,
+                                            lexical_url=None), judge=main_assistant.judge()) as assistant:
+                assistant.index()
+                rows += measure(assistant, items, name)
     about["load_after"] = os.getloadavg()
     summary = summarise(rows)
     args.results.write_text(json.dumps({"about": about, "summary": summary, "questions": rows}, indent=1))

@@ -128,10 +128,10 @@ def collect(out: Path, sets_dir: Path, context: bool = False, more: int = 0) -> 
         write(main, load_gold(corpus_dir=settings.corpus_dir), BUNDLED)
         for eval_set in discover_sets(sets_dir):
             with tempfile.TemporaryDirectory(prefix=f"rag-select-{eval_set.name}-") as index_dir:
-                assistant = Assistant(settings.replace(corpus_dir=eval_set.corpus_dir, index_dir=Path(index_dir),
-                                                       chroma_url=None, lexical_url=None), judge=main.judge())
-                assistant.index()
-                write(assistant, load_set_items(eval_set), eval_set.name)
+                with Assistant(settings.replace(corpus_dir=eval_set.corpus_dir, index_dir=Path(index_dir),
+                                                chroma_url=None, lexical_url=None), judge=main.judge()) as assistant:
+                    assistant.index()
+                    write(assistant, load_set_items(eval_set), eval_set.name)
 
 
 # --- compare ----------------------------------------------------------------------------------------

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
 import threading
-import time
 from pathlib import Path
 from typing import Iterator
 
@@ -13,7 +11,9 @@ from .answer.injection import INSTRUCTION_AT
 from .answer.pipeline import AnswerPipeline
 from .answer.render import Answer
 from .answer.retrieval import HybridRetriever
+from .errors import StoreUnavailable
 from .index.background import IngestJob, QuestionsFirst
+from .index.corpus import set_aside_files
 from .index.ingest import IngestReport, ProgressCallback, ingest
 from .index.lexical import LexicalIndex
 from .index.lexical_sqlite import SqliteLexicalIndex, lexical_path
@@ -48,6 +48,8 @@ class Assistant:
         self._answering = QuestionsFirst(self.settings.ingest_yield_seconds)
         self._job: IngestJob | None = None
         self._screen: tuple[ScreenJob, threading.Thread] | None = None  # the background screen, when started
+        self._owns_index, self._owns_judge = True, judge is None  # what close() closes
+        self._closed = threading.Event()  # set by close(); shared with derived assistants
 
     # Fields that decide where the index lives; an assistant derived for another answer setup shares them.
     INDEX_FIELDS = ("corpus_dir", "index_dir", "collection", "chroma_url", "lexical_url", "chunk_tokens",
@@ -67,7 +69,39 @@ class Assistant:
         other._engine, other._generator = None, None
         same_judge = all(getattr(other.settings, f) == getattr(self.settings, f) for f in JUDGE_FIELDS)
         other._judge = (self.judge() if not other.settings.fast else self._judge) if same_judge else None
+        other._owns_index, other._owns_judge = False, not same_judge  # the index is the parent's to close
+        other._closed = self._closed
         return other
+
+    def close(self) -> None:
+        """Let go of what this assistant opened, once no question is being answered: the background screen is
+        stopped and a running ingest waited for (what it wrote is kept), then the Chroma client, the lexical
+        index's connection, the answer model and the judge are closed (a judge given to ``Assistant(judge=)``
+        is left to its owner). Idempotent. An assistant made by ``derive()`` closes only the models it loaded
+        itself: the index is its parent's, and closing the parent closes it for both. Also ``with
+        Assistant() as a: ...``."""
+        with self._lock:  # after a running ingest
+            parts = [self._generator, self._judge if self._owns_judge else None]
+            if self._owns_index and not self._closed.is_set():
+                self._closed.set()
+                self._stop_screen()
+                parts += [self.store, self.lexical, self.embedder]
+            self._engine = self._generator = None
+            if self._owns_judge:
+                self._judge = None
+            for part in parts:
+                if callable(getattr(part, "close", None)):
+                    part.close()
+
+    def _check_open(self) -> None:
+        if self._closed.is_set():
+            raise StoreUnavailable("this Assistant was closed (Assistant.close()); make a new one")
+
+    def __enter__(self) -> "Assistant":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     # --- index -------------------------------------------------------------------------------
 
@@ -79,6 +113,7 @@ class Assistant:
         and go first: between two slices of encoding the ingest waits while a question is being answered
         (``QuestionsFirst``). A new engine (fresh document frequencies) replaces the old one at the end."""
         with self._lock:
+            self._check_open()
             screening = self._stop_screen()  # its verdicts must not land on chunks the ingest rewrites
             report = ingest(self.settings, self.store, self.lexical, self.embedder,
                             Path(corpus_dir) if corpus_dir else None, progress=progress, rebuild=rebuild,
@@ -113,6 +148,7 @@ class Assistant:
         """Have the judge read every chunk it has not read yet for orders to an AI, now, and keep its verdicts
         with the chunks (answers then keep flagged pieces out at no cost); the pass's figures."""
         with self._lock:
+            self._check_open()
             judge = self.judge()
             return screen_chunks(self.store, judge.instructions, judge.instruction_reading(), INSTRUCTION_AT)
 
@@ -235,10 +271,12 @@ class Assistant:
     def engine(self) -> AnswerPipeline:
         """The answer pipeline over the current index: built on first use (after building the index, or
         finishing an interrupted ingest), then replaced whole at the end of every index change."""
+        self._check_open()
         ready = self._engine
         if ready is not None:  # no lock: questions keep being answered while an ingest holds it
             return ready
         with self._lock:
+            self._check_open()
             if self._engine is None:
                 if self.store.count() == 0:
                     self.index(progress=False)
@@ -277,16 +315,3 @@ class Assistant:
     def _embed_query(self, text: str) -> list[float]:
         return self.embedder.embed([text])[0].tolist()
 
-
-def set_aside_files(corpus: Path, doc_id: str, keep: Path) -> list[Path]:
-    """Move the corpus files of ``doc_id`` into ``keep``; a name kept before gets a time stamp."""
-    moved = []
-    for f in sorted(corpus.glob("*")):
-        if f.is_file() and f.stem == doc_id:
-            keep.mkdir(parents=True, exist_ok=True)
-            target = keep / f.name
-            if target.exists():
-                target = keep / f"{f.stem}.{time.strftime('%Y%m%d-%H%M%S')}{f.suffix}"
-            shutil.move(str(f), target)
-            moved.append(target)
-    return moved

@@ -193,7 +193,7 @@ def test_answering_never_imports_llama_index_core(settings, assistant):
 
 
 def test_a_removed_document_can_leave_the_corpus_folder_and_is_kept(tmp_path):
-    from rag.assistant import set_aside_files
+    from rag.index.corpus import set_aside_files
 
     corpus, keep = tmp_path / "corpus", tmp_path / "index" / "removed-documents"
     corpus.mkdir()
@@ -204,3 +204,34 @@ def test_a_removed_document_can_leave_the_corpus_folder_and_is_kept(tmp_path):
     [again] = set_aside_files(corpus, "note", keep)
     assert again != keep / "note.txt" and again.read_text() == "second"
     assert (keep / "note.txt").read_text() == "first" and [f.name for f in corpus.iterdir()] == ["other.md"]
+
+
+def test_close_lets_go_of_the_index_files_and_leaves_a_shared_judge_to_its_owner(assistant, settings, tmp_path):
+    """What ``python -m eval`` does for each set: an assistant over a temporary index, closed before the folder
+    goes. Its Chroma and SQLite files are let go; the judge it was given still answers for its owner."""
+    import os
+
+    from rag import Assistant
+    from rag.errors import StoreUnavailable
+
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    (corpus / "lighthouse.txt").write_text("The Old Lighthouse\n\nThe lighthouse on Skerry Point was built in 1871 "
+                                           "by the engineer Alan Brodie.\n")
+
+    def held() -> list[str]:  # files under the index this process has open
+        paths = [os.path.realpath(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")]
+        return [p for p in paths if p.startswith(str(index.resolve()))]
+
+    with Assistant(settings.replace(corpus_dir=corpus, index_dir=index), judge=assistant.judge()) as lighthouse:
+        assert lighthouse.ask("Who built the lighthouse on Skerry Point?").citations
+        derived = lighthouse.derive(top_k=3)
+        derived.close()  # its parent's index: still open
+        assert lighthouse.ask("When was the lighthouse built?").citations and held()
+    assert held() == []
+    with pytest.raises(StoreUnavailable, match="closed"):
+        lighthouse.ask("Who built the lighthouse?")
+    with pytest.raises(StoreUnavailable, match="closed"):
+        derived.ask("Who built the lighthouse?")
+    lighthouse.close()  # again: nothing left to do
+    assert not assistant.ask("Did China deny the freeze?").abstained  # the judge it was given is not closed

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -204,3 +206,17 @@ def _read_pdf(path: Path) -> list[str]:
     except (PdfReadError, KeyError, TypeError) as exc:
         raise ValueError(f"unreadable PDF: {exc}") from None
     return [p.strip() for p in pages]
+
+
+def set_aside_files(corpus: Path, doc_id: str, keep: Path) -> list[Path]:
+    """Move the corpus files of ``doc_id`` into ``keep``; a name kept before gets a time stamp."""
+    moved = []
+    for f in sorted(corpus.glob("*")):
+        if f.is_file() and f.stem == doc_id:
+            keep.mkdir(parents=True, exist_ok=True)
+            target = keep / f.name
+            if target.exists():
+                target = keep / f"{f.stem}.{time.strftime('%Y%m%d-%H%M%S')}{f.suffix}"
+            shutil.move(str(f), target)
+            moved.append(target)
+    return moved

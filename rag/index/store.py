@@ -166,6 +166,10 @@ class ChunkStore:
             metadata={**expected, "hnsw:space": "cosine", "complete": False},
         )
 
+    def close(self) -> None:
+        """Release the client (the embedded index's SQLite files are let go when no other client holds them)."""
+        self.client.close()
+
     # --- state -------------------------------------------------------------------------------
 
     def count(self) -> int:

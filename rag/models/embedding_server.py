@@ -38,6 +38,9 @@ class ServerEncoder:
                              timeout=settings.request_timeout, max_retries=settings.model_retries)
         self._dimension: int | None = None
 
+    def close(self) -> None:
+        self.client.close()
+
     @property
     def dimension(self) -> int:
         if self._dimension is None:

@@ -96,6 +96,15 @@ class LlamaJudge:
             self._unknown = self._first_tokens(_UNKNOWN)
         return self._llm
 
+    def close(self) -> None:
+        """Free the model's memory and forget the verdicts (after the question being judged, if any); the
+        next question loads the model again."""
+        with self._lock:
+            if self._llm is not None:
+                self._llm.close()
+                self._llm = None
+            self._memo.clear()
+
     def _first_tokens(self, words: tuple[str, ...]) -> list[int]:
         return sorted({self._llm.tokenize(w.encode(), add_bos=False)[0] for w in words})
 

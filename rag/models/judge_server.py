@@ -41,6 +41,9 @@ class ServerJudge:
         self.client = OpenAI(base_url=settings.judge_base_url, api_key=settings.judge_api_key or "not-needed",
                              timeout=settings.request_timeout, max_retries=settings.model_retries)
 
+    def close(self) -> None:
+        self.client.close()
+
     def answers(self, question: str, candidates: list[str]) -> Verdicts:
         verdicts = Verdicts()
         for candidate in candidates:

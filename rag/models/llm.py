@@ -72,6 +72,13 @@ class LocalLlama:
                 if delta:
                     yield delta
 
+    def close(self) -> None:
+        """Free the model's memory (after the answer being written, if any); a later question loads it again."""
+        with self._lock:
+            if self._llm is not None:
+                self._llm.close()
+                self._llm = None
+
 
 class OpenAIChat:
     """OpenAI or any OpenAI-compatible server, through the official client."""
@@ -91,6 +98,9 @@ class OpenAIChat:
             timeout=settings.request_timeout,
             max_retries=settings.model_retries,  # the client backs off exponentially between tries
         )
+
+    def close(self) -> None:
+        self.client.close()
 
     def _where(self) -> str:
         return self.settings.base_url or "the OpenAI API"
