@@ -5,6 +5,7 @@
     python -m eval --set squad2_dev_wiki # one external set only
     python -m eval --baseline            # also LlamaIndex's stock CitationQueryEngine, side by side
     python -m eval --check               # exit 1 when a metric misses eval/thresholds.toml
+    python -m eval --check --sample      # what CI gates: a fixed sample of each set, against its own floors
     python -m eval --cross               # also each set with the selection fitted without it (held out)
     python -m eval --ablate              # also each set with each hand rule off: what each rule gains
     python -m eval --judge-accuracy      # the judge against the labelled claim/passage pairs
@@ -29,8 +30,9 @@ from .ablation import ablation_table, gains
 from .gold import GOLD_FILE, SET_TYPES, GoldError, load_gold
 from .judge import BundledJudge, LLMJudge, judge_accuracy, load_judge_set
 from .metrics import failures, summarize
-from .report import REPORTS, check_thresholds, gated_sets, compare, fmt, new_report_dir, terminal_table, write_report
+from .report import REPORTS, THRESHOLDS, check_thresholds, gated_sets, compare, fmt, new_report_dir, terminal_table, write_report
 from .run import default_judge, run
+from .sample import sample_size, spread_sample
 from .selection import held_out_selector, load_pairs
 from .sets import DEFAULT_SETS_DIR, EvalSet, discover_sets, load_set_items
 
@@ -55,6 +57,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--screen", action="store_true", help="have the judge read every passage for instructions "
                         "to an AI before the questions (Assistant.screen(), what a server does while idle; "
                         "~7 s a chunk on 2 cores): the answers a screened index gives")
+    parser.add_argument("--sample", action="store_true",
+                        help="answer only each set's fixed sample (thresholds.toml's [sampling] size, each kind of "
+                             "question in its share: eval/sample.py) and --check it against the sample's floors")
     parser.add_argument("--limit", type=int, help="only the first N questions of each set")
     parser.add_argument("--only", choices=SET_TYPES, help="only questions of this type")
     parser.add_argument("--baseline", action="store_true",
@@ -105,6 +110,12 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         external = [e for e in external if e.name in args.only_sets]
     run_bundled = not args.only_sets or BUNDLED in args.only_sets
+    thresholds = args.thresholds or THRESHOLDS
+    try:
+        args.sample_size = sample_size(thresholds) if args.sample else None
+    except (OSError, ValueError) as exc:
+        print(f"error: --sample: {exc}", file=sys.stderr)
+        return 2
 
     assistant = Assistant(settings)
     try:
@@ -181,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
             "questions": sum(len(r) for n, r in runs.items() if n not in ("overall", "baseline")),
             "judge": f"{args.judge} (accuracy {accuracy['accuracy']:.2f} on {accuracy['cases']} labelled pairs)",
             "settings": f"backend={settings.backend}, top_k={settings.top_k}, hybrid={settings.hybrid}"}
+    if args.sample:
+        meta["sample"] = f"at most {args.sample_size} questions a set (eval/sample.py)"
     summaries = {}
     for name, results in runs.items():
         summaries[name] = summarize(results)
@@ -226,12 +239,11 @@ def main(argv: list[str] | None = None) -> int:
             for f in failures(results):
                 print(f"{f['id']:<5} {f['kind']}: {f['detail']}")
     if args.check:
-        path = args.thresholds or Path(__file__).parent / "thresholds.toml"
         problems = [f"{name}: {p}" for name in runs if name not in ("overall", "baseline")
-                    for p in check_thresholds(summaries[name], path, name)]
+                    for p in check_thresholds(summaries[name], thresholds, name, sample=args.sample)]
         problems += cross_problems(inside, crossed)
         if args.sets != "none" and not args.only_sets and not args.limit:  # every gated set must have run
-            problems += [f"{name}: set not found in {args.sets}" for name in gated_sets(path) if name not in runs]
+            problems += [f"{name}: set not found in {args.sets}" for name in gated_sets(thresholds) if name not in runs]
         for p in problems:
             print(f"FAIL {p}", file=sys.stderr)
         print("eval gate: " + ("FAILED" if problems else "passed"), file=sys.stderr)
@@ -242,6 +254,8 @@ def main(argv: list[str] | None = None) -> int:
 def select(items: list, args: argparse.Namespace) -> list:
     if args.only:
         items = [i for i in items if i.type == args.only]
+    if getattr(args, "sample_size", None):
+        items = spread_sample(items, args.sample_size)
     return items[: args.limit] if args.limit else items
 
 
@@ -261,13 +275,14 @@ def run_external(eval_set: EvalSet, items: list, main: Assistant, judge, progres
     with tempfile.TemporaryDirectory(prefix=f"rag-eval-{eval_set.name}-") as index_dir:
         settings = main.settings.replace(corpus_dir=eval_set.corpus_dir, index_dir=Path(index_dir), chroma_url=None,
                                          lexical_url=None, filter_doc_ids=(), date_from=None, date_to=None)
-        assistant = Assistant(settings, judge=main.judge())
-        assistant.index(progress=progress)
-        if screen:
-            screened(eval_set.name, assistant)
-        results = run(assistant, items, judge, progress=progress, label=eval_set.name)
-        return results, {label: run(assistant.derive(**changes), items, judge, progress=progress,
-                                    label=f"{eval_set.name}, {label}") for label, changes in (variants or {}).items()}
+        with Assistant(settings, judge=main.judge()) as assistant:  # its files let go before the folder goes
+            assistant.index(progress=progress)
+            if screen:
+                screened(eval_set.name, assistant)
+            results = run(assistant, items, judge, progress=progress, label=eval_set.name)
+            return results, {label: run(assistant.derive(**changes), items, judge, progress=progress,
+                                        label=f"{eval_set.name}, {label}")
+                             for label, changes in (variants or {}).items()}
 
 
 def cross_problems(in_sample: dict[str, dict], held_out: dict[str, dict]) -> list[str]:

@@ -198,18 +198,22 @@ def latest_report(root: Path = REPORTS) -> Path | None:
     return folders[-1] if folders else None
 
 
-def check_thresholds(summary: dict, path: Path = THRESHOLDS, set_name: str = "bundled") -> list[str]:
+def check_thresholds(summary: dict, path: Path = THRESHOLDS, set_name: str = "bundled",
+                     sample: bool = False) -> list[str]:
     """The metrics that miss their threshold ([min] at least, [max] at most); empty when all pass.
 
     The bundled set's limits are the file's top-level [min]/[max]; another set's are [sets.NAME.min/max].
+    ``sample`` (the run answered each set's fixed sample, ``eval --sample``): the floors of the set's
+    [sample.min] table (bundled) or [sets.NAME.sample.min] stand in for those of [min] they name.
     """
     limits = tomllib.loads(path.read_text(encoding="utf-8"))
     if set_name != "bundled":
         limits = limits.get("sets", {}).get(set_name, {})
         if not limits:
             return [f"no thresholds for set {set_name!r} in {path.name}"]
+    floors = limits.get("min", {}) | (limits.get("sample", {}).get("min", {}) if sample else {})
     problems = []
-    for key, floor in limits.get("min", {}).items():
+    for key, floor in floors.items():
         value = summary.get(key)
         if value is None or value < floor:
             problems.append(f"{key} = {fmt(value)} is below the minimum {floor}")

@@ -287,3 +287,40 @@ def test_cross_runs_each_set_again_with_the_selection_fitted_without_it(settings
     monkeypatch.setenv("RAG_SELECTION", "bars")
     assert eval_main(["--limit", "1", "--sets", "none", "--cross", "--no-report"]) == 2
     assert "--cross measures the learned selection" in capsys.readouterr().err
+
+
+def test_the_ci_sample_keeps_every_kind_of_question_in_its_share_the_same_on_every_run():
+    from types import SimpleNamespace
+
+    from eval.sample import spread_sample
+
+    kinds = ["single_fact"] * 42 + ["unanswerable"] * 18  # SQuAD's mix, unanswerables in a block at the end
+    items = [SimpleNamespace(id=f"q{n:02}", type=kind) for n, kind in enumerate(kinds)]
+    sample = spread_sample(items, 16)
+    assert len(sample) == 16 and sample == spread_sample(items, 16)
+    assert [i.id for i in sample] == sorted(i.id for i in sample)  # the set's own order
+    assert sum(i.type == "unanswerable" for i in sample) == 5  # 18/60 of 16, rounded
+    facts = [int(i.id[1:]) for i in sample if i.type == "single_fact"]
+    assert facts[0] < 5 and facts[-1] > 36  # spread over the set, not its first questions
+    rare = items[:30] + [SimpleNamespace(id="y", type="yes_no")]  # a kind of one question is never left out
+    assert "yes_no" in {i.type for i in spread_sample(rare, 4)}
+    assert spread_sample(items[:6], 16) == items[:6]  # a set smaller than the sample: all of it
+
+
+def test_a_sampled_run_is_checked_against_the_samples_own_floors(tmp_path):
+    from eval.report import check_thresholds
+    from eval.sample import sample_size
+
+    limits = tmp_path / "limits.toml"
+    limits.write_text("[sampling]\nsize = 16\n[min]\nanswerable_correct = 0.9\n[sample.min]\nanswerable_correct = 0.8\n"
+                      "[sets.s.min]\nanswerable_correct = 0.9\nretrieval_mrr = 0.9\n[sets.s.sample.min]\n"
+                      "answerable_correct = 0.75\n")
+    figures = {"answerable_correct": 0.8125, "retrieval_mrr": 0.95}
+    assert sample_size(limits) == 16
+    assert check_thresholds(figures, limits, "bundled") and not check_thresholds(figures, limits, "bundled", sample=True)
+    assert check_thresholds(figures, limits, "s") and not check_thresholds(figures, limits, "s", sample=True)
+    # a floor the sample's table does not name still holds on the sample
+    assert check_thresholds(figures | {"retrieval_mrr": 0.5}, limits, "s", sample=True)
+    limits.write_text("[min]\nanswerable_correct = 0.9\n")
+    with pytest.raises(ValueError, match=r"\[sampling\] size"):
+        sample_size(limits)
