@@ -74,12 +74,9 @@ class Assistant:
         return other
 
     def close(self) -> None:
-        """Let go of what this assistant opened, once no question is being answered: the background screen is
-        stopped and a running ingest waited for (what it wrote is kept), then the Chroma client, the lexical
-        index's connection, the answer model and the judge are closed (a judge given to ``Assistant(judge=)``
-        is left to its owner). Idempotent. An assistant made by ``derive()`` closes only the models it loaded
-        itself: the index is its parent's, and closing the parent closes it for both. Also ``with
-        Assistant() as a: ...``."""
+        """Let go of what this assistant opened (``with Assistant() as a:`` calls it), once no question is being
+        answered: the screen is stopped, a running ingest waited for, then the index's clients and the models it
+        loaded are closed (not a judge given to it). Idempotent. A ``derive()``d one closes only its own models."""
         with self._lock:  # after a running ingest
             parts = [self._generator, self._judge if self._owns_judge else None]
             if self._owns_index and not self._closed.is_set():
@@ -159,6 +156,7 @@ class Assistant:
         if self.settings.injection_screen == "patterns" or self.settings.fast:
             return None
         with self._lock:
+            self._check_open()
             if self._screen is not None and self._screen[0].running:
                 return self._screen[0]
             judge, job = self.judge(), ScreenJob()
@@ -209,11 +207,8 @@ class Assistant:
         return lexical_path(self.settings.index_dir, self.settings.collection, self.settings.chroma_url)
 
     def _open_lexical(self) -> LexicalIndex:
-        if self.settings.lexical_url:
-            from .index.lexical_postgres import (
-                PostgresLexicalIndex,  # psycopg is imported only when configured
-            )
-
+        if self.settings.lexical_url:  # psycopg is imported only when configured
+            from .index.lexical_postgres import PostgresLexicalIndex
             return PostgresLexicalIndex(self.settings.lexical_url, self.settings.collection, self.embedder.model_name)
         return SqliteLexicalIndex(self.lexical_file(), self.embedder.model_name)
 
@@ -276,7 +271,6 @@ class Assistant:
         if ready is not None:  # no lock: questions keep being answered while an ingest holds it
             return ready
         with self._lock:
-            self._check_open()
             if self._engine is None:
                 if self.store.count() == 0:
                     self.index(progress=False)

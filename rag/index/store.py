@@ -166,8 +166,7 @@ class ChunkStore:
             metadata={**expected, "hnsw:space": "cosine", "complete": False},
         )
 
-    def close(self) -> None:
-        """Release the client (the embedded index's SQLite files are let go when no other client holds them)."""
+    def close(self) -> None:  # the embedded index's files are let go once no other client of theirs is open
         self.client.close()
 
     # --- state -------------------------------------------------------------------------------

@@ -96,13 +96,11 @@ class LlamaJudge:
             self._unknown = self._first_tokens(_UNKNOWN)
         return self._llm
 
-    def close(self) -> None:
-        """Free the model's memory and forget the verdicts (after the question being judged, if any); the
-        next question loads the model again."""
+    def close(self) -> None:  # frees the model's memory (after the question being judged); the next loads it again
         with self._lock:
             if self._llm is not None:
                 self._llm.close()
-                self._llm = None
+            self._llm = None
             self._memo.clear()
 
     def _first_tokens(self, words: tuple[str, ...]) -> list[int]:
