@@ -17,7 +17,7 @@ from .index.corpus import set_aside_files
 from .index.ingest import IngestReport, ProgressCallback, ingest
 from .index.lexical import LexicalIndex
 from .index.lexical_sqlite import SqliteLexicalIndex, lexical_path
-from .index.screening import ScreenJob, screen_chunks
+from .index.screening import BackgroundScreen, ScreenJob, screen_chunks
 from .index.store import ChunkStore
 from .models.embedding_server import load_encoder
 from .models.judge import JUDGE_FIELDS, Judge, load_judge
@@ -47,7 +47,7 @@ class Assistant:
         self._lock = threading.RLock()  # one ingest at a time; questions never take it once an engine exists
         self._answering = QuestionsFirst(self.settings.ingest_yield_seconds)
         self._job: IngestJob | None = None
-        self._screen: tuple[ScreenJob, threading.Thread] | None = None  # the background screen, when started
+        self._screen = BackgroundScreen()  # the injection screen, while the server is idle
         self._owns_index, self._owns_judge = True, judge is None  # what close() closes
         self._closed = threading.Event()  # set by close(); shared with derived assistants
 
@@ -65,7 +65,7 @@ class Assistant:
         other.settings = self.settings.replace(**changes)
         other.embedder, other.store, other.lexical = self.embedder, self.store, self.lexical
         # The same index: the same ingest lock, its questions counted with the others.
-        other._lock, other._answering, other._job, other._screen = self._lock, self._answering, None, None
+        other._lock, other._answering, other._job, other._screen = self._lock, self._answering, None, BackgroundScreen()
         other._engine, other._generator = None, None
         same_judge = all(getattr(other.settings, f) == getattr(self.settings, f) for f in JUDGE_FIELDS)
         other._judge = (self.judge() if not other.settings.fast else self._judge) if same_judge else None
@@ -81,7 +81,7 @@ class Assistant:
             parts = [self._generator, self._judge if self._owns_judge else None]
             if self._owns_index and not self._closed.is_set():
                 self._closed.set()
-                self._stop_screen()
+                self._screen.stop()
                 parts += [self.store, self.lexical, self.embedder]
             self._engine = self._generator = None
             if self._owns_judge:
@@ -111,7 +111,7 @@ class Assistant:
         (``QuestionsFirst``). A new engine (fresh document frequencies) replaces the old one at the end."""
         with self._lock:
             self._check_open()
-            screening = self._stop_screen()  # its verdicts must not land on chunks the ingest rewrites
+            screening = self._screen.stop()  # its verdicts must not land on chunks the ingest rewrites
             report = ingest(self.settings, self.store, self.lexical, self.embedder,
                             Path(corpus_dir) if corpus_dir else None, progress=progress, rebuild=rebuild,
                             pause=self._answering.wait_idle)
@@ -157,28 +157,13 @@ class Assistant:
             return None
         with self._lock:
             self._check_open()
-            if self._screen is not None and self._screen[0].running:
-                return self._screen[0]
-            judge, job = self.judge(), ScreenJob()
-            pause = lambda: self._answering.wait_quiet(self.settings.screen_quiet_seconds, job.stop)  # noqa: E731
-            thread = threading.Thread(target=screen_chunks, name="background-screen", daemon=True, args=(
-                self.store, judge.instructions, judge.instruction_reading(), INSTRUCTION_AT, job, pause))
-            self._screen = (job, thread)
-            thread.start()
-            return job
+            judge = self.judge()
+            return self._screen.start(self.store, judge.instructions, judge.instruction_reading(), INSTRUCTION_AT,
+                                      lambda stop: self._answering.wait_quiet(self.settings.screen_quiet_seconds, stop))
 
     def screen_job(self) -> ScreenJob | None:
         """The background screen's job (running or ended), if one was started."""
-        return self._screen[0] if self._screen else None
-
-    def _stop_screen(self) -> bool:
-        """Stop the background screen (it ends between two pieces); whether one was started (to start again)."""
-        if self._screen is None:
-            return False
-        job, thread = self._screen
-        job.stop.set()
-        thread.join()
-        return True
+        return self._screen.job
 
     def ingest_job(self) -> "IngestJob | None":
         """The last background ingest (running or finished), if any."""

@@ -117,3 +117,37 @@ def screen_chunks(store: ChunkStore, read: Callable[[list[str]], list[float]], r
     finally:
         job.running = False
     return job
+
+
+class BackgroundScreen:
+    """``screen_chunks`` in a thread of its own, one pass at a time (what a server runs while idle): ``start``
+    gives the running pass's job or starts one; ``stop`` ends it between two pieces and waits for it."""
+
+    def __init__(self):
+        self._running: tuple[ScreenJob, threading.Thread] | None = None
+
+    @property
+    def job(self) -> ScreenJob | None:
+        """The last pass's job (running or ended), if one was started."""
+        return self._running[0] if self._running else None
+
+    def start(self, store: ChunkStore, read: Callable[[list[str]], list[float]], reading: str, threshold: float,
+              wait_quiet: Callable[[threading.Event], None]) -> ScreenJob:
+        """A pass over ``store`` (``wait_quiet(job.stop)`` before each piece), unless one is running."""
+        if self._running is not None and self._running[0].running:
+            return self._running[0]
+        job = ScreenJob()
+        thread = threading.Thread(target=screen_chunks, name="background-screen", daemon=True,
+                                  args=(store, read, reading, threshold, job, lambda: wait_quiet(job.stop)))
+        self._running = (job, thread)
+        thread.start()
+        return job
+
+    def stop(self) -> bool:
+        """End the pass (between two pieces) and wait for it; whether one was started (to start again)."""
+        if self._running is None:
+            return False
+        job, thread = self._running
+        job.stop.set()
+        thread.join()
+        return True

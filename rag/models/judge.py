@@ -4,16 +4,14 @@ Verdicts are read from the model's next-token logits, not from generated text, s
 forward pass: the prompt up to the candidate is evaluated once and kept in llama.cpp's KV cache (across
 calls too, as long as they open alike), and each candidate costs only its own tokens and the prompt's tail.
 
-Two judgements, each a prompt file in ``prompts/``:
+Its judgements, each a prompt file in ``prompts/``:
 
 * ``answers(question, candidates)``: does this evidence state the answer to this exact question?
-  (``judge_answer.txt``) The model is asked to *answer* from the text or reply "unknown"; the score is
-  P(the reply's first token is one of the text's own tokens, or "yes"). On 150 labelled (question, sentence)
-  pairs answering ranked answers above non-answers better (AUC 0.91) than asking "does the text answer the
-  question? yes/no" (0.86-0.87, three wordings); counting only replies grounded in the text keeps the
-  model's own knowledge out ("Paris" to a text listing France): SQuAD unanswerables abstained 13 -> 16 of 18.
-* ``entails(premise, claims)``: does the quote entail the sentence written from it?
-  (``judge_entail.txt``) Used by the guard for sentences a model wrote in its own words.
+  (``judge_answer.txt``) The model is asked to *answer* from the text or reply "unknown"; the score is P(the
+  reply's first token is one of the text's own tokens, or "yes"): AUC 0.91 on 150 labelled (question, sentence)
+  pairs against 0.86-0.87 for "does the text answer? yes/no"; only replies grounded in the text count, which
+  keeps the model's own knowledge out (SQuAD unanswerables abstained 13 -> 16 of 18).
+* ``entails(premise, claims)``: does the quote entail the sentence a model wrote from it? (``judge_entail.txt``)
 * ``yes_no(question, passage)``: which way does the passage answer a yes/no question? (``judge_yes_no.txt``)
 * ``instructions(passages)``: does the passage give orders to an AI? (``judge_injection.txt``, read by a
   learned probe over the model's hidden state: ``rag.models.probe``)
