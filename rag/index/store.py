@@ -1,8 +1,7 @@
 """The chunk store: one Chroma collection, embedded (``PersistentClient`` in ``index/``) or a Chroma server.
 
-The collection's metadata records the embedding model and its dimension; opening it with another
-model is refused, so vectors of two models never mix in one index.
-"""
+The collection's metadata records the embedding model and its dimension; opening it with another model is
+refused, so vectors of two models never mix in one index."""
 
 from __future__ import annotations
 

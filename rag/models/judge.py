@@ -1,8 +1,8 @@
 """Learned judgement, offline: a bundled instruct model answers yes/no questions about evidence.
 
-Verdicts are read from the model's next-token logits, not from generated text, so each costs one
-forward pass: the prompt up to the candidate is evaluated once and kept in llama.cpp's KV cache (across
-calls too, as long as they open alike), and each candidate costs only its own tokens and the prompt's tail.
+Verdicts are read from the model's next-token logits, not from generated text, so each costs one forward pass:
+the prompt up to the candidate is evaluated once and kept in llama.cpp's KV cache (across calls too, as long as
+they open alike), and each candidate costs only its own tokens and the prompt's tail.
 
 Its judgements, each a prompt file in ``prompts/``:
 
@@ -13,8 +13,7 @@ Its judgements, each a prompt file in ``prompts/``:
   keeps the model's own knowledge out (SQuAD unanswerables abstained 13 -> 16 of 18).
 * ``entails(premise, claims)``: does the quote entail the sentence a model wrote from it? (``judge_entail.txt``)
 * ``yes_no(question, passage)``: which way does the passage answer a yes/no question? (``judge_yes_no.txt``)
-* ``instructions(passages)``: does the passage give orders to an AI? (``judge_injection.txt``, read by a
-  learned probe over the model's hidden state: ``rag.models.probe``)
+* ``instructions(passages)``: does it give orders to an AI? (``judge_injection.txt``; a probe: ``rag.models.probe``)
 
 ``load_judge`` gives this in-process judge, or ``rag.models.judge_server.ServerJudge`` (the same prompts and
 readings asked of an OpenAI-compatible model server) when ``RAG_JUDGE_BASE_URL`` is set.
@@ -44,8 +43,7 @@ JUDGE_FIELDS = ("judge_model_path", "judge_base_url", "judge_model", "judge_api_
 
 
 class Verdicts(list):
-    """A judge's scores, one per candidate, with ``tokens``: the prompt tokens it evaluated for them (what
-    the verdicts cost; 0 when the judge cannot tell)."""
+    """A judge's scores, one per candidate, with ``tokens``: the prompt tokens evaluated for them (0: unknown)."""
 
     def __init__(self, scores=(), tokens: int = 0):
         super().__init__(scores)
@@ -115,9 +113,8 @@ class LlamaJudge:
         return self._score("judge_yes_no", {"question": question}, [passage], self._p_yes)[0]
 
     def instructions(self, passages: list[str]) -> list[float]:
-        """P(the passage gives an order to an AI that reads it), in any language (a prompt injection): the
-        learned probe over the judge's hidden state (``rag.models.probe``) when it fits this model and prompt,
-        else the judge's P("yes") as calibrated on the same labels."""
+        """P(the passage gives an order to an AI that reads it), in any language: the learned probe over the
+        judge's hidden state (``rag.models.probe``) when it fits this model and prompt, else its calibrated P("yes")."""
         probe = load_probe()
         if probe is not None and probe.fits(self.path, self.prompts["judge_injection"]):
             return self._score("judge_injection", {}, passages, lambda state, _: probe.p(state), hidden=True)
@@ -153,8 +150,7 @@ class LlamaJudge:
 
     def _score(self, prompt: str, fields: dict[str, str], candidates: list[str], read,
                hidden: bool = False) -> Verdicts:
-        """The verdict on each candidate: remembered ones from the memo (costing no token), the others
-        evaluated (``hidden``: ``read`` gets the final hidden state, not the logits)."""
+        """Each candidate's verdict: from the memo, else evaluated (``hidden``: ``read`` gets the hidden state)."""
         if not candidates:
             return Verdicts()
         head = (prompt, tuple(sorted(fields.items())), hidden, read.__qualname__)
@@ -210,8 +206,7 @@ class LlamaJudge:
         return self._llm.tokenize((head + candidate + tail).encode(), add_bos=False, special=True)
 
     def _fit(self, candidate: str, head_tokens: int, tail: str) -> str:
-        """The candidate, cut to what fits the judge's context beside the prompt: an over-long one is judged
-        on its start."""
+        """The candidate, cut to what fits the judge's context beside the prompt (an over-long one: its start)."""
         llm = self._llm
         room = self.settings.judge_context - head_tokens - len(llm.tokenize(tail.encode(), add_bos=False,
                                                                             special=True)) - 8
